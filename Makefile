@@ -1,0 +1,40 @@
+# Two commands a learner needs: `make lab` and `make test`. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# jupyter refuses to run as root without this flag (containers, CI).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: lab test test-browser test-matrix test-all lint notebooks clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "this course needs Python 3.11 or newer; set PYTHON=python3.x")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt
+	touch $(STAMP)
+
+lab: $(STAMP)  ## open the course in JupyterLab at the first notebook
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
+
+test: $(STAMP)  ## unit tests + every notebook under nbval (about a minute)
+	$(BIN)/python -m pytest
+
+test-browser: $(STAMP)  ## the course driven in headless Chromium
+	$(BIN)/python -m pytest -m browser
+
+test-matrix: $(STAMP)  ## the notebooks under fork and forkserver too
+	COURSE_START_METHOD=fork $(BIN)/python -m pytest
+	COURSE_START_METHOD=forkserver $(BIN)/python -m pytest
+
+test-all: test test-matrix test-browser
+
+lint: $(STAMP)
+	$(BIN)/ruff check helpers tests notebooks tools
+
+notebooks: $(STAMP)  ## re-execute every notebook in place under the default start method
+	$(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,39 @@
+"""What an exercise checker gives back: a verdict that shows as one line.
+
+Checkers return a :class:`Verdict` rather than printing, so that tests can
+assert on ``passed`` and ``message`` while a notebook cell that ends with the
+call shows the line itself.
+
+>>> Verdict(True, "all four squares arrived")
+✔ all four squares arrived
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Verdict", "fail", "ok"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of checking one exercise answer."""
+
+    passed: bool
+    message: str
+
+    def __repr__(self) -> str:
+        return ("✔ " if self.passed else "✘ ") + self.message
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+
+def ok(message: str) -> Verdict:
+    """A passing verdict."""
+    return Verdict(True, message)
+
+
+def fail(hint: str) -> Verdict:
+    """A failing verdict whose message is a specific hint for the learner."""
+    return Verdict(False, hint)

@@ -1,0 +1,189 @@
+"""Start children safely: bounded waits, and failures reported in the parent.
+
+Two facts shape this module. A child's ``print`` and traceback never reach a
+notebook cell under nbval (and under spawn they can land in the wrong cell in
+JupyterLab), so a child that raises must *send* its error back. And a
+blocking call without a timeout can freeze a learner's kernel, so every wait
+here has one.
+
+Lifecycle: :func:`start` returns a :class:`Child` whose process is running;
+:func:`wait` (or :meth:`Child.wait`) joins it within a timeout, terminates it
+if it overran, and raises if it failed.  The parent owns the report pipe and
+closes it in ``wait``.
+
+>>> from helpers.context import get_context
+>>> run(get_context(), abs, -3)   # abs(-3) runs in a child; nothing goes wrong
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.context import BaseContext
+from typing import Any
+
+from helpers.validation import require_timeout
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Child",
+    "ChildError",
+    "ChildTimeout",
+    "run",
+    "start",
+    "wait",
+]
+
+# Long enough for a spawned child on a busy laptop (start-up alone is ~40 ms
+# here, seconds on a loaded Windows machine); short enough that a learner
+# whose worker never returns gets an error, not a frozen kernel.
+DEFAULT_TIMEOUT = 30.0
+
+
+class ChildError(RuntimeError):
+    """A child process failed: it raised, or it died without saying why.
+
+    ``exc_type`` and ``exc_message`` are the child's exception (``None`` when it
+    was killed or exited without a report); ``exitcode`` is the process's; a
+    negative one is the signal that ended it (``-9`` for SIGKILL).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        exitcode: int | None,
+        exc_type: str | None = None,
+        exc_message: str | None = None,
+        child_traceback: str | None = None,
+    ) -> None:
+        self.name = name
+        self.exitcode = exitcode
+        self.exc_type = exc_type
+        self.exc_message = exc_message
+        self.child_traceback = child_traceback
+        if exc_type is not None:
+            text = f"child {name!r} raised {exc_type}: {exc_message}"
+        elif exitcode is not None and exitcode < 0:
+            text = f"child {name!r} was killed by signal {-exitcode} before it finished"
+        else:
+            text = f"child {name!r} exited with code {exitcode} without reporting an error"
+        super().__init__(text)
+
+
+class ChildTimeout(TimeoutError):
+    """A child did not finish in time; it has been terminated."""
+
+
+def _guarded_main(report: Any, target: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    """Runs in the child: call ``target`` and send back how it ended.
+
+    Only strings travel back, because the child's exception class may not be
+    picklable (or importable) in the parent.
+    """
+    try:
+        target(*args, **kwargs)
+    except BaseException as exc:
+        report.send(("error", type(exc).__name__, str(exc), traceback.format_exc()))
+        report.close()
+        raise SystemExit(1) from None
+    report.send(("ok", None, None, None))
+    report.close()
+
+
+@dataclass
+class Child:
+    """A started child process and the read end of its report pipe."""
+
+    process: Any
+    report: Any
+    name: str
+
+    def wait(self, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Join within ``timeout`` seconds; raise :class:`ChildTimeout` or :class:`ChildError`."""
+        wait([self], timeout=timeout)
+
+
+def start(
+    ctx: BaseContext,
+    target: Callable[..., Any],
+    *args: Any,
+    name: str | None = None,
+    **kwargs: Any,
+) -> Child:
+    """Start ``target(*args, **kwargs)`` in a child created by ``ctx``.
+
+    ``target`` must be importable by the child (a function from ``helpers``),
+    because under spawn and forkserver it is sent by reference.
+    """
+    if not callable(target):
+        raise TypeError(f"target must be a function, not {type(target).__name__}")
+    label = name or getattr(target, "__name__", "child")
+    reader, writer = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_guarded_main, args=(writer, target, args, kwargs), name=label)
+    try:
+        process.start()
+    finally:
+        # The parent never writes; closing its copy lets the reader see EOF if
+        # the child dies, instead of waiting forever.
+        writer.close()
+    return Child(process=process, report=reader, name=label)
+
+
+def _outcome(child: Child) -> tuple[str, str | None, str | None, str | None] | None:
+    try:
+        if child.report.poll(0):
+            return child.report.recv()
+    except (EOFError, OSError):
+        pass
+    return None
+
+
+def wait(children: Iterable[Child], *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Join every child within one shared deadline and raise the first failure.
+
+    A child still running at the deadline is terminated (then killed) so no
+    process outlives the call, and :class:`ChildTimeout` names it.
+    """
+    children = list(children)
+    require_timeout(timeout)
+    deadline = time.monotonic() + timeout
+    for child in children:
+        child.process.join(max(0.0, deadline - time.monotonic()))
+    late = [c for c in children if c.process.is_alive()]
+    for child in late:
+        child.process.terminate()
+        child.process.join(1.0)
+        if child.process.is_alive():
+            child.process.kill()
+            child.process.join(1.0)
+    failure: Exception | None = None
+    if late:
+        names = ", ".join(repr(c.name) for c in late)
+        failure = ChildTimeout(f"child {names} did not finish within {timeout:g} s and was stopped")
+    for child in children:
+        outcome = _outcome(child)
+        exitcode = child.process.exitcode
+        child.report.close()
+        if failure is not None or child in late:
+            continue
+        if outcome is not None and outcome[0] == "error":
+            failure = ChildError(child.name, exitcode, outcome[1], outcome[2], outcome[3])
+        elif outcome is None or exitcode != 0:
+            failure = ChildError(child.name, exitcode)
+    if failure is not None:
+        raise failure
+
+
+def run(
+    ctx: BaseContext,
+    target: Callable[..., Any],
+    *args: Any,
+    timeout: float = DEFAULT_TIMEOUT,
+    name: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """Run ``target`` in one child and wait for it: :func:`start` then :func:`wait`."""
+    require_timeout(timeout)  # before the child exists, so a bad value leaks nothing
+    start(ctx, target, *args, name=name, **kwargs).wait(timeout)

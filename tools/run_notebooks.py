@@ -1,0 +1,64 @@
+"""Re-execute notebooks in place so their stored outputs are the ones nbval checks.
+
+Usage: python tools/run_notebooks.py notebooks/01_shared_memory.ipynb [...]
+
+Outputs are produced under the default start method (``COURSE_START_METHOD``
+is removed from the kernel's environment) and with ``PYTEST_CURRENT_TEST``
+set, as nbval sets it, so the kernel captures output exactly as it will when
+the notebook is verified.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def run(path: Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        # A cell that demonstrates an error says so in its source, as nbval
+        # reads it; the tag tells the executor not to stop there.
+        if cell.cell_type == "code" and "NBVAL_RAISES_EXCEPTION" in cell.source:
+            tags = cell.metadata.setdefault("tags", [])
+            if "raises-exception" not in tags:
+                tags.append("raises-exception")
+    env = {k: v for k, v in os.environ.items() if k != "COURSE_START_METHOD"}
+    env["PYTEST_CURRENT_TEST"] = f"{path.name} (call)"
+    client = NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        allow_errors=False,
+    )
+    started = time.perf_counter()
+    old = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)  # the kernel inherits this process's environment
+    try:
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    nbformat.write(nb, path)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__)
+        return 2
+    for name in argv:
+        seconds = run(Path(name))
+        print(f"{name}: executed in {seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
