@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # jupyter refuses to run as root without this flag (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-browser test-matrix test-all lint notebooks clean
+.PHONY: lab test test-slow test-browser test-matrix test-all lint notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "this course needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -24,9 +24,13 @@ test: $(STAMP)  ## unit tests + every notebook under nbval (about a minute)
 test-browser: $(STAMP)  ## the course driven in headless Chromium
 	$(BIN)/python -m pytest -m browser
 
-test-matrix: $(STAMP)  ## the notebooks under fork and forkserver too
-	COURSE_START_METHOD=fork $(BIN)/python -m pytest
-	COURSE_START_METHOD=forkserver $(BIN)/python -m pytest
+test-slow: $(STAMP)  ## fault, load and leak tests under the current start method
+	$(BIN)/python -m pytest -m slow
+
+test-matrix: $(STAMP)  ## everything but the browser under fork and forkserver, plus the slow tests under spawn
+	$(BIN)/python -m pytest -m slow
+	COURSE_START_METHOD=fork $(BIN)/python -m pytest -m "not browser"
+	COURSE_START_METHOD=forkserver $(BIN)/python -m pytest -m "not browser"
 
 test-all: test test-matrix test-browser
 
