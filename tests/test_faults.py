@@ -1,0 +1,205 @@
+"""Fault and load tests: the course's mechanisms pushed hard and broken on purpose.
+
+Every test here is bounded twice: each wait inside has a timeout, and the
+test as a whole has a pytest timeout. "The parent learns within 5 s" is a
+safety bound, not a benchmark. Run with ``pytest -m slow``.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import resource
+import signal
+import time
+
+import pytest
+
+from helpers.running import ChildError, start, wait
+from helpers.stress import (
+    count_with_lock,
+    echo_until_closed,
+    hold_lock,
+    move_through_queue,
+    pipe_transfer,
+    produce_numbers,
+    send_then_hang_up,
+    stream_bytes,
+)
+
+pytestmark = pytest.mark.slow
+
+# How soon the parent must learn that a child died or hung up.
+NOTICE = 5.0
+# Far more than any test sends: the child is killed long before it finishes.
+ENDLESS = 1 << 40
+GIB = 1 << 30
+MIB = 1 << 20
+
+
+def _kill(child) -> float:
+    os.kill(child.process.pid, signal.SIGKILL)
+    return time.monotonic()
+
+
+def _expect_killed(child, killed_at: float) -> None:
+    with pytest.raises(ChildError, match=r"was killed by signal 9 before it finished") as info:
+        wait([child], timeout=NOTICE)
+    assert info.value.exitcode == -signal.SIGKILL
+    assert time.monotonic() - killed_at < NOTICE
+
+
+@pytest.mark.timeout(30)
+def test_a_sender_killed_mid_transfer_ends_the_receivers_wait_with_eof(ctx):
+    reader, writer = ctx.Pipe(duplex=False)
+    child = start(ctx, stream_bytes, writer, ENDLESS, MIB, name="sender")
+    writer.close()  # our copy would keep the pipe open after the child's death
+    try:
+        for _ in range(3):  # the transfer is really under way
+            assert reader.poll(NOTICE)
+            assert len(reader.recv_bytes()) == MIB
+        killed_at = _kill(child)
+        with pytest.raises(EOFError):
+            while reader.poll(NOTICE):  # what was already in the pipe, then EOF
+                reader.recv_bytes()
+        assert time.monotonic() - killed_at < NOTICE
+        _expect_killed(child, killed_at)
+    finally:
+        reader.close()
+        child.process.kill()
+        child.process.join(NOTICE)
+
+
+@pytest.mark.timeout(30)
+def test_a_producer_killed_mid_stream_is_reported_by_the_runner(ctx):
+    q = ctx.Queue()
+    child = start(ctx, produce_numbers, q, 0, ENDLESS, name="producer")
+    try:
+        assert [q.get(timeout=NOTICE) for _ in range(100)] == list(range(100))
+        killed_at = _kill(child)
+        _expect_killed(child, killed_at)
+    finally:
+        child.process.kill()
+        child.process.join(NOTICE)
+        q.close()
+        q.join_thread()
+
+
+@pytest.mark.timeout(30)
+def test_a_child_killed_while_holding_a_lock_leaves_it_locked_but_nothing_hangs(ctx):
+    lock = ctx.Lock()
+    ready_reader, ready_writer = ctx.Pipe(duplex=False)
+    child = start(ctx, hold_lock, lock, ready_writer, 60.0, name="holder")
+    ready_writer.close()
+    try:
+        assert ready_reader.poll(NOTICE)
+        assert ready_reader.recv() == "locked"
+        killed_at = _kill(child)
+        _expect_killed(child, killed_at)
+        # Nobody will ever release it: only a timeout keeps this from hanging.
+        assert lock.acquire(timeout=0.5) is False
+    finally:
+        ready_reader.close()
+        child.process.kill()
+        child.process.join(NOTICE)
+
+
+@pytest.mark.timeout(30)
+def test_a_peer_that_hangs_up_gives_eof_after_its_last_message(ctx):
+    ours, theirs = ctx.Pipe()
+    child = start(ctx, send_then_hang_up, theirs, ["hello", "hey", "hru?"], ours, name="talker")
+    theirs.close()
+    try:
+        received = []
+        began = time.monotonic()
+        with pytest.raises(EOFError):
+            while ours.poll(NOTICE):  # poll() is True at EOF too; recv() then raises
+                received.append(ours.recv())
+        assert time.monotonic() - began < NOTICE
+        assert received == ["hello", "hey", "hru?"]
+        wait([child], timeout=NOTICE)
+    finally:
+        ours.close()
+
+
+@pytest.mark.timeout(30)
+def test_a_child_learns_that_the_parent_hung_up_and_exits_cleanly(ctx):
+    ours, theirs = ctx.Pipe()
+    child = start(ctx, echo_until_closed, theirs, ours, name="echo")
+    theirs.close()
+    try:
+        for message in ["ping", ("pong", 2), {"three": [3]}]:
+            ours.send(message)
+            assert ours.poll(NOTICE)
+            assert ours.recv() == message
+    finally:
+        ours.close()
+    began = time.monotonic()
+    wait([child], timeout=NOTICE)  # raises if the child failed or never noticed
+    assert time.monotonic() - began < NOTICE
+
+
+@pytest.mark.timeout(30)
+def test_sending_to_a_dead_peer_raises_instead_of_blocking(ctx):
+    ours, theirs = ctx.Pipe()
+    child = start(ctx, echo_until_closed, theirs, ours, name="echo")
+    theirs.close()
+    try:
+        ours.send("are you there?")
+        assert ours.poll(NOTICE)
+        assert ours.recv() == "are you there?"
+        killed_at = _kill(child)
+        _expect_killed(child, killed_at)
+        with pytest.raises((BrokenPipeError, ConnectionResetError)):
+            for _ in range(64):  # more than fits in the socket's buffer
+                ours.send_bytes(bytes(MIB))
+        assert time.monotonic() - killed_at < NOTICE
+    finally:
+        ours.close()
+
+
+@pytest.mark.timeout(90)
+def test_four_producers_and_four_consumers_move_100_000_messages_intact(ctx):
+    tally = move_through_queue(ctx, producers=4, consumers=4, messages=100_000, timeout=60)
+    assert (tally.count, tally.checksum) == (100_000, tally.expected_checksum)
+    assert tally.intact
+
+
+@pytest.mark.timeout(60)
+def test_eight_processes_add_5000_each_to_a_locked_shared_value(ctx):
+    assert count_with_lock(ctx, processes=8, increments=5_000, timeout=45) == 40_000
+
+
+@pytest.mark.timeout(90)
+def test_eight_processes_add_5000_each_to_a_managed_value_under_a_managed_lock(ctx):
+    total = count_with_lock(ctx, processes=8, increments=5_000, managed=True, timeout=75)
+    assert total == 40_000
+
+
+@pytest.mark.timeout(90)
+def test_a_gibibyte_through_a_pipe_arrives_with_the_same_sha256(ctx):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    transfer = pipe_transfer(ctx, GIB, chunk_bytes=MIB, timeout=75)
+    assert transfer.received_bytes == GIB
+    assert transfer.sent_digest == transfer.received_digest
+    # Chunked on both sides: this process never held more than a few chunks.
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mib < 64
+    child_peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert child_peak_mib < 512
+
+
+@pytest.mark.timeout(30)
+def test_a_queue_whose_producer_died_times_out_instead_of_hanging(ctx):
+    q = ctx.Queue()
+    child = start(ctx, produce_numbers, q, 0, 10, name="producer")
+    try:
+        assert [q.get(timeout=NOTICE) for _ in range(10)] == list(range(10))
+        wait([child], timeout=NOTICE)
+        began = time.monotonic()
+        with pytest.raises(queue.Empty):
+            q.get(timeout=0.5)
+        assert time.monotonic() - began < NOTICE
+    finally:
+        q.close()
+        q.join_thread()
