@@ -1,0 +1,270 @@
+"""Drive one notebook in JupyterLab the way a learner does: open, run all, play.
+
+`LabNotebook` clicks through JupyterLab's own menus and reads what the page
+shows. Where the screen is ambiguous — an error and a warning are both drawn as
+red stderr — it also reads the notebook model through ``window.jupyterapp``
+(the server exposes it for these tests) so a check never guesses from colours.
+
+`Playground` finds a widget playground by the ``description`` of one of its
+controls, changes controls the way a hand would (typing, arrow keys on a
+slider, picking from a list, clicking), presses the run button and measures
+the round trip from that input to the new result on screen.
+
+Playwright is imported lazily by the fixtures, never at collection time; this
+module only names its types for the type checker.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
+
+__all__ = ["CellState", "LabNotebook", "Playground"]
+
+OPEN_TIMEOUT_MS = 90_000
+RUN_ALL_TIMEOUT_MS = 240_000
+ROUND_TRIP_TIMEOUT_MS = 60_000
+MAX_SLIDER_STEPS = 200
+
+RAISES_TAG = "raises-exception"
+# How IPython heads a traceback; a warning written to stderr has no such line.
+_TRACEBACK_MARK = "Traceback (most recent call last)"
+
+# The notebook panel on screen and its code cells, as the app sees them.
+_JS_PANEL = "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+_JS_KERNEL_IDLE = """() => {
+  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const kernel = panel && panel.sessionContext && panel.sessionContext.session
+    && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.status === 'idle';
+}"""
+_JS_RUN_FINISHED = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  const prompts = [...panel.node.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+    .map(p => p.textContent.trim());
+  const started = prompts.length > 0 && prompts[0] !== '[ ]:';
+  return started && !prompts.includes('[*]:') && !!kernel && kernel.status === 'idle';
+}"""
+_JS_CELLS = """(mark) => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  return panel.content.widgets
+    .map((cell, index) => ({cell, index}))
+    .filter(({cell}) => cell.model.type === 'code')
+    .map(({cell, index}) => ({
+      index,
+      first_line: cell.model.sharedModel.getSource().split('\\n')[0],
+      execution_count: cell.model.executionCount,
+      tags: cell.model.getMetadata('tags') || [],
+      model_errors: cell.model.outputs.toJSON()
+        .filter(o => o.output_type === 'error')
+        .map(o => `${o.ename}: ${o.evalue}`),
+      // What the learner sees, widget outputs included: a red block holding a traceback.
+      shown_tracebacks: [...cell.node.querySelectorAll(
+          '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+        .map(node => node.textContent)
+        .filter(text => text.includes(mark)),
+    }));
+}"""
+# Armed just before the input that triggers a run: the first pointer, key or
+# input event starts the clock; the expected text appearing in the output stops it.
+_JS_ARM_ROUND_TRIP = """([output, expected]) => {
+  const rt = window.__courseRoundTrip = {start: null, end: null};
+  const starts = ['pointerdown', 'keydown', 'input'];
+  const onStart = () => {
+    if (rt.start === null) rt.start = performance.now();
+    starts.forEach(name => document.removeEventListener(name, onStart, true));
+  };
+  starts.forEach(name => document.addEventListener(name, onStart, true));
+  const observer = new MutationObserver(() => {
+    if (rt.start !== null && output.textContent.includes(expected)) {
+      rt.end = performance.now();
+      observer.disconnect();
+    }
+  });
+  observer.observe(output, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+@dataclass(frozen=True)
+class CellState:
+    """One code cell after a run: what the model holds and what the page shows."""
+
+    index: int
+    first_line: str
+    execution_count: int | None
+    tags: list[str]
+    model_errors: list[str]
+    shown_tracebacks: list[str]
+
+    @property
+    def raises_on_purpose(self) -> bool:
+        return RAISES_TAG in self.tags
+
+    @property
+    def shows_error(self) -> bool:
+        return bool(self.model_errors or self.shown_tracebacks)
+
+    @property
+    def where(self) -> str:
+        return f"cell {self.index} ({self.first_line!r})"
+
+    def describe(self) -> str:
+        shown = self.model_errors or [t.strip().splitlines()[-1] for t in self.shown_tracebacks]
+        return f"{self.where}: {'; '.join(shown) or 'no error'}"
+
+
+def _exact(text: str) -> re.Pattern[str]:
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+
+
+class LabNotebook:
+    """A notebook open in JupyterLab in ``page``, served by the test's server."""
+
+    def __init__(self, page: Page, url: str, *, artifacts: Path, name: str) -> None:
+        self.page = page
+        self.url = url
+        self.artifacts = artifacts
+        self.name = name
+
+    def open(self) -> None:
+        """Load JupyterLab on the notebook and wait until its kernel is idle."""
+        self.page.goto(self.url)
+        self.page.wait_for_function(_JS_PANEL, timeout=OPEN_TIMEOUT_MS)
+        self.page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=OPEN_TIMEOUT_MS)
+        self.page.wait_for_function(_JS_KERNEL_IDLE, timeout=OPEN_TIMEOUT_MS)
+        # More room for the notebook on screenshots: fold away the file browser.
+        self.page.evaluate(
+            "() => window.jupyterapp.commands.execute('application:toggle-left-area')"
+        )
+
+    def run_all(self) -> list[CellState]:
+        """Run > Run All Cells from the menu bar; wait until every cell has finished."""
+        self.page.get_by_role("menuitem", name="Run", exact=True).click()
+        self.page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        self.page.wait_for_function(_JS_RUN_FINISHED, timeout=RUN_ALL_TIMEOUT_MS, polling=200)
+        return self.cells()
+
+    def cells(self) -> list[CellState]:
+        return [CellState(**c) for c in self.page.evaluate(_JS_CELLS, _TRACEBACK_MARK)]
+
+    def assert_ran_cleanly(self, cells: list[CellState]) -> None:
+        """Every code cell ran; only cells tagged raises-exception show an error, and they do."""
+        problems = [f"{c.where} never ran" for c in cells if c.execution_count is None]
+        problems += [
+            f"unexpected error in {c.describe()}"
+            for c in cells
+            if c.shows_error and not c.raises_on_purpose
+        ]
+        problems += [
+            f"{c.where} is tagged {RAISES_TAG} but raised nothing"
+            for c in cells
+            if c.raises_on_purpose and not c.model_errors
+        ]
+        assert not problems, f"{self.name}:\n" + "\n".join(problems)
+
+    def output_with(self, text: str) -> Locator:
+        """The first cell output on the page that contains ``text``."""
+        return (
+            self.page.locator(".jp-Cell-outputArea .jp-OutputArea-output")
+            .filter(has_text=re.compile(re.escape(text)))
+            .first
+        )
+
+    def playground(self, control: str) -> Playground:
+        """The widget playground (a cell's widget output) holding a control labelled ``control``."""
+        label = self.page.locator(".widget-label").filter(has_text=_exact(control))
+        area = self.page.locator(".jp-Cell-outputArea").filter(has=label)
+        area.first.wait_for(timeout=OPEN_TIMEOUT_MS)
+        return Playground(self.page, area.first)
+
+    def screenshot(self, suffix: str, *, show: Locator | None = None) -> Path:
+        if show is not None:
+            show.scroll_into_view_if_needed()
+        path = self.artifacts / f"{self.name}-{suffix}.png"
+        self.page.screenshot(path=path)
+        return path
+
+
+class Playground:
+    """The controls and output of one widget playground."""
+
+    def __init__(self, page: Page, root: Locator) -> None:
+        self.page = page
+        self.root = root
+        # interact's result area; a playground has one Output widget.
+        self.output = root.locator(".widget-output").first
+
+    def control(self, description: str) -> Locator:
+        """The widget row whose label reads ``description``."""
+        # `has=` is matched inside each row, so the label locator starts from the page.
+        label = self.page.locator(".widget-label").filter(has_text=_exact(description))
+        return self.root.locator(".widget-inline-hbox").filter(has=label).first
+
+    def set(self, description: str, value: object) -> None:
+        """Change a control by hand: type into text, press arrow keys on a slider, pick, tick."""
+        row = self.control(description)
+        row.wait_for()
+        if row.locator(".noUi-handle").count():
+            self._slide(row.locator(".noUi-handle").first, float(value))  # type: ignore[arg-type]
+        elif row.locator("select").count():
+            row.locator("select").first.select_option(label=str(value))
+        elif row.locator("input[type=checkbox]").count():
+            row.locator("input[type=checkbox]").first.set_checked(bool(value))
+        else:
+            box = row.locator("textarea, input").first
+            box.fill(str(value))
+            # Leaving the box sends the value even when continuous_update is off.
+            box.press("Tab")
+
+    def _slide(self, handle: Locator, target: float) -> None:
+        handle.focus()
+        for _ in range(MAX_SLIDER_STEPS):
+            now = float(handle.get_attribute("aria-valuenow") or "nan")
+            if abs(now - target) < 1e-9:
+                return
+            handle.press("ArrowRight" if now < target else "ArrowLeft")
+        raise AssertionError(f"slider did not reach {target} in {MAX_SLIDER_STEPS} key presses")
+
+    def click(self, text: str) -> None:
+        self.root.get_by_role("button", name=text, exact=True).click()
+
+    def round_trip(
+        self, changes: dict[str, object], expected: str, *, button: str | None = "Run Interact"
+    ) -> float:
+        """Apply ``changes``, run, and return the ms from the triggering input to ``expected``.
+
+        With a ``button`` (``interact_manual``) the click is the trigger; without one the
+        first change is, as with a ``continuous_update=False`` control.
+        """
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import expect
+
+        if button is not None:
+            self._apply(changes)
+        self.page.evaluate(_JS_ARM_ROUND_TRIP, [self.output.element_handle(), expected])
+        if button is None:
+            self._apply(changes)
+        else:
+            self.click(button)
+        try:
+            self.page.wait_for_function(
+                "() => window.__courseRoundTrip.end !== null", timeout=ROUND_TRIP_TIMEOUT_MS
+            )
+        except PlaywrightError:
+            shown = self.output.text_content()
+            raise AssertionError(
+                f"after {changes} the playground never showed {expected!r}; it shows {shown!r}"
+            ) from None
+        expect(self.output).to_contain_text(expected)
+        times = self.page.evaluate("() => window.__courseRoundTrip")
+        return float(times["end"] - times["start"])
+
+    def _apply(self, changes: dict[str, object]) -> None:
+        for description, value in changes.items():
+            self.set(description, value)
