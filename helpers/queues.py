@@ -1,0 +1,452 @@
+"""Queues: producers put items, consumers get them, and a sentinel says "no more".
+
+``ctx.Queue()`` is a first-in, first-out channel between processes. ``put()``
+hands an object to a **feeder thread** in the putting process, which pickles
+it and writes the bytes into an OS pipe; ``get()`` reads the next message
+from that pipe and unpickles it, under a lock, so each item reaches exactly one
+consumer. This module holds the workers the lesson's children run, and
+notebook-side helpers that check their input first and never wait without a
+limit.
+
+Lifecycle: a process that has put items cannot exit until its feeder thread
+has written them all into the pipe, so the parent drains a queue *before* it
+joins the children that fill it. Whoever is done with a queue calls
+``close()``, then ``join_thread()`` to wait until its own items have left.
+
+>>> in_producer_order([("producer-1", 0, 5), ("producer-2", 0, 7), ("producer-1", 1, 6)])
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from multiprocessing.context import BaseContext
+from typing import Any
+
+from helpers.running import DEFAULT_TIMEOUT, Child, ChildError, ChildTimeout, start, wait
+from helpers.validation import require_positive_int, require_timeout
+
+__all__ = [
+    "DEFAULT_GET_TIMEOUT",
+    "MAX_ITEMS",
+    "MAX_PROCESSES",
+    "MAX_WORK",
+    "SENTINEL",
+    "QueueTimeout",
+    "WorkReport",
+    "collect_reports",
+    "in_producer_order",
+    "join_within",
+    "put_payload",
+    "put_squares",
+    "put_tagged",
+    "share_work",
+    "start_consumers",
+    "take",
+    "take_until_empty",
+    "take_until_sentinel",
+]
+
+# "No more items." None survives pickling as the very same object, so every
+# process can test `item is SENTINEL`; it only works because None is never a
+# real item in this course.
+SENTINEL = None
+
+# How long a child waits for its next item before it gives up. Generous,
+# because a spawned producer on a busy laptop can take seconds to start; but
+# finite, so an orphaned consumer never waits forever.
+DEFAULT_GET_TIMEOUT = 30.0
+# How often a waiting parent looks up from the queue to check on its children:
+# a child that dies is noticed within about this long.
+POLL_INTERVAL = 0.1
+MAX_ITEMS = 10_000  # enough to see the work spread; small enough to finish in a second
+MAX_PROCESSES = 8  # producers + consumers; more only queue up for the same cores
+MAX_WORK = 0.01  # seconds of pretend work per item: enough to spread the load, not to bore
+MAX_BUSY = 10.0  # seconds of pretend work per consumer in one share_work call, at most
+
+
+class QueueTimeout(TimeoutError):
+    """Waiting on a queue ran out of time; the message says what was awaited."""
+
+
+# --------------------------------------------------------------------------
+# Workers: each runs in a child process and sends its result through a queue
+# --------------------------------------------------------------------------
+
+
+def put_squares(
+    q: Any, numbers: list[int], *, go: Any = None, timeout: float = DEFAULT_GET_TIMEOUT
+) -> None:
+    """Runs in a producer child: put ``n * n`` on ``q`` for each ``n``, in order.
+
+    If ``go`` (an ``Event``) is given, wait for it first: that is how the
+    lesson plays a slow producer without relying on timing. Sends nothing else.
+    """
+    if go is not None and not go.wait(timeout):
+        raise QueueTimeout(f"the producer waited {timeout:g} s for its go signal")
+    for n in numbers:
+        q.put(n * n)
+
+
+def put_tagged(q: Any, label: str, values: list[int], *, pause: float = 0.0) -> None:
+    """Runs in a producer child: put ``(label, position, value)`` for each value.
+
+    The label and position let whoever takes the items check that one
+    producer's items come out in the order it put them. ``pause`` (seconds
+    between puts) only makes producers interleave visibly.
+    """
+    for position, value in enumerate(values):
+        q.put((label, position, value))
+        if pause:
+            time.sleep(pause)
+
+
+def put_payload(q: Any, size: int) -> None:
+    """Runs in a child: put one ``bytes`` object of ``size`` zero bytes on ``q``.
+
+    A payload larger than the pipe's buffer keeps this child alive after the
+    function returns, until someone gets the payload: the lesson's deadlock.
+    """
+    q.put(bytes(size))
+
+
+def take_until_empty(
+    q: Any, results: Any, *, label: str = "consumer", timeout: float = DEFAULT_GET_TIMEOUT
+) -> None:
+    """Runs in a consumer child: take items while ``q.empty()`` is False — the UNSAFE way.
+
+    Sends ``(label, items taken)`` on ``results`` once, when it stops. Between
+    processes ``empty()`` is only a snapshot: it says True before a slow
+    producer has put anything, and False just before another consumer takes
+    the last item (the ``get`` then waits, here at most ``timeout`` seconds).
+    """
+    taken = []
+    while not q.empty():
+        try:
+            taken.append(q.get(timeout=timeout))
+        except queue.Empty:
+            raise QueueTimeout(
+                f"empty() said an item was there, but none came in {timeout:g} s"
+            ) from None
+    results.put((label, taken))
+
+
+def take_until_sentinel(
+    q: Any,
+    results: Any,
+    *,
+    label: str = "consumer",
+    mark_done: bool = False,
+    work: float = 0.0,
+    timeout: float = DEFAULT_GET_TIMEOUT,
+) -> None:
+    """Runs in a consumer child: take items until the :data:`SENTINEL` arrives.
+
+    Sends ``(label, items taken)`` on ``results`` once, after the sentinel.
+    With ``mark_done`` (for a ``JoinableQueue``) it calls ``task_done()`` for
+    every item, the sentinel included. ``work`` seconds of sleep per item play
+    a consumer that does something with it. A wait longer than ``timeout`` seconds
+    raises :class:`QueueTimeout`, which the parent receives as a ``ChildError``.
+    """
+    taken = []
+    while True:
+        try:
+            item = q.get(timeout=timeout)
+        except queue.Empty:
+            raise QueueTimeout(
+                f"waited {timeout:g} s for an item or a sentinel, got neither"
+            ) from None
+        if item is not SENTINEL:
+            taken.append(item)
+            if work:
+                time.sleep(work)
+        if mark_done:
+            q.task_done()  # after the item is handled: join() may return once all are
+        if item is SENTINEL:
+            break
+    results.put((label, taken))
+
+
+# --------------------------------------------------------------------------
+# Notebook-side helpers: check input first, wait with a limit
+# --------------------------------------------------------------------------
+
+
+def _require_children(watch: Any) -> list[Child]:
+    if isinstance(watch, Child) or not isinstance(watch, Iterable):
+        raise TypeError(f"watch must be a list of children from start(), not {watch!r}")
+    children = list(watch)
+    for child in children:
+        if not isinstance(child, Child):
+            raise TypeError(f"watch must hold children from start(), not {child!r}")
+    return children
+
+
+def _raise_if_one_failed(children: list[Child]) -> None:
+    """Raise ``ChildError`` for the first child that has exited with an error."""
+    for child in children:
+        if child.process.exitcode not in (None, 0):
+            wait([child], timeout=POLL_INTERVAL)  # joins it, reads its report, raises
+
+
+def take(
+    q: Any, count: int, *, watch: Iterable[Child] = (), timeout: float = DEFAULT_TIMEOUT
+) -> list[Any]:
+    """In the caller's process: get ``count`` items from ``q`` within ``timeout`` seconds.
+
+    If a child in ``watch`` dies meanwhile, raise its ``ChildError`` at once
+    instead of waiting out the timeout.
+    """
+    count = require_positive_int(count, "count")
+    timeout = require_timeout(timeout)
+    children = _require_children(watch)
+    deadline = time.monotonic() + timeout
+    items: list[Any] = []
+    while len(items) < count:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise QueueTimeout(
+                f"waited {timeout:g} s for {_plural(count, 'item')} and got {len(items)}"
+            )
+        try:
+            items.append(q.get(timeout=min(POLL_INTERVAL, remaining)))
+        except queue.Empty:
+            _raise_if_one_failed(children)
+    return items
+
+
+def collect_reports(
+    results: Any, count: int, *, watch: Iterable[Child] = (), timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, list[Any]]:
+    """In the caller's process: get ``count`` consumer reports, as ``{label: items}``.
+
+    Each consumer sends ``(label, items)`` once, when it stops; labels must
+    differ. Call this *before* joining the consumers: they cannot exit until
+    their report has left. A child in ``watch`` that dies is reported at once.
+    """
+    count = require_positive_int(count, "count")
+    timeout = require_timeout(timeout)
+    children = _require_children(watch)
+    deadline = time.monotonic() + timeout
+    reports: dict[str, list[Any]] = {}
+    while len(reports) < count:
+        _raise_if_one_failed(children)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise QueueTimeout(
+                f"waited {timeout:g} s for {_plural(count, 'consumer report')} "
+                f"and got {len(reports)}: "
+                "did every consumer get a sentinel?"
+            )
+        try:
+            label, items = results.get(timeout=min(POLL_INTERVAL, remaining))
+        except queue.Empty:
+            continue
+        if label in reports:
+            raise ValueError(f"two consumers reported as {label!r}: give each its own label")
+        reports[label] = items
+    return reports
+
+
+def start_consumers(
+    ctx: BaseContext, q: Any, results: Any, count: int, **options: Any
+) -> list[Child]:
+    """Start ``count`` :func:`take_until_sentinel` children labelled consumer-1, consumer-2, …
+
+    ``options`` go to the worker (``mark_done``, ``work``, ``timeout``). The caller owes
+    each of them one :data:`SENTINEL`, then collects their reports, then joins them.
+    """
+    count = require_positive_int(count, "count", maximum=MAX_PROCESSES)
+    if "timeout" in options:
+        require_timeout(options["timeout"])
+    consumers = []
+    for number in range(1, count + 1):
+        label = f"consumer-{number}"
+        consumers.append(
+            start(ctx, take_until_sentinel, q, results, label=label, name=label, **options)
+        )
+    return consumers
+
+
+def join_within(q: Any, *, timeout: float = DEFAULT_TIMEOUT) -> bool:
+    """In the caller's process: ``q.join()`` with a limit; True if every task was done.
+
+    ``JoinableQueue.join()`` itself has no timeout, so it runs in a helper
+    thread that we wait for. On False, that daemon thread keeps waiting until
+    the missing ``task_done()`` calls arrive; it never blocks the kernel.
+    """
+    timeout = require_timeout(timeout)
+    if not callable(getattr(q, "join", None)) or not callable(getattr(q, "task_done", None)):
+        raise TypeError(f"join_within needs a JoinableQueue, not {type(q).__name__}")
+    waiter = threading.Thread(target=q.join, name="join_within", daemon=True)
+    waiter.start()
+    waiter.join(timeout)
+    return not waiter.is_alive()
+
+
+def in_producer_order(taken: Iterable[tuple[str, int, Any]]) -> bool:
+    """True if, for each producer label, the positions only ever go up.
+
+    ``taken`` holds ``(label, position, value)`` items as :func:`put_tagged`
+    puts them, in the order one consumer took them.
+
+    >>> in_producer_order([("producer-1", 1, 6), ("producer-1", 0, 5)])
+    False
+    """
+    last: dict[str, int] = {}
+    for label, position, _value in taken:
+        if position <= last.get(label, -1):
+            return False
+        last[label] = position
+    return True
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+@dataclass(frozen=True)
+class WorkReport:
+    """What :func:`share_work` saw: which consumer took which ``(producer, position, value)``."""
+
+    n_items: int
+    n_producers: int
+    n_consumers: int
+    handled: dict[str, list[tuple[str, int, int]]]
+
+    @property
+    def values(self) -> list[int]:
+        return [value for items in self.handled.values() for _label, _pos, value in items]
+
+    @property
+    def lost(self) -> int:
+        return len(set(range(1, self.n_items + 1)) - set(self.values))
+
+    @property
+    def duplicated(self) -> int:
+        return len(self.values) - len(set(self.values))
+
+    @property
+    def checksum(self) -> int:
+        return sum(self.values)
+
+    @property
+    def expected_checksum(self) -> int:
+        return self.n_items * (self.n_items + 1) // 2  # 1 + 2 + … + n
+
+    @property
+    def in_order(self) -> bool:
+        return all(in_producer_order(items) for items in self.handled.values())
+
+    def summary(self) -> str:
+        """The lines that do not depend on how the work happened to be split."""
+        return "\n".join(
+            [
+                f"{_plural(self.n_items, 'item')} from {_plural(self.n_producers, 'producer')}"
+                f" to {_plural(self.n_consumers, 'consumer')}",
+                f"taken: {len(self.values)}, lost: {self.lost}, duplicated: {self.duplicated}",
+                f"checksum: {self.checksum} (expected {self.expected_checksum})",
+                f"each producer's items in order: {self.in_order}",
+            ]
+        )
+
+    def __str__(self) -> str:
+        lines = []
+        for consumer in sorted(self.handled, key=lambda label: int(label.rsplit("-", 1)[1])):
+            items = self.handled[consumer]
+            sources = Counter(label for label, _pos, _value in items)
+            split = ", ".join(f"{sources[p]} from {p}" for p in sorted(sources))
+            lines.append(f"{consumer} took {_plural(len(items), 'item')}: {split or 'none'}")
+        return "\n".join([*lines, self.summary()])
+
+
+def _require_work(work: Any) -> float:
+    if isinstance(work, bool) or not isinstance(work, numbers.Real):
+        raise TypeError(f"work must be a number of seconds per item, not {type(work).__name__}")
+    if not 0 <= work <= MAX_WORK:
+        raise ValueError(f"work must be between 0 and {MAX_WORK:g} s per item, not {work!r}")
+    return float(work)
+
+
+def _stop(children: list[Child]) -> None:
+    """Terminate whatever still runs and close every report pipe; errors are already raised."""
+    with contextlib.suppress(ChildError, ChildTimeout):
+        wait(children, timeout=POLL_INTERVAL)
+
+
+def share_work(
+    ctx: BaseContext,
+    n_items: int,
+    n_producers: int,
+    n_consumers: int,
+    *,
+    work: float = 0.0,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> WorkReport:
+    """Move the numbers 1…``n_items`` from producers to consumers through one queue.
+
+    Producers split the numbers round-robin and put them tagged; consumers take
+    until their sentinel, each spending ``work`` seconds per item. The parent
+    puts one sentinel per consumer once every producer has finished, collects
+    the reports, then joins the consumers. Any child that fails is reported at
+    once, and everything started is stopped.
+    """
+    n_items = require_positive_int(n_items, "n_items", maximum=MAX_ITEMS)
+    n_producers = require_positive_int(n_producers, "n_producers", maximum=MAX_PROCESSES - 1)
+    n_consumers = require_positive_int(n_consumers, "n_consumers", maximum=MAX_PROCESSES - 1)
+    if n_producers + n_consumers > MAX_PROCESSES:
+        raise ValueError(
+            f"n_producers + n_consumers must be at most {MAX_PROCESSES} processes, "
+            f"not {n_producers + n_consumers}"
+        )
+    work = _require_work(work)
+    busy = n_items * work / n_consumers
+    if busy > MAX_BUSY:
+        raise ValueError(
+            f"{n_items} items × {work:g} s of work / {n_consumers} consumers would keep them busy "
+            f"for {busy:g} s; keep it under {MAX_BUSY:g} s"
+        )
+    timeout = require_timeout(timeout)
+    deadline = time.monotonic() + timeout
+    tasks, results = ctx.Queue(), ctx.Queue()
+    children: list[Child] = []
+    try:
+        # Consumers first, so the queue is drained while the producers fill it.
+        consumers = start_consumers(ctx, tasks, results, n_consumers, work=work, timeout=timeout)
+        children += consumers
+        for number in range(1, n_producers + 1):
+            label = f"producer-{number}"
+            values = list(range(number, n_items + 1, n_producers))
+            children.append(start(ctx, put_tagged, tasks, label, values, name=label))
+        producers = children[n_consumers:]
+        # Sentinels only after the last producer is done, or a consumer could
+        # stop while items are still on their way.
+        running = producers
+        while running:
+            _raise_if_one_failed(children)
+            if time.monotonic() > deadline:
+                raise QueueTimeout(f"the producers did not finish within {timeout:g} s")
+            running[0].process.join(POLL_INTERVAL)
+            running = [p for p in producers if p.process.is_alive()]
+        wait(producers, timeout=max(POLL_INTERVAL, deadline - time.monotonic()))
+        for _ in consumers:
+            tasks.put(SENTINEL)
+        remaining = max(POLL_INTERVAL, deadline - time.monotonic())
+        handled = collect_reports(results, n_consumers, watch=children, timeout=remaining)
+        wait(consumers, timeout=max(POLL_INTERVAL, deadline - time.monotonic()))
+    except BaseException:
+        _stop(children)
+        tasks.cancel_join_thread()  # nobody is left to read our sentinels: don't wait on them
+        raise
+    finally:
+        for q in (tasks, results):
+            q.close()
+            q.join_thread()
+    return WorkReport(n_items, n_producers, n_consumers, handled)
