@@ -1,0 +1,462 @@
+"""Shared memory with ``Array`` and ``Value``: the workers and helpers of lesson 01.
+
+``ctx.Array(typecode, n)`` and ``ctx.Value(typecode)`` allocate C numbers (ctypes
+objects) in a block of memory that the parent and its children map at the same
+time, so what a child writes the parent reads — no copy, no message. Each
+number has a fixed C type, named by a one-letter **typecode** (``'i'`` is a C
+``int``), and a value that does not fit that type is silently wrapped, so the
+helpers here check the fit in the caller's process before any child starts.
+
+Lifecycle: nothing here needs ``close()`` or ``unlink()``. An ``Array``/``Value``
+lives in an anonymous block of the parent's shared heap (its file is deleted the
+moment it is created), and the block is freed when the last process holding it
+lets go. Every child is started through :mod:`helpers.running`, so it is joined
+within a timeout and an exception it raises reaches the caller as
+:class:`~helpers.running.ChildError`.
+
+>>> from helpers.context import get_context
+>>> square_list(get_context(), [1, 2, 3, 4])
+([1, 4, 9, 16], 30)
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from multiprocessing.context import BaseContext
+from multiprocessing.sharedctypes import SynchronizedBase, typecode_to_type
+from typing import Any
+
+from helpers.running import DEFAULT_TIMEOUT, Child, run, start, wait
+from helpers.validation import (
+    parse_int_list,
+    require_int_list,
+    require_positive_int,
+    require_timeout,
+)
+
+__all__ = [
+    "C_TYPE_NAMES",
+    "INTEGER_TYPECODES",
+    "MAX_INCREMENTS",
+    "MAX_PROCESSES",
+    "PORTABLE_TYPECODES",
+    "RACE_INCREMENTS",
+    "PlaygroundResult",
+    "RaceResult",
+    "add_with_lock",
+    "add_without_lock",
+    "check_fits",
+    "choose_typecode",
+    "fill_squares",
+    "increment_in_between",
+    "increment_paused",
+    "integer_range",
+    "playground",
+    "race",
+    "require_typecode",
+    "square_into",
+    "square_list",
+    "square_slice",
+    "typecode_table",
+]
+
+# The typecodes of whole-number C types that Array and Value accept.
+INTEGER_TYPECODES = ("b", "B", "h", "H", "i", "I", "l", "L", "q", "Q")
+# Same size on Linux, macOS and Windows; 'l'/'L' (C long) are 8 bytes on 64-bit
+# Linux and macOS but 4 on Windows, so a table meant to be identical everywhere
+# leaves them out.
+PORTABLE_TYPECODES = ("b", "B", "h", "H", "i", "I", "q", "Q")
+C_TYPE_NAMES = {
+    "b": "signed char",
+    "B": "unsigned char",
+    "h": "short",
+    "H": "unsigned short",
+    "i": "int",
+    "I": "unsigned int",
+    "l": "long",
+    "L": "unsigned long",
+    "q": "long long",
+    "Q": "unsigned long long",
+}
+# Narrowest first: what choose_typecode tries. Signed first because squares and
+# sums are easier to reason about in signed types; 'Q' is the last resort.
+_WIDENING = ("b", "h", "i", "q", "Q")
+
+# Enough increments that unlocked adders overlap many times even when a loaded
+# machine runs them one after another in time slices of a few milliseconds.
+RACE_INCREMENTS = 100_000
+# A laptop has a handful of cores; more racing processes only slows the lesson.
+MAX_PROCESSES = 16
+# Keeps the widest race (16 × 1,000,000) inside the counter's C int.
+MAX_INCREMENTS = 1_000_000
+
+
+def require_typecode(typecode: Any, name: str = "typecode") -> str:
+    """Return ``typecode`` if it names a whole-number C type, else raise.
+
+    >>> require_typecode("i")
+    'i'
+    """
+    if not isinstance(typecode, str):
+        raise TypeError(
+            f"{name} must be a one-letter string such as 'i', not {type(typecode).__name__}"
+            f" {typecode!r}"
+        )
+    if typecode not in INTEGER_TYPECODES:
+        valid = ", ".join(repr(code) for code in INTEGER_TYPECODES)
+        raise ValueError(f"{name} must be one of {valid} (whole-number C types), not {typecode!r}")
+    return typecode
+
+
+def _ctype_range(ctype: type) -> tuple[int, int]:
+    bits = ctypes.sizeof(ctype) * 8
+    # A signed C type keeps -1; an unsigned one wraps it to its largest value.
+    if ctype(-1).value == -1:
+        return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    return 0, 2**bits - 1
+
+
+def integer_range(typecode: str) -> tuple[int, int]:
+    """Smallest and largest value a C number of ``typecode`` holds on this machine.
+
+    >>> integer_range("i")
+    (-2147483648, 2147483647)
+    """
+    return _ctype_range(typecode_to_type[require_typecode(typecode)])
+
+
+def typecode_table(typecodes: Iterable[str] = PORTABLE_TYPECODES) -> str:
+    """A small text table: typecode, C type, bytes and range, measured with ctypes.
+
+    >>> print(typecode_table(["b"]))
+    code  C type              bytes                     smallest                      largest
+    'b'   signed char             1                         -128                          127
+    """
+    lines = [f"{'code':<5} {'C type':<18} {'bytes':>6} {'smallest':>28} {'largest':>28}"]
+    for code in typecodes:
+        low, high = integer_range(code)
+        size = ctypes.sizeof(typecode_to_type[code])
+        lines.append(f"{code!r:<5} {C_TYPE_NAMES[code]:<18} {size:>6} {low:>28} {high:>28}")
+    return "\n".join(lines)
+
+
+def _fits(value: int, typecode: str) -> bool:
+    low, high = integer_range(typecode)
+    return low <= value <= high
+
+
+def choose_typecode(numbers: Any) -> str:
+    """The narrowest typecode that holds every square of ``numbers`` and their sum.
+
+    >>> choose_typecode([1, 2, 3, 4]), choose_typecode([50_000])
+    ('b', 'q')
+    """
+    values = _require_numbers(numbers)
+    needed = max([n * n for n in values] + [sum(n * n for n in values)])
+    for code in _WIDENING:
+        if _fits(needed, code):
+            return code
+    high = integer_range(_WIDENING[-1])[1]
+    raise ValueError(
+        f"the squares of numbers need {needed}, more than any C integer type holds"
+        f" (the widest, 'Q', stops at {high})"
+    )
+
+
+def check_fits(value: int, typecode: str, what: str, *, wider: str | None = None) -> int:
+    """Return ``value`` if a C number of ``typecode`` holds it; else a ValueError naming both.
+
+    >>> check_fits(30, "i", "the sum of the squares")
+    30
+    """
+    require_typecode(typecode)
+    if _fits(value, typecode):
+        return value
+    low, high = integer_range(typecode)
+    advice = f"; use a wider typecode such as {wider!r}" if wider else ""
+    raise ValueError(
+        f"{what} is {value}, which does not fit typecode {typecode!r}"
+        f" (from {low} to {high}){advice}"
+    )
+
+
+def _require_numbers(numbers: Any, name: str = "numbers") -> list[int]:
+    values = require_int_list(numbers, name)
+    if not values:
+        raise ValueError(f"{name} must hold at least one whole number, not []")
+    return values
+
+
+# ctypes type -> typecode. c_long is c_longlong on 64-bit Linux and macOS (and
+# c_int on Windows), so 'l' would be ambiguous: the portable codes win.
+# Built from the end, so that where two codes share a type the earlier one wins.
+_TYPECODE_OF = {typecode_to_type[code]: code for code in reversed((*PORTABLE_TYPECODES, "l", "L"))}
+
+
+def _shared_typecode(obj: Any, name: str, example: str, *, array: bool = True) -> str:
+    """The typecode of the numbers in a shared Array (or Value); TypeError for anything else."""
+    raw = obj.get_obj() if isinstance(obj, SynchronizedBase) else obj
+    # multiprocessing tags every ctypes object it puts in shared memory with
+    # `_wrapper` (its block of the shared heap). A list or a plain ctypes object
+    # lacks it, and a child's writes to such a copy never reach this process.
+    is_array = isinstance(raw, ctypes.Array)
+    if not hasattr(raw, "_wrapper") or is_array != array:
+        raise TypeError(f"{name} must be a shared {example}, not {type(obj).__name__}")
+    ctype = raw._type_ if array else type(raw)
+    if ctype not in _TYPECODE_OF:
+        raise TypeError(
+            f"{name} must hold whole numbers (an integer typecode), not {ctype.__name__}"
+        )
+    return _TYPECODE_OF[ctype]
+
+
+def square_into(numbers: list[int], squares: Any, total: Any) -> None:
+    """Runs in a child: write ``numbers[k] ** 2`` into ``squares[k]`` and their sum into ``total``.
+
+    ``squares`` is a shared ``Array`` and ``total`` a shared ``Value``: the child
+    sends nothing back, the parent reads both after joining. It checks nothing,
+    like any C code: a square too big for the typecode wraps around silently —
+    :func:`fill_squares` is the checked way to run it.
+    """
+    for position, number in enumerate(numbers):
+        squares[position] = number * number
+    # Read back from shared memory, so the sum is of what the array really holds.
+    total.value = sum(squares[: len(numbers)])
+
+
+def fill_squares(
+    ctx: BaseContext,
+    numbers: Any,
+    squares: Any,
+    total: Any,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> None:
+    """Run :func:`square_into` in a child, after checking everything in the caller's process.
+
+    Refuses (TypeError/ValueError, before any child starts) non-numbers, an
+    array that is not shared or too short, and a square or a sum that does not
+    fit its typecode. A child that fails raises :class:`~helpers.running.ChildError`.
+    """
+    values = _require_numbers(numbers)
+    squares_code = _shared_typecode(squares, "squares", "array such as ctx.Array('i', 4)")
+    total_code = _shared_typecode(total, "total", "value such as ctx.Value('i')", array=False)
+    if len(values) > len(squares):
+        raise ValueError(
+            f"numbers has {len(values)} items but squares holds only {len(squares)}:"
+            f" make the array at least as long as the list"
+        )
+    _check_squares_fit(values, squares_code, total_code)
+    run(ctx, square_into, values, squares, total, timeout=require_timeout(timeout))
+
+
+def _check_squares_fit(values: list[int], squares_code: str, total_code: str) -> None:
+    """Refuse a square or a sum its C type cannot hold: in C it would wrap around silently."""
+    try:
+        wider = choose_typecode(values)
+    except ValueError:
+        wider = None  # too big for every C type: no advice to give
+    for number in values:
+        check_fits(number * number, squares_code, f"the square of {number}", wider=wider)
+    check_fits(sum(n * n for n in values), total_code, "the sum of the squares", wider=wider)
+
+
+def square_list(
+    ctx: BaseContext,
+    numbers: Any,
+    *,
+    typecode: str = "i",
+    timeout: float = DEFAULT_TIMEOUT,
+) -> tuple[list[int], int]:
+    """Square ``numbers`` in a child into a shared Array and Value of ``typecode``.
+
+    Returns what the parent then reads from shared memory: the squares and their sum.
+    """
+    require_typecode(typecode)
+    values = _require_numbers(numbers)
+    require_timeout(timeout)
+    # Checked before the shared objects exist, so a refused call leaves nothing behind.
+    _check_squares_fit(values, typecode, typecode)
+    squares = ctx.Array(typecode, len(values))
+    total = ctx.Value(typecode, 0)
+    fill_squares(ctx, values, squares, total, timeout=timeout)
+    return squares[:], total.value
+
+
+def _pass_gate(gate: Any, timeout: float) -> None:
+    """Wait at the start barrier, so every adder begins at the same moment."""
+    try:
+        gate.wait(timeout)
+    except threading.BrokenBarrierError:
+        raise TimeoutError(f"waited {timeout:g} s at the start gate for the other adders") from None
+
+
+def add_without_lock(counter: Any, gate: Any, times: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Runs in each racing child: wait at ``gate``, then ``counter.value += 1``, ``times`` times.
+
+    Sends nothing back: the parent reads ``counter`` after joining. The
+    ``Value``'s own lock guards the read and, separately, the write; between the
+    two another child can write, and its increment is then overwritten (lost).
+    """
+    _pass_gate(gate, timeout)
+    for _ in range(times):
+        counter.value += 1
+
+
+def add_with_lock(counter: Any, gate: Any, times: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Like :func:`add_without_lock`, but holds ``counter.get_lock()`` from read to write.
+
+    No other child can write in between, so no increment is lost.
+    """
+    _pass_gate(gate, timeout)
+    for _ in range(times):
+        with counter.get_lock():
+            counter.value += 1
+
+
+@dataclass(frozen=True)
+class RaceResult:
+    """How many increments reached a shared counter that several processes added to."""
+
+    processes: int
+    increments: int
+    locked: bool
+    total: int
+
+    @property
+    def expected(self) -> int:
+        return self.processes * self.increments
+
+    @property
+    def lost(self) -> int:
+        return self.expected - self.total
+
+
+def _start_all(ctx: BaseContext, target: Any, count: int, *args: Any) -> list[Child]:
+    children: list[Child] = []
+    try:
+        for number in range(count):
+            children.append(start(ctx, target, *args, name=f"{target.__name__}-{number}"))
+    except BaseException:
+        # Those already started wait at the gate for the missing ones: stop them.
+        for child in children:
+            child.process.terminate()
+            child.process.join(1.0)
+            child.report.close()
+        raise
+    return children
+
+
+def race(
+    ctx: BaseContext,
+    processes: Any,
+    increments: Any = RACE_INCREMENTS,
+    *,
+    locked: bool,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> RaceResult:
+    """Start ``processes`` children that each add 1 to one shared counter ``increments`` times.
+
+    They wait at a barrier so they really run at the same time; with
+    ``locked=False`` some increments are usually lost, with ``locked=True`` none.
+    """
+    processes = require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
+    increments = require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
+    timeout = require_timeout(timeout)
+    counter = ctx.Value("i", 0)
+    gate = ctx.Barrier(processes)
+    worker = add_with_lock if locked else add_without_lock
+    wait(_start_all(ctx, worker, processes, counter, gate, increments, timeout), timeout=timeout)
+    return RaceResult(processes, increments, locked, counter.value)
+
+
+def increment_paused(
+    counter: Any, seen: Any, has_read: Any, may_write: Any, timeout: float = DEFAULT_TIMEOUT
+) -> None:
+    """Runs in child A of the step-by-step race: read, pause until told, write back read + 1.
+
+    Stores what it read in ``seen[0]``, sets ``has_read``, waits for ``may_write``.
+    """
+    value = counter.value
+    seen[0] = value
+    has_read.set()
+    if not may_write.wait(timeout):
+        raise TimeoutError(f"child A waited {timeout:g} s for permission to write")
+    counter.value = value + 1
+
+
+def increment_in_between(
+    counter: Any, seen: Any, has_read: Any, may_write: Any, timeout: float = DEFAULT_TIMEOUT
+) -> None:
+    """Runs in child B: once A has read, do a whole increment, then let A write.
+
+    Stores what it read in ``seen[1]``; A then writes back its stale value + 1.
+    """
+    if not has_read.wait(timeout):
+        raise TimeoutError(f"child B waited {timeout:g} s for child A to read")
+    value = counter.value
+    seen[1] = value
+    counter.value = value + 1
+    may_write.set()
+
+
+def square_slice(numbers: list[int], squares: Any, begin: int, end: int) -> None:
+    """Runs in a child: write the squares of ``numbers[begin:end]`` into ``squares[begin:end]``.
+
+    Touches only its own slice, so several children can share one lock-free
+    ``RawArray`` as long as their slices do not overlap; the parent reads after joining.
+    """
+    for position in range(begin, end):
+        squares[position] = numbers[position] * numbers[position]
+
+
+@dataclass(frozen=True)
+class PlaygroundResult:
+    """What the widget shows: squares computed in a child, and one race each way."""
+
+    typecode: str
+    squares: list[int]
+    total: int
+    with_lock: RaceResult
+    without_lock: RaceResult
+
+    def __str__(self) -> str:
+        race = self.with_lock
+        return "\n".join(
+            [
+                f"squares in {self.typecode!r}: {self.squares}",
+                f"sum of squares: {self.total}",
+                f"{race.processes} {'process' if race.processes == 1 else 'processes'}"
+                f" × {race.increments} increments, expected {race.expected}:",
+                f"  with the lock:    {race.total} (lost {race.lost})",
+                f"  without the lock: {self.without_lock.total} (lost {self.without_lock.lost})",
+            ]
+        )
+
+
+def playground(
+    ctx: BaseContext,
+    numbers: Any,
+    typecode: Any,
+    processes: Any,
+    *,
+    increments: Any = RACE_INCREMENTS,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> PlaygroundResult:
+    """The function behind the widget: square ``numbers`` and race ``processes`` adders.
+
+    ``numbers`` is text as typed in the box (``"1, 2, 3"``) or a list. Every
+    argument is checked here, in the caller's process, before any child starts.
+    """
+    values = parse_int_list(numbers) if isinstance(numbers, str) else _require_numbers(numbers)
+    require_typecode(typecode)
+    require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
+    require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
+    require_timeout(timeout)
+    squares, total = square_list(ctx, values, typecode=typecode, timeout=timeout)
+    with_lock = race(ctx, processes, increments, locked=True, timeout=timeout)
+    without_lock = race(ctx, processes, increments, locked=False, timeout=timeout)
+    return PlaygroundResult(typecode, squares, total, with_lock, without_lock)
