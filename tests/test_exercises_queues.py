@@ -1,0 +1,218 @@
+"""Tests for `helpers.exercises.queues`."""
+
+import sys
+import textwrap
+import time
+
+import pytest
+
+from helpers.exercises.queues import check_sentinel_consumer, check_sentinel_producer
+
+# A checker must answer well within its own limit, even for an answer that hangs.
+ANSWERED_WITHIN = 15.0
+
+
+@pytest.fixture
+def cell(monkeypatch):
+    """Define a function the way a notebook cell does: in ``__main__``.
+
+    Under spawn, dill then sends the function's code to the child, just as it
+    does for a learner's cell. Everything added is removed after the test.
+    """
+    namespace = vars(sys.modules["__main__"])
+
+    def define(source):
+        before = set(namespace)
+        exec(textwrap.dedent(source), namespace)
+        added = [name for name in namespace if name not in before]
+        for name in added:
+            monkeypatch.setitem(namespace, name, namespace.pop(name))
+        return namespace[added[-1]]
+
+    return define
+
+
+def timed(check, answer):
+    began = time.monotonic()
+    verdict = check(answer)
+    assert time.monotonic() - began < ANSWERED_WITHIN
+    return repr(verdict)
+
+
+# --- exercise 1: a consumer that stops on the sentinel ---
+
+CONSUMER = """
+def consumer(q, results):
+    taken = []
+    while True:
+        item = q.get(timeout=10)
+        if item is None:
+            break
+        taken.append(item)
+    results.put(taken)
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            CONSUMER,
+            "✔ your consumer took all 5 items, in order, and stopped on the sentinel",
+        ),
+        (
+            """
+            def consumer(q, results):
+                taken = []
+                while item := q.get(timeout=10):   # stops on 0 as well as on None
+                    taken.append(item)
+                results.put(taken)
+            """,
+            "✘ your consumer stopped at the item 0: test `item is None`, "
+            "because `not item` is also true for 0, a real item",
+        ),
+        (
+            """
+            def consumer(q, results):
+                taken = []
+                while not q.empty():               # the seed's stop signal
+                    taken.append(q.get(timeout=10))
+                results.put(taken)
+            """,
+            "✘ your consumer stopped before any item arrived: an empty queue does not mean "
+            "the producer is done, so keep calling get() until the sentinel (None) comes",
+        ),
+        (
+            """
+            def consumer(q, results):
+                taken = []
+                while True:                        # never looks for the sentinel
+                    item = q.get()
+                    if item is not None:
+                        taken.append(item)
+                results.put(taken)
+            """,
+            "✘ your consumer never stopped: does it leave its loop when get() returns "
+            "the sentinel None?",
+        ),
+        (
+            """
+            def consumer(q, results):
+                taken = [q.get(timeout=10) for _ in range(6)]
+                results.put(taken)
+            """,
+            "✘ your consumer kept the sentinel as an item: check for None before adding an item",
+        ),
+        (
+            """
+            def consumer(q, results):
+                while q.get(timeout=10) is not None:
+                    pass
+            """,
+            "✘ your consumer stopped without putting its list on results: after the loop, "
+            "call results.put(taken) once",
+        ),
+        (
+            """
+            def consumer(q, results):
+                while (item := q.get(timeout=10)) is not STOP:
+                    results.put(item)
+            """,
+            "✘ your consumer raised NameError: name 'STOP' is not defined — a function written "
+            "in a cell cannot see the notebook's other names in the child; use None itself, "
+            "or import what you need inside the function",
+        ),
+        (
+            """
+            def consumer(q, results):
+                while (item := q.get(timeout=10)) is not None:
+                    results.put(item)              # one message per item, not one list
+            """,
+            "✘ your consumer put a int on results: put one list of the items it took, "
+            "once, after its loop",
+        ),
+    ],
+    ids=["solution", "falsy", "empty", "endless", "sentinel-kept", "no-report", "name", "int"],
+)
+def test_consumer_checker(cell, source, expected):
+    assert timed(check_sentinel_consumer, cell(source)) == expected
+
+
+def test_consumer_checker_wants_the_function_itself():
+    assert repr(check_sentinel_consumer(None)) == (
+        "✘ pass your function itself, e.g. check_sentinel_consumer(consumer), not a NoneType"
+    )
+
+
+# --- exercise 2: a producer that gives every consumer its sentinel ---
+
+PRODUCER = """
+def producer(q, items, n_consumers):
+    for item in items:
+        q.put(item)
+    for _ in range(n_consumers):
+        q.put(None)
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (PRODUCER, "✔ all 12 items were taken and all 3 consumers stopped"),
+        (
+            """
+            def producer(q, items, n_consumers):
+                for item in items:
+                    q.put(item)
+                q.put(None)                        # one sentinel for three consumers
+            """,
+            "✘ 2 of 3 consumers never stopped: did every consumer get a sentinel? "
+            "Put one None per consumer, after the last item",
+        ),
+        (
+            """
+            def producer(q, items, n_consumers):
+                for _ in range(n_consumers):       # sentinels first
+                    q.put(None)
+                for item in items:
+                    q.put(item)
+            """,
+            "✘ the consumers stopped with 12 of 12 items still in the queue: "
+            "put the sentinels after the last item, not before",
+        ),
+        (
+            """
+            def producer(q, items, n_consumers):
+                for item in items + items[:2]:     # two items twice
+                    q.put(item)
+                for _ in range(n_consumers):
+                    q.put(None)
+            """,
+            "✘ the consumers took [1, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], expected each "
+            "of 1…12 exactly once: put every item once",
+        ),
+        (
+            """
+            def producer(q, items, n_consumers):
+                for item in items:
+                    q.put(item / 0)
+            """,
+            "✘ your producer raised ZeroDivisionError: division by zero",
+        ),
+    ],
+    ids=["solution", "one-sentinel", "sentinels-first", "twice", "raises"],
+)
+def test_producer_checker(cell, source, expected):
+    assert timed(check_sentinel_producer, cell(source)) == expected
+
+
+def test_producer_checker_wants_the_function_itself():
+    assert repr(check_sentinel_producer("producer")) == (
+        "✘ pass your function itself, e.g. check_sentinel_producer(producer), not a str"
+    )
+
+
+def test_checkers_refuse_a_bad_timeout():
+    with pytest.raises(ValueError) as info:
+        check_sentinel_consumer(print, timeout=0)
+    assert str(info.value) == "timeout must be a positive, finite number of seconds, not 0"
