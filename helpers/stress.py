@@ -42,6 +42,7 @@ __all__ = [
     "checksum",
     "consume_numbers",
     "count_with_lock",
+    "echo_queue",
     "echo_until_closed",
     "hold_lock",
     "move_through_queue",
@@ -151,6 +152,19 @@ def consume_numbers(q: Any, results: Any) -> None:
     results.put((count, checksum(taken)))
     results.close()
     results.join_thread()
+
+
+def echo_queue(inbox: Any, outbox: Any) -> None:
+    """Runs in the child: put every item taken off ``inbox`` on ``outbox``, until ``None``.
+
+    Sends each item back unchanged and in order, so one child can carry many
+    round trips; a silent ``inbox`` for :data:`IDLE_TIMEOUT` seconds raises
+    ``queue.Empty``, which the parent receives as a :class:`ChildError`.
+    """
+    while (item := inbox.get(timeout=IDLE_TIMEOUT)) is not None:
+        outbox.put(item)
+    outbox.close()
+    outbox.join_thread()
 
 
 def add_locked(value: Any, increments: int) -> None:
