@@ -1,0 +1,426 @@
+"""Tests for `helpers.bench`.
+
+Sizes are tiny and nothing here asserts a timing: these tests check that
+every path moves the bytes intact, that results are shaped and printed as
+promised, that failures and bad arguments give clear errors, and that
+nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import bench
+from helpers.bench import KiB, Measurement, MiB, Results
+from helpers.running import ChildError
+
+ROOT = Path(__file__).resolve().parent.parent
+# Not multiples of any chunk size, so every path also sends a short last chunk.
+ODD = 300_001
+
+
+def _segments() -> set[str]:
+    return {name for name in os.listdir("/dev/shm") if name.startswith("psm_")}
+
+
+# --- sizes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("512", 512), ("64 KiB", 64 * KiB), ("4MiB", 4 * MiB), ("1k", KiB), (" 2 m ", 2 * MiB)],
+)
+def test_parse_size_reads_binary_units(text, size):
+    assert bench.parse_size(text) == size
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        ("12XB", ValueError, "size: '12XB' is not a size; write e.g. 512, 64 KiB, 4 MiB"),
+        ("", ValueError, "size: '' is not a size"),
+        ("0", ValueError, "size must be between 1 B and 1 GiB, not 0"),
+        ("2 GiB", ValueError, "size must be between 1 B and 1 GiB, not 2147483648"),
+        (1.5, TypeError, "size must be a size such as '64 KiB', not float"),
+        (True, TypeError, "size must be a size such as '64 KiB', not bool"),
+    ],
+)
+def test_parse_size_names_what_is_wrong(text, error, message):
+    with pytest.raises(error, match="^" + message.replace("(", r"\(")):
+        bench.parse_size(text)
+
+
+def test_format_size_uses_whole_units_or_bytes():
+    assert [bench.format_size(n) for n in (1, KiB, 64 * KiB, 3 * MiB, 1500)] == [
+        "1 B",
+        "1 KiB",
+        "64 KiB",
+        "3 MiB",
+        "1500 B",
+    ]
+
+
+def test_size_ladder_steps_by_four_and_keeps_both_ends():
+    assert bench.size_ladder("1 KiB", "256 MiB") == list(bench.FULL_SIZES)
+    assert bench.size_ladder("1 KiB", "10 KiB") == [KiB, 4 * KiB, 10 * KiB]
+    assert bench.size_ladder("4 KiB", "4 KiB") == [4 * KiB]
+    with pytest.raises(ValueError, match=r"smallest \(4 MiB\) must not be larger than largest"):
+        bench.size_ladder("4 MiB", "1 KiB")
+
+
+def test_payload_is_deterministic_and_not_periodic_in_powers_of_two():
+    payload = bench.make_payload(4 * 64 * KiB)
+    assert payload == bench.make_payload(4 * 64 * KiB)
+    chunks = {payload[i : i + 64 * KiB] for i in range(0, len(payload), 64 * KiB)}
+    assert len(chunks) == 4  # reordered chunks would change the checksum
+
+
+# --- bulk transfers ------------------------------------------------------
+
+
+def test_every_bulk_path_delivers_the_payload_intact(ctx, monkeypatch):
+    # Small chunks, so the Queue and Manager paths also send several.
+    monkeypatch.setattr(bench, "QUEUE_CHUNK", 100_000)
+    monkeypatch.setattr(bench, "MANAGER_CHUNK", 100_000)
+    before = _segments()
+    results = bench.measure_bulk(ctx, [1000, ODD], repeats=1, progress=False)
+    assert results.names() == [*bench.BULK_LIMITS, *bench.BULK_CHANNELS]
+    assert results.sizes() == [1000, ODD]
+    assert len(results.measurements) == 16
+    assert all(m.verified for m in results.measurements)
+    assert all(len(m.samples) == 1 and m.median > 0 for m in results.measurements)
+    assert results.intact
+    assert results.summary() == (
+        "bulk: 6 channels + 2 limits × 2 sizes, 1 timed repeats each, every transfer intact: True"
+    )
+    assert _segments() == before
+
+
+def test_bulk_table_has_a_row_per_channel_and_size(ctx):
+    results = bench.measure_bulk(ctx, ["1 KiB"], channels=["pipe_bytes"], repeats=2, progress=False)
+    lines = str(results).splitlines()
+    assert lines[0].split() == [
+        "channel", "size", "median", "spread", "speed", "%", "memcpy", "%", "os.pipe", "intact",
+    ]  # fmt: skip
+    assert len(lines) == 2 + 3 + 1
+    assert lines[3].startswith("raw os.pipe (limit)")
+    assert lines[4].startswith("Pipe.send_bytes chunks") and lines[4].endswith("✔")
+    assert lines[-1].startswith("median of 2 timed repeats after one untimed warm-up")
+    assert results.percent_of("memcpy", "memcpy", KiB) == pytest.approx(100)
+
+
+@pytest.mark.slow  # also run by notebook 05 under nbval
+def test_progress_bar_can_be_shown(ctx, capsys):
+    bench.measure_bulk(ctx, ["1 KiB"], channels=["pipe_bytes"], limits=(), repeats=1, progress=True)
+    assert "bulk" in capsys.readouterr().err  # tqdm draws on stderr outside a notebook
+
+
+def flipping_sender(ctrl, conn, timeout):
+    """Runs in the child: like pipe_bytes_sender, but flips the first byte."""
+
+    def send(payload, chunk):
+        data = bytearray(payload)
+        data[0] ^= 0xFF
+        conn.send_bytes(data)
+
+    bench._serve(ctrl, send, timeout)
+
+
+def failing_sender(ctrl, conn, timeout):
+    """Runs in the child: fails when asked to send."""
+
+    def send(payload, chunk):
+        raise ValueError("the sender broke down")
+
+    bench._serve(ctrl, send, timeout)
+
+
+def stalling_sender(ctrl, conn, timeout):
+    """Runs in the child: never sends anything."""
+
+    def send(payload, chunk):
+        time.sleep(60)
+
+    bench._serve(ctrl, send, timeout)
+
+
+@pytest.fixture
+def fake_channel(monkeypatch):
+    """Register a pipe channel whose child runs the given worker."""
+
+    def register(worker):
+        def opener(ctx, largest, stack):
+            channel = bench._open_pipe_bytes(ctx, largest, stack)
+            return dataclasses.replace(channel, worker=worker)
+
+        monkeypatch.setitem(bench._OPENERS, "fake", opener)
+        monkeypatch.setitem(bench.BULK_CHANNELS, "fake", "fake channel")
+
+    return register
+
+
+def test_a_corrupted_transfer_is_reported_not_hidden(ctx, fake_channel):
+    fake_channel(flipping_sender)
+    results = bench.measure_bulk(ctx, ["1 KiB"], channels=["fake"], limits=(), repeats=1)
+    assert not results.get("fake").verified
+    assert not results.intact
+    assert str(results).splitlines()[2].endswith("✘")
+
+
+def test_a_child_that_fails_surfaces_its_exception(ctx, fake_channel):
+    fake_channel(failing_sender)
+    with pytest.raises(ChildError, match="raised ValueError: the sender broke down") as info:
+        bench.measure_bulk(ctx, ["1 KiB"], channels=["fake"], limits=(), repeats=1)
+    assert info.value.exc_type == "ValueError"
+
+
+@pytest.mark.slow  # also run by notebook 05 under nbval
+def test_a_stalled_child_is_stopped_within_the_timeout(ctx, fake_channel):
+    fake_channel(stalling_sender)
+    began = time.monotonic()
+    with pytest.raises(TimeoutError, match="sending 1 KiB through fake 2 times took longer"):
+        bench.measure_bulk(ctx, ["1 KiB"], channels=["fake"], limits=(), repeats=1, timeout=0.5)
+    assert time.monotonic() - began < 10
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"sizes": []}, ValueError, "sizes is empty: give at least one size, e.g. 64 KiB"),
+        ({"sizes": ["0"]}, ValueError, "sizes[0] must be between 1 B and 1 GiB, not 0"),
+        ({"sizes": 3.5}, TypeError, "sizes must be a list of sizes, not float"),
+        ({"channels": ["pigeon"]}, ValueError, "channels: 'pigeon' is not one of array, "),
+        ({"channels": []}, ValueError, "channels is empty: choose from array, shared_memory"),
+        ({"limits": ["light"]}, ValueError, "limits: 'light' is not one of memcpy, os_pipe"),
+        ({"repeats": 0}, ValueError, "repeats must be at least 1, not 0"),
+        ({"repeats": 51}, ValueError, "repeats must be at most 50, not 51"),
+        ({"repeats": "3"}, TypeError, "repeats must be a whole number, not str '3'"),
+        ({"timeout": -1}, ValueError, "timeout must be a positive, finite number of seconds"),
+    ],
+)
+def test_bad_bulk_arguments_are_refused_before_any_child_starts(ctx, kwargs, error, message):
+    args = {"sizes": ["1 KiB"], **kwargs}
+    with pytest.raises(error) as info:
+        bench.measure_bulk(ctx, args.pop("sizes"), **args)
+    assert str(info.value).startswith(message)
+
+
+def test_a_context_is_required():
+    with pytest.raises(TypeError, match="ctx must be a multiprocessing context from helpers"):
+        bench.measure_bulk("spawn", ["1 KiB"])
+
+
+@pytest.mark.slow  # also run by notebook 05 under nbval
+def test_the_playground_sweep_walks_the_ladder(ctx):
+    results = bench.sweep(
+        ctx, "1 KiB", "16 KiB", channels=["shared_memory"], repeats=1, progress=False
+    )
+    assert results.sizes() == [KiB, 4 * KiB, 16 * KiB]
+    assert results.names() == ["memcpy", "os_pipe", "shared_memory"]
+    assert results.intact
+
+
+@pytest.mark.slow  # also run by notebook 05 under nbval
+def test_chunk_sizes_each_get_a_row_and_arrive_intact(ctx):
+    results = bench.measure_chunks(ctx, ODD, ["1 KiB", "64 KiB"], repeats=1, progress=False)
+    assert [(m.name, m.chunk) for m in results.measurements] == [
+        ("os_pipe", None),
+        ("pipe_bytes", KiB),
+        ("pipe_bytes", 64 * KiB),
+    ]
+    assert results.intact
+    assert "Pipe.send_bytes chunks" in str(results)
+
+
+@pytest.mark.slow  # also run by notebook 05 under nbval
+def test_first_touch_compares_four_destinations_and_cleans_up(ctx):
+    before = _segments()
+    results = bench.measure_first_touch(ctx, "256 KiB", repeats=1)
+    assert results.names() == ["fresh memory", "reused memory", "fresh segment", "reused segment"]
+    assert results.intact
+    assert _segments() == before
+
+
+# --- latency, start-up, the seed -----------------------------------------
+
+
+@pytest.mark.slow  # also run by notebook 05 under nbval
+def test_every_round_trip_is_timed(ctx):
+    results = bench.measure_latency(ctx, round_trips=20, repeats=1)
+    assert results.names() == ["os_pipe", "pipe", "queue", "manager", "value"]
+    assert all(m.median > 0 for m in results.measurements)
+    assert str(results).splitlines()[0].split()[:3] == ["round", "trip", "median"]
+
+
+def test_latency_refuses_bad_round_trips(ctx):
+    with pytest.raises(ValueError, match="round_trips must be at least 1, not 0"):
+        bench.measure_latency(ctx, round_trips=0)
+    with pytest.raises(ValueError, match="channels: 'smoke' is not one of pipe, queue"):
+        bench.measure_latency(ctx, channels=["smoke"])
+
+
+@pytest.mark.slow  # also run by notebook 05 under nbval
+def test_startup_uses_each_start_method():
+    results = bench.measure_startup(repeats=1)
+    assert results.names() == ["spawn", "fork", "forkserver"]
+    with pytest.raises(ValueError, match="methods: 'clone' is not one of spawn, fork, forkserver"):
+        bench.measure_startup(["clone"])
+
+
+@pytest.mark.slow  # also run by notebook 05 under nbval
+def test_seed_writes_both_ways_give_the_same_squares(ctx):
+    results = bench.measure_seed_writes(ctx, 1000, repeats=1)
+    assert results.names() == ["loop", "bulk"]
+    assert results.intact
+    assert results.get("loop").size == 8000
+    assert "speed-up" in str(results)
+
+
+# --- reading results (no processes) --------------------------------------
+
+
+def _m(name, size, seconds, *, limit=False, label=None):
+    return Measurement(name, label or name, size, (seconds, seconds * 1.1, seconds * 0.9), limit)
+
+
+def _synthetic_bulk():
+    size = 256 * MiB
+    timings = {"memcpy": 0.025, "os_pipe": 0.1, "array": 0.03, "shared_memory": 0.028,
+               "pipe_bytes": 0.15, "queue": 0.3, "pipe_pickle": 0.6, "manager": 1.2}  # fmt: skip
+    labels = {**bench.BULK_CHANNELS, **bench.BULK_LIMITS}
+    return Results(
+        "bulk",
+        [_m(n, size, s, limit=n in bench.BULK_LIMITS, label=labels[n]) for n, s in timings.items()],
+        repeats=3,
+    )
+
+
+def test_measurement_reports_median_and_spread():
+    m = Measurement("x", "x", 1000, (1.0, 3.0, 2.0))
+    assert (m.median, m.spread, m.throughput) == (2.0, 1.0, 500.0)
+    assert m.as_dict()["samples"] == [1.0, 3.0, 2.0]
+
+
+def test_targets_are_computed_at_the_largest_size():
+    t = bench.targets(_synthetic_bulk())
+    assert t["fastest"] == "shared_memory"
+    assert t["fastest_percent_of_memcpy"] == pytest.approx(100 * 0.025 / 0.028)
+    assert t["pipe_percent_of_os_pipe"] == pytest.approx(100 * 0.1 / 0.15)
+    assert bench.format_targets(_synthetic_bulk()).splitlines() == [
+        "fastest channel at 256 MiB: SharedMemory + numpy, 89.3 % of memcpy "
+        "(target ≥ 60 %): reached",
+        "Pipe.send_bytes at 256 MiB: 66.7 % of raw os.pipe (target ≥ 50 %): reached",
+    ]
+
+
+def test_conclusions_and_guide_follow_the_numbers():
+    bulk = _synthetic_bulk()
+    assert bench.conclusions(bulk=bulk).splitlines() == [
+        "every transfer intact: True",
+        "shared memory faster than Manager at 256 MiB: True",
+    ]
+    guide = bench.decision_guide(bulk)
+    assert guide.splitlines()[0] == "Decision guide, from this run's numbers:"
+    assert "• Big arrays (256 MiB): SharedMemory + numpy" in guide
+    assert "Pipe.send_bytes chunks" in guide
+    assert "43× slower than SharedMemory + numpy" in guide
+    # The guide follows the measurements, not a script: make the Array win.
+    faster_array = dataclasses.replace(bulk.get("array"), samples=(0.02, 0.02, 0.02))
+    bulk.measurements[2] = faster_array
+    assert "• Big arrays (256 MiB): Array + numpy" in bench.decision_guide(bulk)
+
+
+def test_rows_are_plain_dicts_for_exercises():
+    rows = _synthetic_bulk().rows()
+    assert rows[0] == {"name": "memcpy", "kind": "limit", "size": 256 * MiB, "seconds": 0.025}
+    assert {r["kind"] for r in rows} == {"limit", "channel"}
+
+
+@pytest.mark.slow  # also run by notebook 05 under nbval
+def test_plots_have_two_panels():
+    bulk_figure = bench.plot_bulk(_synthetic_bulk())
+    assert len(bulk_figure.axes) == 2
+    latency = Results(
+        "latency",
+        [_m("os_pipe", 0, 1e-5, limit=True), _m("pipe", 0, 3e-5), _m("manager", 0, 6e-5)],
+    )
+    assert len(bench.plot_latency(latency).axes) == 2
+
+
+def test_watchdog_turns_a_stuck_wait_into_a_timeout():
+    released = threading.Event()
+    with (
+        pytest.raises(TimeoutError, match=r"the test wait took longer than 0\.2 s"),
+        bench._watchdog(0.2, released.set, "the test wait"),
+    ):
+        released.wait(10)
+        raise EOFError("the other side went away")
+
+
+# --- the terminal version ------------------------------------------------
+
+
+def test_main_prints_tables_targets_and_a_guide(ctx, capsys):
+    argv = ["--experiments", "bulk", "--sizes", "1KiB,4KiB", "--channels",
+            "shared_memory", "--repeats", "1", "--no-progress"]  # fmt: skip
+    assert bench.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "== bulk ==" in out and "== targets ==" in out
+    assert "fastest channel at 4 KiB:" in out
+    assert "Decision guide, from this run's numbers:" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--sizes", "12XB"], "argument --sizes: sizes[0]: '12XB' is not a size"),
+        (["--channels", "pigeon"], "argument --channels: --channels: 'pigeon' is not one of"),
+        (["--repeats", "0"], "argument --repeats: --repeats must be at least 1, not 0"),
+        (["--repeats", "many"], "argument --repeats: --repeats must be a whole number, not 'many'"),
+        (["--timeout", "soon"], "argument --timeout: --timeout must be a number of seconds"),
+        (["--experiments", "all"], "argument --experiments: --experiments: 'all' is not one of"),
+        (["--start-method", "clone"], "argument --start-method: invalid choice: 'clone'"),
+    ],
+)
+def test_main_rejects_bad_arguments_clearly(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        bench.main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_module_runs_from_the_terminal_and_prints_json():
+    argv = [sys.executable, "-m", "helpers.bench", "--json", "--experiments", "bulk",
+            "--sizes", "1KiB", "--channels", "pipe_bytes", "--repeats", "1"]  # fmt: skip
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert set(report) == {"machine", "results", "targets", "intact"}
+    assert report["intact"] is True
+    assert report["machine"]["start_method"] in ("spawn", "fork", "forkserver")
+    names = [m["name"] for m in report["results"]["bulk"]["measurements"]]
+    assert names == ["memcpy", "os_pipe", "pipe_bytes"]
+    assert report["targets"]["pipe_percent_of_os_pipe"] > 0
+
+
+def test_importing_the_module_stays_light():
+    heavy = "{'numpy', 'matplotlib', 'tqdm'}"
+    code = f"import helpers.bench, sys; print(sorted({heavy} & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
