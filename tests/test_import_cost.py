@@ -1,0 +1,25 @@
+"""Tests for `tools/import_cost.py`: it runs and prints both figures (no timed assertion)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_cost_prints_the_baseline_a_module_and_their_ratio():
+    argv = [sys.executable, "tools/import_cost.py", "--repeats", "1",
+            "--modules", "helpers.bench,helpers.not_written_yet"]  # fmt: skip
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Import time in a fresh interpreter, median of 1:"
+    assert re.fullmatch(r"stdlib multiprocessing machinery +\d+\.\d ms  \(spread .*\)", lines[1])
+    assert re.fullmatch(
+        r"helpers\.bench +\d+\.\d ms  \(spread .*\)  = \d+\.\d\d× the stdlib", lines[2]
+    )
+    assert lines[3] == "helpers.not_written_yet          not written yet: skipped"
+    assert lines[4].startswith("largest ratio: ")
