@@ -212,7 +212,7 @@ def round_trips(pytestconfig: pytest.Config) -> dict[str, list[float]]:
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     if not config.stash.get(_used, False):
         return  # no browser test ran (the default `pytest`): say nothing
-    figures = config.stash.get(_round_trips, {})
+    figures = {name: times for name, times in config.stash.get(_round_trips, {}).items() if times}
     method = os.environ.get("COURSE_START_METHOD", "").strip() or "spawn"
     write = terminalreporter.write_line
     terminalreporter.write_sep("-", "browser tests")

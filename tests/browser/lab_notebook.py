@@ -29,6 +29,7 @@ __all__ = ["CellState", "LabNotebook", "Playground"]
 OPEN_TIMEOUT_MS = 90_000
 RUN_ALL_TIMEOUT_MS = 240_000
 ROUND_TRIP_TIMEOUT_MS = 60_000
+OUTPUT_TIMEOUT_MS = 10_000
 MAX_SLIDER_STEPS = 200
 
 RAISES_TAG = "raises-exception"
@@ -43,14 +44,24 @@ _JS_KERNEL_IDLE = """() => {
     && panel.sessionContext.session.kernel;
   return !!kernel && kernel.status === 'idle';
 }"""
-_JS_RUN_FINISHED = """() => {
+# JupyterLab sends the cells of Run All one at a time, so an idle kernel alone
+# means nothing: the run is over when every non-empty code cell has a count, or
+# when an unplanned error has stopped it (the cells after it never get one).
+_JS_RUN_FINISHED = f"""() => {{
   const panel = window.jupyterapp.shell.currentWidget;
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-  const prompts = [...panel.node.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-    .map(p => p.textContent.trim());
-  const started = prompts.length > 0 && prompts[0] !== '[ ]:';
-  return started && !prompts.includes('[*]:') && !!kernel && kernel.status === 'idle';
-}"""
+  if (!kernel || kernel.status !== 'idle') return false;
+  let stopped = false;
+  for (const cell of panel.content.widgets) {{
+    if (cell.model.type !== 'code' || cell.model.sharedModel.getSource().trim() === '') continue;
+    if (cell.node.querySelector('.jp-InputPrompt').textContent.trim() === '[*]:') return false;
+    if (cell.model.executionCount === null && !stopped) return false;
+    const planned = (cell.model.getMetadata('tags') || []).includes('{RAISES_TAG}');
+    const failed = cell.model.outputs.toJSON().some(o => o.output_type === 'error');
+    stopped = stopped || (failed && !planned);
+  }}
+  return true;
+}}"""
 _JS_CELLS = """(mark) => {
   const panel = window.jupyterapp.shell.currentWidget;
   return panel.content.widgets
@@ -59,6 +70,7 @@ _JS_CELLS = """(mark) => {
     .map(({cell, index}) => ({
       index,
       first_line: cell.model.sharedModel.getSource().split('\\n')[0],
+      empty: cell.model.sharedModel.getSource().trim() === '',
       execution_count: cell.model.executionCount,
       tags: cell.model.getMetadata('tags') || [],
       model_errors: cell.model.outputs.toJSON()
@@ -71,24 +83,43 @@ _JS_CELLS = """(mark) => {
         .filter(text => text.includes(mark)),
     }));
 }"""
+# Text to look for is either plain (found verbatim, newlines and spaces included)
+# or a regular expression, always multi-line: {"text": ..., "pattern": ...}.
+_JS_MATCHES = """(text, m) => m.pattern === null
+    ? text.includes(m.text) : new RegExp(m.pattern, 'm').test(text)"""
+# The first cell output (widget outputs included) that shows the text.
+_JS_FIND_OUTPUT = f"""(m) => {{
+  const matches = {_JS_MATCHES};
+  return [...document.querySelectorAll('.jp-Cell-outputArea .jp-OutputArea-output')]
+    .find(node => matches(node.textContent, m)) || null;
+}}"""
 # Armed just before the input that triggers a run: the first pointer, key or
 # input event starts the clock; the expected text appearing in the output stops it.
-_JS_ARM_ROUND_TRIP = """([output, expected]) => {
-  const rt = window.__courseRoundTrip = {start: null, end: null};
+_JS_ARM_ROUND_TRIP = f"""([output, m]) => {{
+  const matches = {_JS_MATCHES};
+  const rt = window.__courseRoundTrip = {{start: null, end: null}};
   const starts = ['pointerdown', 'keydown', 'input'];
-  const onStart = () => {
+  const onStart = () => {{
     if (rt.start === null) rt.start = performance.now();
     starts.forEach(name => document.removeEventListener(name, onStart, true));
-  };
+  }};
   starts.forEach(name => document.addEventListener(name, onStart, true));
-  const observer = new MutationObserver(() => {
-    if (rt.start !== null && output.textContent.includes(expected)) {
+  const observer = new MutationObserver(() => {{
+    if (rt.start !== null && matches(output.textContent, m)) {{
       rt.end = performance.now();
       observer.disconnect();
-    }
-  });
-  observer.observe(output, {subtree: true, childList: true, characterData: true});
-}"""
+    }}
+  }});
+  observer.observe(output, {{subtree: true, childList: true, characterData: true}});
+}}"""
+
+Expected = str | re.Pattern[str]
+
+
+def _matcher(expected: Expected) -> dict[str, str | None]:
+    if isinstance(expected, re.Pattern):
+        return {"text": None, "pattern": expected.pattern}
+    return {"text": expected, "pattern": None}
 
 
 @dataclass(frozen=True)
@@ -97,6 +128,7 @@ class CellState:
 
     index: int
     first_line: str
+    empty: bool  # JupyterLab does not send an empty cell to the kernel
     execution_count: int | None
     tags: list[str]
     model_errors: list[str]
@@ -155,7 +187,9 @@ class LabNotebook:
 
     def assert_ran_cleanly(self, cells: list[CellState]) -> None:
         """Every code cell ran; only cells tagged raises-exception show an error, and they do."""
-        problems = [f"{c.where} never ran" for c in cells if c.execution_count is None]
+        problems = [
+            f"{c.where} never ran" for c in cells if c.execution_count is None and not c.empty
+        ]
         problems += [
             f"unexpected error in {c.describe()}"
             for c in cells
@@ -168,13 +202,19 @@ class LabNotebook:
         ]
         assert not problems, f"{self.name}:\n" + "\n".join(problems)
 
-    def output_with(self, text: str) -> Locator:
-        """The first cell output on the page that contains ``text``."""
-        return (
-            self.page.locator(".jp-Cell-outputArea .jp-OutputArea-output")
-            .filter(has_text=re.compile(re.escape(text)))
-            .first
-        )
+    def expect_output(self, expected: Expected) -> None:
+        """Wait until a cell output shows ``expected``; scroll it into view; it must be visible."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            found = self.page.wait_for_function(
+                _JS_FIND_OUTPUT, arg=_matcher(expected), timeout=OUTPUT_TIMEOUT_MS
+            ).as_element()
+        except PlaywrightError:
+            raise AssertionError(f"{self.name}: no cell output shows {expected!r}") from None
+        assert found is not None
+        found.scroll_into_view_if_needed()
+        assert found.is_visible(), f"{self.name}: the output with {expected!r} is hidden"
 
     def playground(self, control: str) -> Playground:
         """The widget playground (a cell's widget output) holding a control labelled ``control``."""
@@ -235,7 +275,7 @@ class Playground:
         self.root.get_by_role("button", name=text, exact=True).click()
 
     def round_trip(
-        self, changes: dict[str, object], expected: str, *, button: str | None = "Run Interact"
+        self, changes: dict[str, object], expected: Expected, *, button: str | None = "Run Interact"
     ) -> float:
         """Apply ``changes``, run, and return the ms from the triggering input to ``expected``.
 
@@ -247,7 +287,7 @@ class Playground:
 
         if button is not None:
             self._apply(changes)
-        self.page.evaluate(_JS_ARM_ROUND_TRIP, [self.output.element_handle(), expected])
+        self.page.evaluate(_JS_ARM_ROUND_TRIP, [self.output.element_handle(), _matcher(expected)])
         if button is None:
             self._apply(changes)
         else:
@@ -261,6 +301,8 @@ class Playground:
             raise AssertionError(
                 f"after {changes} the playground never showed {expected!r}; it shows {shown!r}"
             ) from None
+        if isinstance(expected, re.Pattern):  # as in the page: ^ and $ match at every line
+            expected = re.compile(expected.pattern, expected.flags | re.MULTILINE)
         expect(self.output).to_contain_text(expected)
         times = self.page.evaluate("() => window.__courseRoundTrip")
         return float(times["end"] - times["start"])

@@ -1,0 +1,91 @@
+"""Every lesson, run in JupyterLab in Chromium, the way a learner meets it.
+
+For each notebook: open a fresh copy, Run All Cells from the menu, wait for the
+kernel, check that no cell shows an error (cells tagged ``raises-exception``
+must show theirs) and that the seed example's result is on screen. Then use the
+widget playground by hand — type, press arrow keys on a slider, click its
+button — and check the new result, timing each round trip from the click to
+the new text. The medians are printed at the end of the run.
+
+Each `Lesson` below is the whole difference between notebooks; the expected
+values are worked out here, by hand, not by calling the helpers under test.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@dataclass(frozen=True)
+class Round:
+    """Change these controls (by description), run, and expect this text in the result."""
+
+    changes: dict[str, object]
+    expected: str | re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    notebook: str
+    seed: tuple[str | re.Pattern[str], ...]  # what the seed example shows, verbatim
+    control: str  # the description of one control, to find the playground by
+    rounds: tuple[Round, ...]  # at least one; run in order, each timed
+    button: str | None = "Run Interact"  # None: the controls themselves trigger a run
+
+
+def _start_up(method: str, starts: int) -> Round:
+    """00: time ``starts`` children under ``method``; the figures vary, the shape does not."""
+    ms = r"[\d.]+"
+    line = rf"^ *{method}: +{ms} ms per child \(median of {starts}; fastest {ms}, slowest {ms}\)$"
+    return Round({"Start method": method, "Starts": starts}, re.compile(line))
+
+
+LESSONS = [
+    Lesson(
+        "00_start_here.ipynb",
+        # A global changed in a child stays unchanged in the parent.
+        seed=(
+            "counter in the notebook before: 0\n"
+            "counter the child sent back:    1\n"
+            "counter in the notebook after:  0\n",
+        ),
+        control="Start method",
+        rounds=tuple(
+            _start_up(method, starts)
+            # One pick from the list, then slider key presses; mostly spawn, the default.
+            for method, starts in [
+                ("fork", 2),
+                ("spawn", 3),
+                ("spawn", 2),
+                ("spawn", 4),
+                ("spawn", 1),
+            ]
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.notebook.split("_")[0])
+def test_lesson_runs_clean_and_its_playground_answers(open_notebook, round_trips, lesson):
+    notebook = open_notebook(NOTEBOOKS / lesson.notebook)
+
+    notebook.assert_ran_cleanly(notebook.run_all())
+    for text in lesson.seed:
+        notebook.expect_output(text)
+    notebook.screenshot("1-after-run")
+
+    playground = notebook.playground(lesson.control)
+    times = [
+        playground.round_trip(step.changes, step.expected, button=lesson.button)
+        for step in lesson.rounds
+    ]
+    round_trips[notebook.name] = times
+    notebook.screenshot("2-playground", show=playground.root)
