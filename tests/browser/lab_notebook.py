@@ -246,8 +246,13 @@ class Playground:
         label = self.page.locator(".widget-label").filter(has_text=_exact(description))
         return self.root.locator(".widget-inline-hbox").filter(has=label).first
 
-    def set(self, description: str, value: object) -> None:
-        """Change a control by hand: type into text, press arrow keys on a slider, pick, tick."""
+    def set(self, description: str, value: object, *, commit: bool = False) -> None:
+        """Change a control by hand: type into text, press arrow keys on a slider, pick, tick.
+
+        Typed text is only filled in, as a learner types and then clicks the run
+        button; ``commit`` also leaves the box (Tab), which is what sends the value
+        of a box whose ``continuous_update`` is off when there is no button.
+        """
         row = self.control(description)
         row.wait_for()
         if row.locator(".noUi-handle").count():
@@ -259,8 +264,8 @@ class Playground:
         else:
             box = row.locator("textarea, input").first
             box.fill(str(value))
-            # Leaving the box sends the value even when continuous_update is off.
-            box.press("Tab")
+            if commit:
+                box.press("Tab")
 
     def _slide(self, handle: Locator, target: float) -> None:
         handle.focus()
@@ -286,10 +291,10 @@ class Playground:
         from playwright.sync_api import expect
 
         if button is not None:
-            self._apply(changes)
+            self._apply(changes, commit=False)
         self.page.evaluate(_JS_ARM_ROUND_TRIP, [self.output.element_handle(), _matcher(expected)])
         if button is None:
-            self._apply(changes)
+            self._apply(changes, commit=True)
         else:
             self.click(button)
         try:
@@ -307,6 +312,6 @@ class Playground:
         times = self.page.evaluate("() => window.__courseRoundTrip")
         return float(times["end"] - times["start"])
 
-    def _apply(self, changes: dict[str, object]) -> None:
+    def _apply(self, changes: dict[str, object], *, commit: bool) -> None:
         for description, value in changes.items():
-            self.set(description, value)
+            self.set(description, value, commit=commit)
