@@ -90,6 +90,16 @@ def browser_type_launch_args(browser_type_launch_args: dict, chromium_executable
 
 
 @pytest.fixture(scope="session")
+def base_url() -> None:
+    """No fixed base URL: each test opens the private server's URL with its token.
+
+    (Defined here also because pytest-playwright's own version triggers a
+    deprecation warning in pytest 9.)
+    """
+    return None
+
+
+@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": VIEWPORT}
 
