@@ -10,13 +10,14 @@ marked slow (``pytest -m slow``).
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from helpers.managers import send_records, snapshot
 from helpers.pipes import END_MARKER, ask, pass_messages, serve
 from helpers.queues import SENTINEL, collect_reports, take, take_until_sentinel
 from helpers.running import start, wait
+from helpers.sharedctypes import INTEGER_TYPECODES, choose_typecode, integer_range, square_list
 from helpers.stress import echo_queue
 
 # Processes are slow to start and the machine is shared: no per-example deadline.
@@ -49,6 +50,10 @@ values = st.recursive(
 # A message is anything but the end marker itself.
 messages = values.filter(lambda v: v != END_MARKER)
 sequences = st.text(max_size=200) | st.binary(max_size=200) | st.lists(values, max_size=10)
+
+
+# Whole numbers whose squares fit a C long long, in lists short enough to sum.
+whole_numbers = st.lists(st.integers(-(3 * 10**9), 3 * 10**9), min_size=1, max_size=8)
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +144,25 @@ def test_a_child_reads_back_any_records_from_a_managed_list(ctx, manager, record
     shared, outbox = manager.list(records), manager.Queue()
     wait([start(ctx, send_records, shared, outbox)], timeout=TIMEOUT)
     assert outbox.get(timeout=TIMEOUT) == records
+
+
+@settings(FEW, max_examples=6)  # one child per example: the costliest test here
+@given(numbers=whole_numbers)
+def test_a_child_s_squares_arrive_exactly_through_a_shared_array_and_value(ctx, numbers):
+    try:
+        typecode = choose_typecode(numbers)
+    except ValueError:
+        assume(False)  # the sum outgrows every C type: refused, as the next test shows
+    squares, total = square_list(ctx, numbers, typecode=typecode, timeout=TIMEOUT)
+    assert squares == [n * n for n in numbers]
+    assert total == sum(n * n for n in numbers)
+
+
+@SOME
+@given(numbers=whole_numbers, typecode=st.sampled_from(INTEGER_TYPECODES))
+def test_a_square_or_sum_that_would_wrap_is_refused_before_any_child_starts(ctx, numbers, typecode):
+    low, high = integer_range(typecode)
+    fits = all(low <= n * n <= high for n in numbers) and sum(n * n for n in numbers) <= high
+    assume(not fits)
+    with pytest.raises(ValueError, match=f"which does not fit typecode '{typecode}'"):
+        square_list(ctx, numbers, typecode=typecode, timeout=TIMEOUT)
