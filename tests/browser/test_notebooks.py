@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.sharedctypes import RACE_INCREMENTS
+
 pytestmark = pytest.mark.browser
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -48,6 +50,22 @@ def _start_up(method: str, starts: int) -> Round:
     return Round({"Start method": method, "Starts": starts}, re.compile(line))
 
 
+def _shared_squares(numbers: str, typecode: str, processes: int) -> Round:
+    """01: squares and their sum from a child, then a race with and without the lock."""
+    squares = [int(part) ** 2 for part in numbers.split(",")]
+    expected = processes * RACE_INCREMENTS
+    who = f"{processes} process" + ("" if processes == 1 else "es")
+    lines = [
+        re.escape(f"squares in {typecode!r}: {squares}"),
+        re.escape(f"sum of squares: {sum(squares)}"),
+        re.escape(f"{who} × {RACE_INCREMENTS} increments, expected {expected}:"),
+        re.escape(f"  with the lock:    {expected} (lost 0)"),
+        r"  without the lock: \d+ \(lost \d+\)",  # how many are lost varies
+    ]
+    changes = {"numbers": numbers, "typecode": typecode, "processes": processes}
+    return Round(changes, re.compile("^" + "\n".join(lines) + "$"))
+
+
 LESSONS = [
     Lesson(
         "00_start_here.ipynb",
@@ -68,6 +86,19 @@ LESSONS = [
                 ("spawn", 4),
                 ("spawn", 1),
             ]
+        ),
+    ),
+    Lesson(
+        "01_shared_memory.ipynb",
+        # The child's squares and sum, read back by the notebook from shared memory.
+        seed=("squares, read by the notebook: [1, 4, 9, 16]\nsum, read by the notebook: 30\n",),
+        control="numbers",
+        rounds=(
+            _shared_squares("2, 3, 5", "q", 1),
+            _shared_squares("1, 2, 3", "i", 1),
+            _shared_squares("7", "b", 2),
+            _shared_squares("4, 5", "h", 1),
+            _shared_squares("10, 20", "q", 2),
         ),
     ),
 ]
