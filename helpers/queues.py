@@ -19,7 +19,6 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import queue
 import threading
@@ -151,9 +150,9 @@ def take_until_sentinel(
 
     Sends ``(label, items taken)`` on ``results`` once, after the sentinel.
     With ``mark_done`` (for a ``JoinableQueue``) it calls ``task_done()`` for
-    every item, the sentinel included. ``work`` seconds of sleep per item play
-    a consumer that does something with it. A wait longer than ``timeout`` seconds
-    raises :class:`QueueTimeout`, which the parent receives as a ``ChildError``.
+    every item, the sentinel included. ``work`` seconds of sleep per item
+    stand in for real work on it. A wait longer than ``timeout`` seconds raises
+    :class:`QueueTimeout`, which the parent receives as a ``ChildError``.
     """
     taken = []
     while True:
@@ -377,8 +376,12 @@ def _require_work(work: Any) -> float:
 
 def _stop(children: list[Child]) -> None:
     """Terminate whatever still runs and close every report pipe; errors are already raised."""
-    with contextlib.suppress(ChildError, ChildTimeout):
+    try:
         wait(children, timeout=POLL_INTERVAL)
+    except (ChildError, ChildTimeout) as err:
+        # Its traceback holds frames that hold our queues, and they hold it:
+        # cut the cycle so the queues' semaphores are freed now, not at the next GC.
+        err.__traceback__ = None
 
 
 def share_work(

@@ -12,7 +12,6 @@ timeout; a worker that never stops is stopped and named in the hint.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import time
 from collections.abc import Callable
@@ -61,6 +60,7 @@ def _announce_then_run(started: Any, target: Callable[..., Any], *args: Any) -> 
 
 
 def _raised(who: str, err: ChildError) -> str:
+    _forget(err)
     if err.exc_type is None:
         return f"your {who} {str(err).split(' ', 2)[2]}"  # killed, or exited without a word
     extra = _NAME_ERROR if err.exc_type == "NameError" else ""
@@ -121,8 +121,20 @@ def _close(*queues: Any) -> None:
 
 
 def _stop(children: list[Child]) -> None:
-    with contextlib.suppress(ChildError, ChildTimeout):
-        wait(children, timeout=POLL)
+    """Stop whatever still runs; what it would report no longer matters."""
+    running = [c for c in children if c.process.is_alive()]
+    if running:
+        try:
+            wait(running, timeout=POLL)
+        except (ChildError, ChildTimeout) as err:
+            _forget(err)
+
+
+def _forget(err: BaseException) -> None:
+    # The error's traceback holds the frames that hold our queues, and those
+    # frames hold the error: a cycle that would keep the queues' semaphores
+    # until the garbage collector happens to run. Cut it now.
+    err.__traceback__ = None
 
 
 def _stopped_early(report: list[Any]) -> str:
@@ -202,7 +214,8 @@ def check_sentinel_consumer(
             sent, report = _answer(results, children[0], min(deadline, time.monotonic() + SETTLE))
         try:
             children[0].wait(max(POLL, deadline - time.monotonic()) if sent else POLL)
-        except ChildTimeout:
+        except ChildTimeout as err:
+            _forget(err)
             return fail(
                 "your consumer never stopped: does it leave its loop when get() returns "
                 "the sentinel None?"
@@ -270,7 +283,8 @@ def check_sentinel_producer(
         reports = _collect(results, children[0], consumers, deadline)
         try:
             children[0].wait(max(POLL, deadline - time.monotonic()))
-        except ChildTimeout:
+        except ChildTimeout as err:
+            _forget(err)
             return fail(
                 "your producer never finished: put the items and the sentinels, then return"
             )
