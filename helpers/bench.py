@@ -35,13 +35,8 @@ Run ``python -m helpers.bench --help`` for the terminal version.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import random
-import shutil
-import statistics
 import sys
 import threading
 import time
@@ -50,11 +45,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.context import START_METHODS, get_context
 from helpers.running import Child, ChildError, ChildTimeout, start, wait
 from helpers.validation import require_positive_int, require_timeout
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = [
     "BULK_CHANNELS",
@@ -63,6 +61,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "EXPERIMENTS",
     "FULL_SIZES",
+    "GUIDE_NEEDS",
     "LATENCY_CHANNELS",
     "LATENCY_LIMITS",
     "MANAGER_CHUNK",
@@ -248,7 +247,11 @@ class Measurement:
 
     @property
     def median(self) -> float:
-        return statistics.median(self.samples)
+        ordered = sorted(self.samples)
+        middle = len(ordered) // 2
+        if len(ordered) % 2:
+            return ordered[middle]
+        return (ordered[middle - 1] + ordered[middle]) / 2
 
     @property
     def spread(self) -> float:
@@ -376,9 +379,10 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 def _percent(results: Results, m: Measurement, limit: str) -> str:
     try:
-        return f"{100 * results.get(limit, m.size).median / m.median:.3g} %"
+        percent = 100 * results.get(limit, m.size).median / m.median
     except KeyError:
         return "—"
+    return f"{percent:.0f} %" if percent >= 100 else f"{percent:.3g} %"
 
 
 def _bulk_table(results: Results) -> str:
@@ -747,7 +751,8 @@ def _check_shm_room(size: int) -> None:
     # A segment is created sparse; if /dev/shm is too small (64 MiB in many
     # containers), the child's first write past the limit dies with SIGBUS.
     if os.path.isdir("/dev/shm"):
-        free = shutil.disk_usage("/dev/shm").free
+        stats = os.statvfs("/dev/shm")
+        free = stats.f_bavail * stats.f_frsize
         if free < size:
             raise ValueError(
                 f"/dev/shm has only {format_size(free)} free, too little for a "
@@ -1588,89 +1593,93 @@ def _fastest(results: Results, names: Iterable[str], size: int | None = None) ->
     return min(found, key=lambda m: m.median) if found else None
 
 
+# Each line of the decision guide: a need, and the channels (or start methods)
+# that can meet it. The guide names whichever of them measured fastest.
+GUIDE_NEEDS: dict[str, tuple[str, ...]] = {
+    "big arrays": tuple(BULK_CHANNELS),
+    "a stream of bytes": ("pipe_bytes", "queue", "pipe_pickle"),
+    "small messages, request/reply": ("pipe", "queue"),
+    "a flag or a counter": ("value",),
+    "Python objects several processes edit": ("manager",),
+    "starting workers": START_METHODS,
+}
+
+
 def decision_guide(
     bulk: Results | None = None,
     latency: Results | None = None,
     startup: Results | None = None,
     first_touch: Results | None = None,
 ) -> str:
-    """ "Use X when …", each line choosing by this run's numbers and quoting them."""
+    """ "Use X for …", each line naming the fastest measured candidate and quoting its numbers."""
     lines = []
     if bulk is not None:
         lines += _bulk_advice(bulk, first_touch)
     if latency is not None:
-        lines += _latency_advice(latency, bulk)
-    if startup is not None and len(startup.measurements) > 1:
-        quick = min(startup.measurements, key=lambda m: m.median)
+        lines += _latency_advice(latency)
+    if startup is not None and startup.measurements:
+        quick = _fastest(startup, GUIDE_NEEDS["starting workers"])
         slow = max(startup.measurements, key=lambda m: m.median)
         lines.append(
-            "• Workers: start them once and reuse them (a pool) — starting one took "
-            f"{_duration(slow.median)} under {slow.name}, "
-            f"{_duration(quick.median)} under {quick.name}."
+            f"• Starting workers: {quick.name} started one in {_duration(quick.median)}, "
+            f"{slow.name} in {_duration(slow.median)} — start workers once and reuse them."
         )
     return "Decision guide, from this run's numbers:\n" + "\n".join(lines)
 
 
 def _bulk_advice(bulk: Results, first_touch: Results | None) -> list[str]:
     size = max(bulk.sizes())
-    best = _fastest(bulk, BULK_CHANNELS, size)
+    best = _fastest(bulk, GUIDE_NEEDS["big arrays"], size)
     if best is None:
         return []
-    messages = _fastest(bulk, ("pipe_bytes", "queue", "pipe_pickle"), size)
     line = f"• Big arrays ({format_size(size)}): {best.label} — {_rate(best.throughput)}"
     if _maybe(lambda: bulk.get("memcpy", size)):
         line += f", {bulk.percent_of(best.name, 'memcpy', size):.0f} % of memcpy"
-    if messages is not None and messages.name != best.name:
-        ratio = messages.median / best.median
-        line += f"; {ratio:.1f}× faster than the best message ({messages.label})"
     lines = [line + "."]
     if first_touch is not None:
         fresh, reused = first_touch.get("fresh segment"), first_touch.get("reused segment")
         lines.append(
             f"  Reuse the segment: a fresh one per transfer ran at {_rate(fresh.throughput)}, "
-            f"a reused one at {_rate(reused.throughput)} (first-touch page faults)."
+            f"a reused one at {_rate(reused.throughput)} ({format_size(fresh.size)})."
         )
-    if messages is not None:
-        line = "• A stream of bytes with no fixed-size buffer: "
-        line += f"{messages.label} — {_rate(messages.throughput)}"
+    stream = _fastest(bulk, GUIDE_NEEDS["a stream of bytes"], size)
+    if stream is not None:
+        line = f"• A stream of bytes: {stream.label} — {_rate(stream.throughput)}"
         if _maybe(lambda: bulk.get("os_pipe", size)):
-            line += f", {bulk.percent_of(messages.name, 'os_pipe', size):.0f} % of raw os.pipe"
-        lines.append(line + ".")
+            line += f", {bulk.percent_of(stream.name, 'os_pipe', size):.0f} % of raw os.pipe"
+        lines.append(line + f"; {stream.median / best.median:.1f}× the time of {best.label}.")
     manager = _maybe(lambda: bulk.get("manager", size))
     if manager is not None and manager.name != best.name:
         lines.append(
-            f"• Never bulk data through a Manager: {_rate(manager.throughput)} at "
-            f"{format_size(size)}, {manager.median / best.median:.0f}× slower than {best.label}."
+            f"• Not bulk data through a Manager: {_rate(manager.throughput)} at "
+            f"{format_size(size)}, {manager.median / best.median:.0f}× the time of {best.label}."
         )
     return lines
 
 
-def _latency_advice(latency: Results, bulk: Results | None) -> list[str]:
+def _latency_advice(latency: Results) -> list[str]:
     lines = []
-    best = _fastest(latency, ("pipe", "queue"))
+    best = _fastest(latency, GUIDE_NEEDS["small messages, request/reply"])
     if best is not None:
-        line = "• Small messages, request/reply: "
-        line += f"{best.label} — {best.median * 1e6:.0f} µs per round trip"
+        line = f"• Small messages, request/reply: {best.label} — {_duration(best.median)}"
+        line += " per round trip"
         raw = _maybe(lambda: latency.get("os_pipe"))
         if raw is not None:
-            line += f" (raw os.pipe: {raw.median * 1e6:.0f} µs)"
-        other = _fastest(latency, {"pipe", "queue"} - {best.name})
-        if other is not None:
-            line += f"; {other.label} ({other.median * 1e6:.0f} µs) when several processes share it"
+            line += f" (raw os.pipe: {_duration(raw.median)})"
         lines.append(line + ".")
-    value = _maybe(lambda: latency.get("value"))
+    value = _fastest(latency, GUIDE_NEEDS["a flag or a counter"])
     if value is not None:
         lines.append(
-            f"• A flag or a counter: Value with its lock — {value.median * 1e6:.2g} µs per round "
-            "trip, no message at all, but whoever waits spins a CPU core."
+            f"• A flag or a counter: {value.label} — {_duration(value.median)} per round trip "
+            "and no message at all, but whoever waits for a change spins a CPU core."
         )
-    manager = _maybe(lambda: latency.get("manager"))
-    if manager is not None and best is not None:
-        lines.append(
-            f"• Python objects several processes edit (dict, list): a Manager — "
-            f"{manager.median * 1e6:.0f} µs per proxy call, {manager.median / best.median:.1f}× "
-            f"a {best.label} round trip: make few calls, each doing a lot."
-        )
+    manager = _fastest(latency, GUIDE_NEEDS["Python objects several processes edit"])
+    if manager is not None:
+        line = f"• Python objects several processes edit: a Manager — {_duration(manager.median)}"
+        line += " per proxy call"
+        if best is not None:
+            line += f", {manager.median / best.median:.1f}× a {best.label} round trip"
+        lines.append(line + ": few calls, each doing a lot.")
     return lines
 
 
@@ -1692,11 +1701,9 @@ def conclusions(
             faster = shm.median < manager.median
             lines.append(f"shared memory faster than Manager at {format_size(size)}: {faster}")
     if latency is not None:
-        pipe, manager = _maybe(lambda: latency.get("pipe")), _maybe(lambda: latency.get("manager"))
-        if pipe is not None and manager is not None:
-            lines.append(
-                f"Pipe round trip faster than a Manager proxy call: {pipe.median < manager.median}"
-            )
+        pipe, queue = _maybe(lambda: latency.get("pipe")), _maybe(lambda: latency.get("queue"))
+        if pipe is not None and queue is not None:
+            lines.append(f"Queue round trip slower than a Pipe one: {queue.median > pipe.median}")
     if startup is not None:
         spawn, fork = _maybe(lambda: startup.get("spawn")), _maybe(lambda: startup.get("fork"))
         if spawn is not None and fork is not None:
@@ -1800,6 +1807,7 @@ EXPERIMENTS = ("bulk", "latency", "startup", "seed", "first-touch", "chunks")
 
 def _argument(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     """Turn our TypeError/ValueError into argparse's clean "error: argument ..." line."""
+    import argparse  # noqa: PLC0415 - only the terminal version needs it
 
     def convert(text: str) -> Any:
         try:
@@ -1812,6 +1820,8 @@ def _argument(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse  # noqa: PLC0415 - only the terminal version needs it
+
     parser = argparse.ArgumentParser(
         prog="python -m helpers.bench",
         description="Measure every channel of the course against this machine's limits.",
@@ -1902,6 +1912,9 @@ def _run_experiments(args: argparse.Namespace, ctx: BaseContext) -> dict[str, Re
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen experiments and print tables (or JSON); 0 when every transfer was intact."""
+    import json  # noqa: PLC0415 - only the terminal version needs these
+    import platform  # noqa: PLC0415
+
     args = _parser().parse_args(argv)
     ctx = get_context(args.start_method)
     results = _run_experiments(args, ctx)
