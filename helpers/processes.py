@@ -157,6 +157,9 @@ def ask(
     reader, writer = ctx.Pipe(duplex=False)
     try:
         child = start(ctx, worker, writer, *args, name=label)
+    except BaseException:
+        reader.close()  # no child will ever write to it
+        raise
     finally:
         # The parent never writes: with its copy closed, the reader sees EOF
         # as soon as the child exits, instead of waiting for the timeout.
@@ -223,6 +226,9 @@ def run_and_capture(
     with tempfile.TemporaryFile() as log:
         try:
             _start_with_stderr(process, log.fileno())
+        except BaseException:
+            reader.close()  # no child will ever write to it
+            raise
         finally:
             writer.close()
         answer = None

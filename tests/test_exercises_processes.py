@@ -110,6 +110,18 @@ def test_own_pid_a_worker_that_never_ends_is_stopped(cell):
     )
 
 
+def test_own_pid_a_worker_that_cannot_be_pickled(cell):
+    worker = cell("def my_pid(conn, numbers=(n for n in [1])):\n    conn.send(1)\n")
+    assert repr(check_own_pid(worker, method="spawn")) == (
+        "✘ your worker could not be sent to a child: TypeError: cannot pickle 'generator' object"
+    )
+
+
+def test_a_bad_timeout_is_refused_before_any_child_starts(cell):
+    with pytest.raises(ValueError, match="timeout must be a positive, finite number of seconds"):
+        check_own_pid(cell(OWN_PID), timeout=-1)
+
+
 # --- exercise 2: predicting what a child inherits ---
 
 RIGHT = {"spawn": False, "fork": True, "forkserver": False}

@@ -1,6 +1,7 @@
 """Tests for `helpers.processes`."""
 
 import os
+import pickle
 import re
 import sys
 import time
@@ -79,6 +80,14 @@ def test_ask_stops_a_child_that_sends_nothing_in_time(ctx):
     ):
         ask(ctx, block_forever, timeout=0.5)
     assert not ctx.active_children()
+
+
+def test_ask_lets_a_pickling_error_through_and_starts_nothing():
+    spawn = get_context("spawn")
+    # Python 3.11 raises AttributeError for a local object; newer ones PicklingError.
+    with pytest.raises((AttributeError, pickle.PicklingError), match="Can't pickle local object"):
+        ask(spawn, lambda conn: conn.send(1), timeout=20)
+    assert not spawn.active_children()
 
 
 def test_ask_refuses_bad_arguments_before_starting_anything(ctx):

@@ -22,6 +22,7 @@ from helpers import processes
 from helpers.checking import Verdict, fail, ok
 from helpers.context import START_METHODS, get_context, get_multiprocess_context
 from helpers.running import ChildError, ChildTimeout, start, wait
+from helpers.validation import require_timeout
 
 __all__ = ["CHECK_TIMEOUT", "check_own_pid", "check_predictions", "check_scale_worker"]
 
@@ -50,6 +51,7 @@ class _Run:
 
 def _run_cell_worker(worker: Any, *args: Any, method: str | None, timeout: float) -> _Run:
     """Run ``worker(conn, *args)`` in a ``multiprocess`` child and collect what happened."""
+    require_timeout(timeout)  # before the child exists, so a bad value leaks nothing
     ctx = get_multiprocess_context(method)
     reader, writer = ctx.Pipe(duplex=False)
     try:
