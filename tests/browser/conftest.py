@@ -17,6 +17,7 @@ import re
 import shutil
 import statistics
 from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -26,8 +27,7 @@ from .lab_notebook import RAISES_TAG, LabNotebook
 from .lab_server import LabServer
 
 REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = REPO / "notebooks"
-# Screenshots, the server's log and the round-trip figures; gitignored.
+# Screenshots, the server's log and the timings; gitignored.
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 
 CHROMIUM_ENV = "COURSE_CHROMIUM"
@@ -45,7 +45,16 @@ CHROMIUM_FLAGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 960}
 
-_round_trips = pytest.StashKey[dict[str, list[float]]]()
+
+@dataclass
+class Timings:
+    """Per notebook: how long Run All took, and each widget round trip (a benchmark only)."""
+
+    run_all_s: dict[str, float] = field(default_factory=dict)
+    round_trips_ms: dict[str, list[float]] = field(default_factory=dict)
+
+
+_timings = pytest.StashKey[Timings]()
 
 
 # -- Chromium ---------------------------------------------------------------
@@ -210,34 +219,37 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-# -- Round-trip figures -------------------------------------------------------
+# -- Timings -----------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def round_trips(pytestconfig: pytest.Config) -> dict[str, list[float]]:
-    """Widget round trips in ms per notebook, printed at the end of the run."""
-    return pytestconfig.stash.setdefault(_round_trips, {})
+def timings(pytestconfig: pytest.Config) -> Timings:
+    """Where tests note their timings; printed at the end of the run, never asserted."""
+    return pytestconfig.stash.setdefault(_timings, Timings())
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     if not config.stash.get(_used, False):
         return  # no browser test ran (the default `pytest`): say nothing
-    figures = {name: times for name, times in config.stash.get(_round_trips, {}).items() if times}
-    method = os.environ.get("COURSE_START_METHOD", "").strip() or "spawn"
     write = terminalreporter.write_line
     terminalreporter.write_sep("-", "browser tests")
     write(f"screenshots and server log: {ARTIFACTS}")
-    if not figures:
+    noted = config.stash.get(_timings, Timings())
+    trips = {name: ms for name, ms in noted.round_trips_ms.items() if ms}
+    if not trips:
         return
+    method = os.environ.get("COURSE_START_METHOD", "").strip() or "spawn"
     write(f"widget round trip, input -> new result on screen (start method {method}):")
-    for name, times in figures.items():
+    for name, ms in trips.items():
+        ran = noted.run_all_s.get(name)
         write(
-            f"  {name:<28} median {statistics.median(times):7.1f} ms"
-            f"   (min {min(times):.1f}, max {max(times):.1f}, n={len(times)})"
+            f"  {name:<26} median {statistics.median(ms):7.1f} ms"
+            f"  (min {min(ms):.1f}, max {max(ms):.1f}, n={len(ms)})"
+            + (f"   run all {ran:5.1f} s" if ran is not None else "")
         )
     summary = {
         "start_method": method,
-        "median_ms": {name: statistics.median(t) for name, t in figures.items()},
-        "samples_ms": figures,
+        "median_round_trip_ms": {name: statistics.median(ms) for name, ms in trips.items()},
+        **asdict(noted),
     }
-    (ARTIFACTS / "round-trips.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (ARTIFACTS / "timings.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -17,6 +17,7 @@ module only names its types for the type checker.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -163,6 +164,7 @@ class LabNotebook:
         self.url = url
         self.artifacts = artifacts
         self.name = name
+        self.run_all_seconds: float | None = None
 
     def open(self) -> None:
         """Load JupyterLab on the notebook and wait until its kernel is idle."""
@@ -178,8 +180,10 @@ class LabNotebook:
     def run_all(self) -> list[CellState]:
         """Run > Run All Cells from the menu bar; wait until every cell has finished."""
         self.page.get_by_role("menuitem", name="Run", exact=True).click()
+        started = time.perf_counter()
         self.page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         self.page.wait_for_function(_JS_RUN_FINISHED, timeout=RUN_ALL_TIMEOUT_MS, polling=200)
+        self.run_all_seconds = time.perf_counter() - started
         return self.cells()
 
     def cells(self) -> list[CellState]:

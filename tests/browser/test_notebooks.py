@@ -105,18 +105,18 @@ LESSONS = [
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.notebook.split("_")[0])
-def test_lesson_runs_clean_and_its_playground_answers(open_notebook, round_trips, lesson):
+def test_lesson_runs_clean_and_its_playground_answers(open_notebook, timings, lesson):
     notebook = open_notebook(NOTEBOOKS / lesson.notebook)
 
     notebook.assert_ran_cleanly(notebook.run_all())
+    timings.run_all_s[notebook.name] = notebook.run_all_seconds
     for text in lesson.seed:
         notebook.expect_output(text)
     notebook.screenshot("1-after-run")
 
     playground = notebook.playground(lesson.control)
-    times = [
+    timings.round_trips_ms[notebook.name] = [
         playground.round_trip(step.changes, step.expected, button=lesson.button)
         for step in lesson.rounds
     ]
-    round_trips[notebook.name] = times
     notebook.screenshot("2-playground", show=playground.root)
