@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import queue
+import resource
 import time
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
@@ -110,8 +111,8 @@ def stream_bytes(conn: Any, total_bytes: int, chunk_bytes: int) -> None:
     """Runs in the child: send ``total_bytes`` through ``conn``, then say what was sent.
 
     Sends chunks of at most ``chunk_bytes`` with ``send_bytes``, then
-    :data:`END_OF_STREAM`, then the hex digest of everything sent (as text),
-    and closes its end of the pipe.
+    :data:`END_OF_STREAM`, then ``(hex digest of everything sent, its own peak
+    resident memory in KiB)``, and closes its end of the pipe.
     """
     digest = hashlib.new(HASH_NAME)
     index = sent = 0
@@ -122,7 +123,7 @@ def stream_bytes(conn: Any, total_bytes: int, chunk_bytes: int) -> None:
         sent += len(chunk)
         index += 1
     conn.send_bytes(END_OF_STREAM)
-    conn.send(digest.hexdigest())
+    conn.send((digest.hexdigest(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
     conn.close()
 
 
@@ -240,11 +241,16 @@ def hold_lock(lock: Any, ready: Any, seconds: float) -> None:
 
 @dataclass(frozen=True)
 class Transfer:
-    """What :func:`pipe_transfer` saw: bytes received and both ends' digests."""
+    """What :func:`pipe_transfer` saw: bytes received, both ends' digests, the sender's memory.
+
+    ``sender_peak_kib`` is the sender's peak resident memory (a forked sender's
+    includes what it inherited from its parent).
+    """
 
     received_bytes: int
     sent_digest: str
     received_digest: str
+    sender_peak_kib: int
 
     @property
     def intact(self) -> bool:
@@ -308,8 +314,8 @@ def receive_stream(conn: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Transfer:
         digest.update(chunk)
         received += len(chunk)
     _poll_or_raise(conn, deadline, "sender's digest")
-    sent_digest = conn.recv()
-    return Transfer(received, sent_digest, digest.hexdigest())
+    sent_digest, sender_peak_kib = conn.recv()
+    return Transfer(received, sent_digest, digest.hexdigest(), sender_peak_kib)
 
 
 def pipe_transfer(
