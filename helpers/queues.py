@@ -192,7 +192,12 @@ def _raise_if_one_failed(children: list[Child]) -> None:
     """Raise ``ChildError`` for the first child that has exited with an error."""
     for child in children:
         if child.process.exitcode not in (None, 0):
-            wait([child], timeout=POLL_INTERVAL)  # joins it, reads its report, raises
+            try:
+                wait([child], timeout=POLL_INTERVAL)  # joins it, reads its report, raises
+            except ChildError as err:
+                # Raised afresh, without the frames of wait() that hold the error:
+                # that cycle would keep the caller's queues alive until the next GC.
+                raise err.with_traceback(None) from None
 
 
 def take(
