@@ -589,6 +589,22 @@ class SharingReport:
         return sorted(self.intact) == list(range(self.sent)) and not (self.mangled or self.problems)
 
 
+def _gather(reports: list[Any], result: SharingReport, timeout: float) -> None:
+    """Add each reader's report to ``result``; a reader that never reports is a problem too."""
+    for number, report in enumerate(reports, start=1):
+        try:
+            intact, mangled, problem = receive(
+                report, timeout=timeout, waiting_for=f"reader {number}'s report"
+            )
+        except (TimeoutError, EOFError) as exc:
+            result.problems.append(f"reader {number}: {exc}")
+            continue
+        result.intact += intact
+        result.mangled += mangled
+        if problem is not None:
+            result.problems.append(f"reader {number}: {problem}")
+
+
 def share_one_end(
     ctx: BaseContext,
     *,
@@ -639,18 +655,7 @@ def share_one_end(
             )
             report_out.close()
         shared_end.close()
-        for number, report in enumerate(reports, start=1):
-            try:
-                intact, mangled, problem = receive(
-                    report, timeout=timeout, waiting_for=f"reader {number}'s report"
-                )
-            except (TimeoutError, EOFError) as exc:
-                result.problems.append(f"reader {number}: {exc}")
-                continue
-            result.intact += intact
-            result.mangled += mangled
-            if problem is not None:
-                result.problems.append(f"reader {number}: {problem}")
+        _gather(reports, result, timeout)
         # A writer whose readers gave up may be stuck in send() for ever:
         # after trouble it only gets a moment before it is stopped.
         exit_timeout = GRACE if result.problems else EXIT_TIMEOUT
