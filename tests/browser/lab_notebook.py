@@ -253,16 +253,22 @@ class Playground:
     def set(self, description: str, value: object, *, commit: bool = False) -> None:
         """Change a control by hand: type into text, press arrow keys on a slider, pick, tick.
 
-        Typed text is only filled in, as a learner types and then clicks the run
-        button; ``commit`` also leaves the box (Tab), which is what sends the value
-        of a box whose ``continuous_update`` is off when there is no button.
+        A slider takes a number, or one per handle for a range slider (a
+        selection slider counts its options from 0); a list takes a label, or
+        several for a multiple selection. Typed text is only filled in, as a
+        learner types and then clicks the run button; ``commit`` also leaves the
+        box (Tab), which sends the value of a box with ``continuous_update`` off
+        when there is no button to click.
         """
+        several = isinstance(value, (tuple, list))
         row = self.control(description)
         row.wait_for()
         if row.locator(".noUi-handle").count():
-            self._slide(row.locator(".noUi-handle").first, float(value))  # type: ignore[arg-type]
+            targets = [float(v) for v in (value if several else [value])]  # type: ignore[union-attr]
+            self._slide(row.locator(".noUi-handle").all(), targets, description)
         elif row.locator("select").count():
-            row.locator("select").first.select_option(label=str(value))
+            labels = [str(v) for v in value] if several else str(value)  # type: ignore[union-attr]
+            row.locator("select").first.select_option(label=labels)
         elif row.locator("input[type=checkbox]").count():
             row.locator("input[type=checkbox]").first.set_checked(bool(value))
         else:
@@ -271,36 +277,51 @@ class Playground:
             if commit:
                 box.press("Tab")
 
-    def _slide(self, handle: Locator, target: float) -> None:
-        handle.focus()
-        for _ in range(MAX_SLIDER_STEPS):
-            now = float(handle.get_attribute("aria-valuenow") or "nan")
-            if abs(now - target) < 1e-9:
+    @staticmethod
+    def _slide(handles: list[Locator], targets: list[float], description: str) -> None:
+        """Arrow keys on each handle until it shows its target.
+
+        The handles of a range cannot pass each other, so a handle that is
+        blocked is tried again after the others have moved.
+        """
+        if len(handles) != len(targets):
+            raise ValueError(f"{description!r} has {len(handles)} handle(s), not {len(targets)}")
+        for _ in range(len(handles)):
+            for handle, target in zip(handles, targets, strict=True):
+                handle.focus()
+                for _ in range(MAX_SLIDER_STEPS):
+                    now = float(handle.get_attribute("aria-valuenow") or "nan")
+                    if abs(now - target) < 1e-9:
+                        break
+                    handle.press("ArrowRight" if now < target else "ArrowLeft")
+                    if float(handle.get_attribute("aria-valuenow") or "nan") == now:
+                        break  # blocked by the other handle: come back to it
+            shown = [float(h.get_attribute("aria-valuenow") or "nan") for h in handles]
+            if all(abs(a - b) < 1e-9 for a, b in zip(shown, targets, strict=True)):
                 return
-            handle.press("ArrowRight" if now < target else "ArrowLeft")
-        raise AssertionError(f"slider did not reach {target} in {MAX_SLIDER_STEPS} key presses")
+        raise AssertionError(f"slider {description!r} shows {shown}, not {targets}")
 
-    def click(self, text: str) -> None:
-        self.root.get_by_role("button", name=text, exact=True).click()
+    @property
+    def run_button(self) -> Locator:
+        """interact_manual's own button, whatever ``manual_name`` calls it."""
+        return self.root.locator(".widget-interact > .widget-button").first
 
-    def round_trip(
-        self, changes: dict[str, object], expected: Expected, *, button: str | None = "Run Interact"
-    ) -> float:
+    def round_trip(self, changes: dict[str, object], expected: Expected, *, manual: bool) -> float:
         """Apply ``changes``, run, and return the ms from the triggering input to ``expected``.
 
-        With a ``button`` (``interact_manual``) the click is the trigger; without one the
-        first change is, as with a ``continuous_update=False`` control.
+        With ``manual`` (``interact_manual``) the click on the run button is the
+        trigger; otherwise the first change is, as with ``continuous_update=False``.
         """
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import expect
 
-        if button is not None:
+        if manual:
             self._apply(changes, commit=False)
         self.page.evaluate(_JS_ARM_ROUND_TRIP, [self.output.element_handle(), _matcher(expected)])
-        if button is None:
-            self._apply(changes, commit=True)
+        if manual:
+            self.run_button.click()
         else:
-            self.click(button)
+            self._apply(changes, commit=True)
         try:
             self.page.wait_for_function(
                 "() => window.__courseRoundTrip.end !== null", timeout=ROUND_TRIP_TIMEOUT_MS

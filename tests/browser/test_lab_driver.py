@@ -64,15 +64,15 @@ def test_driver_sees_results_errors_and_widget_round_trips(open_notebook, toy_no
     notebook.expect_output("squares: [1, 4, 9, 16]\n")
 
     manual = notebook.playground("numbers")
-    typed = manual.round_trip({"numbers": "2, 3"}, "sum of squares x1: 13")
-    slid = manual.round_trip({"repeat": 3}, re.compile(r"^sum of squares x3: 39$"))
+    typed = manual.round_trip({"numbers": "2, 3"}, "sum of squares x1: 13", manual=True)
+    slid = manual.round_trip({"repeat": 3}, re.compile(r"^sum of squares x3: 39$"), manual=True)
     auto = notebook.playground("base")
-    keyed = auto.round_trip({"base": 4}, "cube of 4: 64", button=None)
+    keyed = auto.round_trip({"base": 4}, "cube of 4: 64", manual=False)
     assert all(ms > 0 for ms in (typed, slid, keyed))
 
     # A bad value makes the function behind the widget raise: the page shows it.
     manual.set("numbers", "2, x")
-    manual.click("Run Interact")
+    manual.run_button.click()
     manual.output.get_by_text("ValueError").first.wait_for()
     by_index = {cell.index: cell for cell in notebook.cells()}
     assert by_index[6].shown_tracebacks  # the interact_manual cell

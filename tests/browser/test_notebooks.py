@@ -40,7 +40,7 @@ class Lesson:
     seed: tuple[str | re.Pattern[str], ...]  # what the seed example shows, verbatim
     control: str  # the description of one control, to find the playground by
     rounds: tuple[Round, ...]  # at least one; run in order, each timed
-    button: str | None = "Run Interact"  # None: the controls themselves trigger a run
+    manual: bool = True  # interact_manual: its button starts each run, not the controls
 
 
 def _start_up(method: str, starts: int) -> Round:
@@ -64,6 +64,37 @@ def _shared_squares(numbers: str, typecode: str, processes: int) -> Round:
     ]
     changes = {"numbers": numbers, "typecode": typecode, "processes": processes}
     return Round(changes, re.compile("^" + "\n".join(lines) + "$"))
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _shared_work(items: int, producers: int, consumers: int, work_ms: float) -> Round:
+    """03: who took what (one line per consumer, split varies), then nothing lost or doubled."""
+    checksum = items * (items + 1) // 2  # 1 + 2 + … + items, each taken exactly once
+    who_took = [r"consumer-\d+ took \d+ items?: [^\n]*"] * consumers
+    summary = [
+        f"{_plural(items, 'item')} from {_plural(producers, 'producer')}"
+        f" to {_plural(consumers, 'consumer')}",
+        f"taken: {items}, lost: 0, duplicated: 0",
+        f"checksum: {checksum} (expected {checksum})",
+        "each producer's items in order: True",
+    ]
+    lines = who_took + [re.escape(line) for line in summary]
+    changes = {"items": items, "producers": producers, "consumers": consumers, "work (ms)": work_ms}
+    return Round(changes, re.compile("^" + "\n".join(lines) + "$"))
+
+
+def _delivered(messages: list[str], end_marker: str) -> Round:
+    """04: every typed line arrives, in order, and the end marker stops the receiver."""
+    report = [
+        f"sent {len(messages)} message(s), then {end_marker!r}",
+        f"received {len(messages)}, all in order: True",
+        *(f"  {number}. {message!r}" for number, message in enumerate(messages, start=1)),
+    ]
+    changes = {"messages": "\n".join(messages), "end marker": end_marker}
+    return Round(changes, "\n".join(report) + "\n")
 
 
 LESSONS = [
@@ -101,6 +132,32 @@ LESSONS = [
             _shared_squares("10, 20", "q", 2),
         ),
     ),
+    Lesson(
+        "03_queue.ipynb",
+        # The consumer took the squares off the queue in the order they were put.
+        seed=("1\n4\n9\n16\n",),
+        control="producers",
+        rounds=(
+            _shared_work(55, 2, 2, 0),
+            _shared_work(50, 1, 3, 0),
+            _shared_work(45, 3, 1, 0.5),
+            _shared_work(52, 2, 2, 0),
+            _shared_work(48, 4, 2, 0),
+        ),
+    ),
+    Lesson(
+        "04_pipe.ipynb",
+        # The seed's three messages, received in order; the end marker only stopped the receiver.
+        seed=("received: hello\nreceived: hey\nreceived: hru?\n",),
+        control="end marker",
+        rounds=(
+            _delivered(["ping", "pong"], "STOP"),
+            _delivered(["one", "two", "three", "four"], "END"),
+            _delivered(["héllo wörld", "ünïcode ✓"], "BYE"),
+            _delivered(["a b c"], "END"),
+            _delivered(["x", "y", "z"], "DONE"),
+        ),
+    ),
 ]
 
 
@@ -116,7 +173,7 @@ def test_lesson_runs_clean_and_its_playground_answers(open_notebook, timings, le
 
     playground = notebook.playground(lesson.control)
     timings.round_trips_ms[notebook.name] = [
-        playground.round_trip(step.changes, step.expected, button=lesson.button)
+        playground.round_trip(step.changes, step.expected, manual=lesson.manual)
         for step in lesson.rounds
     ]
     notebook.screenshot("2-playground", show=playground.root)
