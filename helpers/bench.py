@@ -330,7 +330,9 @@ class Results:
         what = f"{channels} channel{'s' * (channels != 1)}"
         if limits:
             what += f" + {limits} limit{'s' * (limits != 1)}"
-        line = f"{self.experiment}: {what} × {sizes} size{'s' * (sizes != 1)}"
+        line = f"{self.experiment}: {', '.join(self.names())}"
+        if self.experiment in ("bulk", "chunks"):
+            line = f"{self.experiment}: {what} × {sizes} size{'s' * (sizes != 1)}"
         line += f", {self.repeats} timed repeats each"
         if self.experiment in ("bulk", "chunks", "first touch"):
             line += ", every transfer intact: " + str(self.intact)
@@ -737,7 +739,8 @@ class _Channel:
     """What the parent needs to run one channel: the child's worker and a receiver.
 
     ``receive(ctrl, size, deadline)`` returns a buffer holding what arrived;
-    ``reset()`` runs after each (untimed) check.
+    ``reset()`` runs after each (untimed) check; ``stop()`` is the watchdog's
+    way to end a wait on something other than the child (a Manager's server).
     """
 
     worker: Callable[..., None]
@@ -745,6 +748,7 @@ class _Channel:
     receive: Callable[[Any, int, float], Any]
     after_start: Callable[[], None] = lambda: None
     reset: Callable[[], None] = lambda: None
+    stop: Callable[[], None] = lambda: None
 
 
 def _check_shm_room(size: int) -> None:
@@ -871,8 +875,7 @@ def _open_manager(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
 
     def receive(ctrl: Any, size: int, deadline: float) -> Any:
         _expect(ctrl, deadline, "done", "the child's appends to the Manager list")
-        with _watchdog(_left(deadline, "the Manager fetch"), manager.shutdown, "the Manager fetch"):
-            fetched = chunks[:]  # one call: the server sends every chunk back
+        fetched = chunks[:]  # one call: the server sends every chunk back
         got = 0
         for chunk in fetched:
             destination[got : got + len(chunk)] = chunk
@@ -882,7 +885,8 @@ def _open_manager(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
     def reset() -> None:
         del chunks[:]
 
-    return _Channel(manager_sender, (chunks,), receive, reset=reset)
+    # A proxy call has no timeout: the watchdog shuts the server down instead.
+    return _Channel(manager_sender, (chunks,), receive, reset=reset, stop=manager.shutdown)
 
 
 _OPENERS: dict[str, Callable[[BaseContext, int, ExitStack], _Channel]] = {
@@ -976,13 +980,18 @@ def _time_channel(
         with _child(ctx, channel.worker, *args, timeout=timeout) as child:
             child_ctrl.close()
             channel.after_start()
+
+            def stop_both() -> None:  # whatever the parent waits on, this ends the wait
+                child.process.terminate()
+                channel.stop()
+
             for size, chunk in plan:
                 deadline = time.monotonic() + timeout
                 ctrl.send(("size", size, chunk))
                 crc = _expect(ctrl, deadline, "ready", "the child's payload")[1]
                 samples, intact = [], True
                 what = f"sending {format_size(size)} through {name} {repeats + 1} times"
-                with _watchdog(timeout * (repeats + 1), child.process.terminate, what):
+                with _watchdog(timeout * (repeats + 1), stop_both, what):
                     for _ in range(repeats + 1):  # the first run is the warm-up
                         deadline = time.monotonic() + timeout
                         started = time.perf_counter()
@@ -1700,14 +1709,16 @@ def conclusions(
         if shm is not None and manager is not None:
             faster = shm.median < manager.median
             lines.append(f"shared memory faster than Manager at {format_size(size)}: {faster}")
-    if latency is not None:
-        pipe, queue = _maybe(lambda: latency.get("pipe")), _maybe(lambda: latency.get("queue"))
-        if pipe is not None and queue is not None:
-            lines.append(f"Queue round trip slower than a Pipe one: {queue.median > pipe.median}")
     if startup is not None:
         spawn, fork = _maybe(lambda: startup.get("spawn")), _maybe(lambda: startup.get("fork"))
         if spawn is not None and fork is not None:
             lines.append(f"spawn slower to start than fork: {spawn.median > fork.median}")
+        # Microseconds against milliseconds: true on a busy machine too, where
+        # the order of two round trips (Pipe or Queue first?) is not.
+        pipe = _maybe(lambda: latency.get("pipe")) if latency is not None else None
+        if spawn is not None and pipe is not None:
+            many = spawn.median > 100 * pipe.median
+            lines.append(f"starting a spawn child costs more than 100 Pipe round trips: {many}")
     if seed is not None:
         faster = seed.get("bulk").median < seed.get("loop").median
         lines.append(f"one bulk write faster than element by element: {faster}")

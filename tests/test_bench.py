@@ -364,8 +364,8 @@ def test_latency_and_startup_advice_name_the_fastest_candidate():
         "and reuse them.",
     ]
     assert bench.conclusions(latency=_synthetic_latency(), startup=startup).splitlines() == [
-        "Queue round trip slower than a Pipe one: True",
         "spawn slower to start than fork: True",
+        "starting a spawn child costs more than 100 Pipe round trips: True",
     ]
 
 
