@@ -642,6 +642,25 @@ NOT_YET = [
             "'exited with code 1 without reporting an error'"
         ),
     ),
+    pytest.param(
+        Bad(
+            "race: 16 processes of 1,000,000 increments, minutes of work on a laptop",
+            lambda kit: sharedctypes.race(kit.ctx, 16, 1_000_000, locked=True, timeout=1),
+            ValueError,
+            r".*\b(increments|processes)\b.*",
+            regex=True,
+        ),
+        id="race: 16 processes of 1,000,000 increments, minutes of work on a laptop",
+        marks=[
+            pytest.mark.slow,  # until refused up front, it starts 16 children
+            _not_yet(
+                "sharedctypes.race accepts any processes ≤ 16 and increments ≤ 1,000,000: "
+                "16 × 1,000,000 takes minutes on two cores, so the caller waits the whole "
+                "timeout (30 s by default) for a ChildTimeout; queues.share_work refuses "
+                "such a budget up front"
+            ),
+        ],
+    ),
     *[
         pytest.param(
             Bad(
@@ -652,7 +671,10 @@ NOT_YET = [
                 regex=True,
             ),
             id=f"{label}: a start method's name instead of a context",
-            marks=_not_yet(f"{label} does not check ctx: AttributeError about 'Pipe' or 'Queue'"),
+            marks=_not_yet(
+                f"{label} does not check ctx: the caller gets an AttributeError such as "
+                "\"'str' object has no attribute 'Pipe'\""
+            ),
         )
         for label, call in [
             ("running.run", lambda kit: running.run("spawn", abs, -1)),
