@@ -11,6 +11,7 @@ from helpers.managers import (
     CallCost,
     ManagerGone,
     ManagerTimeout,
+    RecordBoard,
     add_record,
     add_record_via_child,
     count_scores,
@@ -130,6 +131,35 @@ def test_measure_call_cost_reports_positive_figures(manager):
     assert cost.ratio == cost.proxy_us / cost.local_us
 
 
+def test_the_board_starts_its_manager_when_first_used_and_closes_it(ctx):
+    board = RecordBoard(ctx, timeout=20)
+    assert not board.running
+    try:
+        assert board.add("Lena", "7") == (
+            "name   score\nSam       10\nAdam       9\nKevin      9\nJeff       8\nLena       7"
+        )
+        assert board.running
+    finally:
+        board.close()
+    assert not board.running
+
+
+def test_the_board_starts_a_new_manager_after_its_old_one_stopped(ctx):
+    board = RecordBoard(ctx, first_records=[("Sam", 10)], timeout=20)
+    try:
+        board.add("Ada", 3)
+        os.kill(server_pid(board._manager), signal.SIGKILL)
+        board._manager._process.join(5)
+        assert board.add("Bo", 4) == (
+            "(the table's manager had been shut down, so a new one was started "
+            "with the first 1 records)\nname  score\nSam      10\nBo        4"
+        )
+        board.close()
+        assert board.add("Cy", 5).endswith("Sam      10\nCy        5")
+    finally:
+        board.close()
+
+
 # ---- bad input: refused in the caller's process, before any child starts ----------------
 
 
@@ -223,6 +253,45 @@ def test_add_record_via_child_refuses_bad_input_before_a_child_starts(ctx, recor
     assert str(info.value) == "timeout must be a positive, finite number of seconds, not 0"
     assert snapshot(records) == SEED
     assert len(ctx.active_children()) == before
+
+
+def test_the_board_refuses_bad_input_without_starting_anything(ctx):
+    board = RecordBoard(ctx)
+    with pytest.raises(ValueError) as info:
+        board.add("Kim", "ten")
+    assert str(info.value) == "score 'ten' is not a whole number, e.g. 8"
+    with pytest.raises(TypeError) as info:
+        board.add(["Kim"], 3)
+    assert str(info.value) == "name must be text, not list ['Kim']"
+    assert not board.running
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        (
+            {"first_records": [("Sam", "lots")]},
+            ValueError,
+            "score 'lots' is not a whole number, e.g. 8",
+        ),
+        ({"first_records": [("", 3)]}, ValueError, "name is empty: type a name such as 'Jeff'"),
+        ({"first_records": 7}, TypeError, "rows must be a list of (name, score) pairs, not int"),
+        ({"timeout": "soon"}, TypeError, "timeout must be a number of seconds, not str 'soon'"),
+    ],
+)
+def test_the_board_refuses_bad_options(ctx, options, error, message):
+    with pytest.raises(error) as info:
+        RecordBoard(ctx, **options)
+    assert type(info.value) is error
+    assert str(info.value) == message
+
+
+def test_the_board_needs_a_context():
+    with pytest.raises(TypeError) as info:
+        RecordBoard(None)
+    assert (
+        str(info.value) == "ctx must be a multiprocessing context from get_context(), not NoneType"
+    )
 
 
 @pytest.mark.parametrize(
