@@ -16,8 +16,11 @@ Under spawn and forkserver a ``Lock``, ``Queue``, ``Value`` or ``Array``
 still referenced at the end keeps its named semaphore until the object is
 garbage-collected, so after the kill it stays in ``/dev/shm``: a notebook's
 cleanup section must drop them. Other programs on the machine may create (and
-leak) ``/dev/shm`` entries meanwhile, so an entry counts only if a process of
-the kernel's session was seen mapping or holding it, and it outlives the kill.
+leak) ``/dev/shm`` entries meanwhile, so an entry is blamed on the notebook
+only if a process of the kernel's session was seen mapping or holding it, or
+if it is a segment (not a semaphore) that appeared during the run and that no
+other process holds; either way it must have outlived the kill. Leaked entries
+are removed, so a failing run does not leave them behind either.
 
 Linux only (it reads ``/proc``). Run with ``pytest -m slow``.
 """
@@ -42,10 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 SHM = Path("/dev/shm")
-# Children finishing their last exit, and other programs' short-lived
-# semaphores, are given this long to disappear before they count.
+# Children on their way out are given this long to finish before they count.
 GRACE = 5.0
-# How often the kernel's session is looked at for the /dev/shm names it uses.
+# How often the kernel's session is looked at for the /dev/shm files it uses.
 POLL = 0.05
 CELL_TIMEOUT = 120
 # Processes multiprocessing keeps for the whole life of the process that
