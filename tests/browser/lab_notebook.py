@@ -152,6 +152,10 @@ class CellState:
         return f"{self.where}: {'; '.join(shown) or 'no error'}"
 
 
+def _position(handle: Locator) -> float:
+    return float(handle.get_attribute("aria-valuenow") or "nan")
+
+
 def _exact(text: str) -> re.Pattern[str]:
     return re.compile(rf"^\s*{re.escape(text)}\s*$")
 
@@ -289,14 +293,15 @@ class Playground:
         for _ in range(len(handles)):
             for handle, target in zip(handles, targets, strict=True):
                 handle.focus()
+                now = _position(handle)
                 for _ in range(MAX_SLIDER_STEPS):
-                    now = float(handle.get_attribute("aria-valuenow") or "nan")
                     if abs(now - target) < 1e-9:
                         break
                     handle.press("ArrowRight" if now < target else "ArrowLeft")
-                    if float(handle.get_attribute("aria-valuenow") or "nan") == now:
+                    now, before = _position(handle), now
+                    if now == before:
                         break  # blocked by the other handle: come back to it
-            shown = [float(h.get_attribute("aria-valuenow") or "nan") for h in handles]
+            shown = [_position(handle) for handle in handles]
             if all(abs(a - b) < 1e-9 for a, b in zip(shown, targets, strict=True)):
                 return
         raise AssertionError(f"slider {description!r} shows {shown}, not {targets}")

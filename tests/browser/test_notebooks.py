@@ -97,6 +97,42 @@ def _delivered(messages: list[str], end_marker: str) -> Round:
     return Round(changes, "\n".join(report) + "\n")
 
 
+# 05's size ladder (×4 a step) and bulk channels, as the playground labels them.
+SIZES = ["1 KiB", "4 KiB", "16 KiB", "64 KiB", "256 KiB", "1 MiB", "4 MiB", "16 MiB", "64 MiB"]
+CHANNELS = [
+    "Array + numpy",
+    "SharedMemory + numpy",
+    "Pipe.send_bytes chunks",
+    "Queue of byte chunks",
+    "pickled ndarray on Pipe",
+    "Manager list of chunks",
+]
+LIMITS = ["memcpy (numpy.copyto) (limit)", "raw os.pipe (limit)"]
+
+
+def _bulk(smallest: str, largest: str, channels: list[str], repeats: int) -> Round:
+    """05: a table with a row, intact, for each chosen channel and limit at each size — and
+    no other channel; then the target ratio at the largest size. Figures vary."""
+    sizes = SIZES[SIZES.index(smallest) : SIZES.index(largest) + 1]
+    rows = [
+        rf"(?=[\s\S]*^{re.escape(label)} +{re.escape(size)} .*✔$)"
+        for label in LIMITS + channels
+        for size in sizes
+    ]
+    others = [rf"(?![\s\S]*^{re.escape(label)} )" for label in CHANNELS if label not in channels]
+    footer = [
+        rf"(?=[\s\S]*^median of {repeats} timed repeats )",
+        rf"(?=[\s\S]*^fastest channel at {re.escape(largest)}: )",
+    ]
+    header = r"^channel +size +median .* intact$"  # the first line: the match starts here
+    changes = {
+        "sizes": (SIZES.index(smallest), SIZES.index(largest)),  # slider positions
+        "channels": channels,
+        "repeats": repeats,
+    }
+    return Round(changes, re.compile(header + "".join(rows + others + footer)))
+
+
 LESSONS = [
     Lesson(
         "00_start_here.ipynb",
@@ -156,6 +192,22 @@ LESSONS = [
             _delivered(["héllo wörld", "ünïcode ✓"], "BYE"),
             _delivered(["a b c"], "END"),
             _delivered(["x", "y", "z"], "DONE"),
+        ),
+    ),
+    Lesson(
+        "05_which_channel_when.ipynb",
+        # The seed's element-by-element writes lose to one bulk write, and write the same data.
+        seed=(
+            "one bulk write faster than element by element: True\n"
+            "both wrote the same squares: True\n",
+        ),
+        control="sizes",
+        rounds=(
+            _bulk("1 KiB", "4 KiB", ["SharedMemory + numpy", "Pipe.send_bytes chunks"], 1),
+            _bulk("4 KiB", "4 KiB", ["Array + numpy", "Queue of byte chunks"], 1),
+            _bulk("1 KiB", "1 KiB", ["pickled ndarray on Pipe"], 2),
+            _bulk("4 KiB", "16 KiB", ["SharedMemory + numpy"], 1),
+            _bulk("1 KiB", "4 KiB", ["Manager list of chunks", "Pipe.send_bytes chunks"], 1),
         ),
     ),
 ]
