@@ -308,8 +308,13 @@ class Playground:
 
     @property
     def run_button(self) -> Locator:
-        """interact_manual's own button, whatever ``manual_name`` calls it."""
-        return self.root.locator(".widget-interact > .widget-button").first
+        """The button that runs the playground, whatever it is called.
+
+        That is interact_manual's own button or, in a playground built from a
+        Box of controls, its (first) button.
+        """
+        interact = self.root.locator(".widget-interact > .widget-button")
+        return (interact if interact.count() else self.root.locator(".widget-button")).first
 
     def round_trip(self, changes: dict[str, object], expected: Expected, *, manual: bool) -> float:
         """Apply ``changes``, run, and return the ms from the triggering input to ``expected``.

@@ -50,6 +50,26 @@ def _start_up(method: str, starts: int) -> Round:
     return Round({"Start method": method, "Starts": starts}, re.compile(line))
 
 
+SEED_RECORDS = [("Sam", 10), ("Adam", 9), ("Kevin", 9), ("Jeff", 8)]
+
+
+def _records_table(rows: list[tuple[str, int]]) -> re.Pattern[str]:
+    """02: the whole table, header first, these rows in this order, nothing after."""
+    lines = ["name +score", *(rf"{re.escape(name)} +{score}" for name, score in rows)]
+    return re.compile("^" + "\n".join(lines) + r"\n?(?![\s\S])")
+
+
+def _added_one_by_one(records: list[tuple[str, int]]) -> tuple[Round, ...]:
+    """02: each click adds exactly one record to the board, which starts from the seed's four.
+
+    (Cleanup shut the board's manager down, so after Run All it starts afresh.)
+    """
+    return tuple(
+        Round({"name": name, "score": str(score)}, _records_table(SEED_RECORDS + records[:n]))
+        for n, (name, score) in enumerate(records, start=1)
+    )
+
+
 def _shared_squares(numbers: str, typecode: str, processes: int) -> Round:
     """01: squares and their sum from a child, then a race with and without the lock."""
     squares = [int(part) ** 2 for part in numbers.split(",")]
@@ -167,6 +187,13 @@ LESSONS = [
             _shared_squares("4, 5", "h", 1),
             _shared_squares("10, 20", "q", 2),
         ),
+    ),
+    Lesson(
+        "02_manager.ipynb",
+        # The four records exactly as the second child saw them, Jeff's included.
+        seed=("name   score\nSam       10\nAdam       9\nKevin      9\nJeff       8\n",),
+        control="name",
+        rounds=_added_one_by_one([("Ada", 3), ("Bo", 4), ("Cy", 5), ("Di", 6), ("Ed", 7)]),
     ),
     Lesson(
         "03_queue.ipynb",
