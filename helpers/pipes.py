@@ -113,6 +113,16 @@ def _require_connection(
     return conn
 
 
+def _require_context(ctx: Any) -> Any:
+    # Checked up front: a start method's name passed by mistake would otherwise
+    # fail deep inside with "'str' object has no attribute 'Pipe'".
+    if not all(callable(getattr(ctx, attribute, None)) for attribute in ("Pipe", "Process")):
+        raise TypeError(
+            f"ctx must be a multiprocessing context from get_context(), not {_kind(ctx)}"
+        )
+    return ctx
+
+
 def _pickled(value: Any, name: str) -> bytes:
     """Pickle ``value`` exactly as ``send()`` will, or say clearly why it cannot travel."""
     try:
@@ -121,6 +131,16 @@ def _pickled(value: Any, name: str) -> bytes:
         raise TypeError(
             f"{name} is a {_kind(value)} that cannot be pickled, so send() cannot carry it; "
             "send plain data such as str, numbers, lists or dicts"
+        ) from None
+    try:
+        # The receiving process must rebuild it, and some objects pickle fine
+        # but cannot be rebuilt: better to find out here than in a child.
+        ForkingPickler.loads(data)
+    except Exception:
+        raise TypeError(
+            f"{name} is a {_kind(value)} that pickles but cannot be rebuilt from its pickle, "
+            "so the receiving process could not unpickle it; send plain data such as str, "
+            "numbers, lists or dicts"
         ) from None
     return bytes(data)
 
@@ -176,6 +196,23 @@ def _require_messages(messages: Any, end_marker: str) -> list[Any]:
 # --------------------------------------------------------------------------
 
 
+def _peer_gone(exc: BaseException, waiting_for: str) -> BaseException:
+    """Turn the ways a vanished peer shows up in ``recv()`` into one clear ``EOFError``.
+
+    A socket-based (duplex) end reports it as a reset; a peer that died in the
+    middle of a message leaves ``OSError("got end of file during message")``.
+    Any other error (such as "bad message length") is returned unchanged.
+    """
+    if isinstance(exc, EOFError | ConnectionResetError):
+        return EOFError(f"the other end is closed, so {waiting_for} will never arrive")
+    if str(exc) == "got end of file during message":
+        return EOFError(
+            f"the other end is closed in the middle of a message, so {waiting_for} "
+            "will never arrive"
+        )
+    return exc
+
+
 def receive(conn: Any, *, timeout: float = DEFAULT_TIMEOUT, waiting_for: str = "a message") -> Any:
     """Wait at most ``timeout`` seconds for one object on ``conn`` and return it.
 
@@ -195,9 +232,8 @@ def receive(conn: Any, *, timeout: float = DEFAULT_TIMEOUT, waiting_for: str = "
         raise TimeoutError(f"nothing arrived within {timeout:g} s while waiting for {waiting_for}")
     try:
         return conn.recv()
-    except (EOFError, ConnectionResetError):
-        # A socket-based (duplex) end reports a vanished peer as a reset.
-        raise EOFError(f"the other end is closed, so {waiting_for} will never arrive") from None
+    except (EOFError, OSError) as exc:
+        raise _peer_gone(exc, waiting_for) from None
 
 
 def receive_bytes(
@@ -219,8 +255,8 @@ def receive_bytes(
         raise TimeoutError(f"nothing arrived within {timeout:g} s while waiting for {waiting_for}")
     try:
         return conn.recv_bytes(maxlength)
-    except (EOFError, ConnectionResetError):
-        raise EOFError(f"the other end is closed, so {waiting_for} will never arrive") from None
+    except (EOFError, OSError) as exc:
+        raise _peer_gone(exc, waiting_for) from None
 
 
 def read_raw(conn: Any, size: int, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
@@ -361,6 +397,7 @@ def pass_messages(
     before it returns.  A child that fails raises
     :class:`~helpers.running.ChildError` here, within moments.
     """
+    _require_context(ctx)
     end_marker = _require_end_marker(end_marker)
     messages = _require_messages(messages, end_marker)
     timeout = require_timeout(timeout)
@@ -416,6 +453,7 @@ def deliver_typed(
     marker typed as a message), then runs :func:`pass_messages` and returns a
     printable summary.
     """
+    _require_context(ctx)
     messages = parse_messages(text)
     end_marker = _require_end_marker(end_marker).strip()
     for number, message in enumerate(messages, start=1):
@@ -622,6 +660,7 @@ def share_one_end(
     or, on a lucky run, nothing.  Stuck readers are stopped after ``timeout``.
     Every end is closed and every child joined before this returns.
     """
+    _require_context(ctx)
     readers = require_positive_int(readers, "readers", maximum=8)
     messages = require_positive_int(messages, "messages", maximum=10_000)
     size = require_positive_int(size, "size", maximum=MAX_MESSAGE_BYTES)

@@ -3,6 +3,7 @@
 import os
 import re
 import signal
+import struct
 import time
 
 import pytest
@@ -152,6 +153,38 @@ def test_a_bad_end_marker_is_refused(ctx, end_marker, error, message):
         pass_messages(ctx, ["hi", "  "], end_marker=end_marker)
 
 
+class Fussy(Exception):
+    """Pickles fine, but cannot be rebuilt: unpickling calls Fussy(a) without b."""
+
+    def __init__(self, a, b):
+        super().__init__(a)
+        self.b = b
+
+
+def test_a_message_that_cannot_be_rebuilt_is_refused(ctx):
+    with exactly(
+        TypeError,
+        "messages[0] is a Fussy that pickles but cannot be rebuilt from its pickle, so the "
+        "receiving process could not unpickle it; send plain data such as str, numbers, "
+        "lists or dicts",
+    ):
+        pass_messages(ctx, [Fussy(1, 2), "END"])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: pass_messages("spawn", SEED),
+        lambda: deliver_typed("spawn", "hello", "END"),
+        lambda: share_one_end("spawn"),
+    ],
+    ids=["pass_messages", "deliver_typed", "share_one_end"],
+)
+def test_a_start_method_name_is_not_a_context(call):
+    with exactly(TypeError, "ctx must be a multiprocessing context from get_context(), not str"):
+        call()
+
+
 def test_a_bad_timeout_is_refused(ctx):
     with exactly(ValueError, "timeout must be a positive, finite number of seconds, not 0"):
         pass_messages(ctx, SEED, timeout=0)
@@ -211,6 +244,23 @@ def test_receive_raises_eof_when_the_other_end_is_closed(pipe):
     here.close()
     with exactly(EOFError, "the other end is closed, so a message will never arrive"):
         receive(there, timeout=5)
+
+
+def test_a_peer_gone_in_the_middle_of_a_message_is_eof_too(ctx):
+    reader, writer = ctx.Pipe(duplex=False)
+    try:
+        # A length that promises 100 bytes, then only 10, then the writer is gone:
+        # what a reader sees when its sender is killed mid-message.
+        os.write(writer.fileno(), struct.pack("!i", 100) + b"x" * 10)
+        writer.close()
+        with exactly(
+            EOFError,
+            "the other end is closed in the middle of a message, so a message will never arrive",
+        ):
+            receive_bytes(reader, timeout=5)
+    finally:
+        reader.close()
+        writer.close()
 
 
 def test_a_peer_that_dies_is_noticed_within_seconds(ctx, pipe):
