@@ -143,6 +143,19 @@ def test_a_killed_consumer_is_reported_promptly(ctx, queues):
     assert time.monotonic() - began < PROMPT
 
 
+def test_a_killed_producer_is_reported_promptly_to_whoever_takes(ctx, queues):
+    squares, _ = queues
+    go = ctx.Event()  # never set: the producer is still "loading" when it is killed
+    producer = start(ctx, put_squares, squares, [1, 2], go=go, name="producer")
+    time.sleep(0.2)
+    os.kill(producer.process.pid, signal.SIGKILL)
+    producer.process.join(30)
+    began = time.monotonic()
+    with pytest.raises(ChildError, match="child 'producer' was killed by signal 9"):
+        take(squares, 2, watch=[producer], timeout=30)
+    assert time.monotonic() - began < PROMPT
+
+
 def test_a_producer_waiting_for_go_gives_up_with_a_clear_error(ctx, queues):
     squares, _ = queues
     go = ctx.Event()  # kept alive here: a spawned child must find its semaphore
