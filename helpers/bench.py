@@ -365,6 +365,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds * 1e6:.3g} µs"
 
 
+def _times(ratio: float) -> str:
+    return f"{ratio:.0f}×" if ratio >= 100 else f"{ratio:.3g}×"
+
+
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     rows = [list(header), *map(list, rows)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
@@ -442,7 +446,7 @@ def _latency_table(results: Results) -> str:
 def _startup_table(results: Results) -> str:
     fastest = min(m.median for m in results.measurements)
     rows = [
-        [m.label, _duration(m.median), _spread(m), f"{m.median / fastest:.3g}×"]
+        [m.label, _duration(m.median), _spread(m), _times(m.median / fastest)]
         for m in results.measurements
     ]
     return _table(["start + join", "median", "spread", "× fastest"], rows) + _footnote(results)
@@ -456,7 +460,7 @@ def _seed_table(results: Results) -> str:
             format_size(m.size),
             _duration(m.median),
             _spread(m),
-            f"{slowest / m.median:.3g}×",
+            _times(slowest / m.median),
         ]
         for m in results.measurements
     ]
