@@ -229,13 +229,6 @@ def test_a_queue_whose_producer_died_times_out_instead_of_hanging(ctx):
         q.join_thread()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OSError,
-    reason="helpers.pipes.receive_bytes promises EOFError when the peer has died, but a "
-    "peer killed in the middle of a message gives a bare OSError('got end of file during "
-    "message'); receive() likewise",
-)
 @pytest.mark.timeout(30)
 def test_a_sender_killed_mid_message_gives_the_pipe_lesson_s_eof_error(ctx):
     reader, writer = ctx.Pipe(duplex=False)
@@ -245,8 +238,11 @@ def test_a_sender_killed_mid_message_gives_the_pipe_lesson_s_eof_error(ctx):
         _wait_until_mid_message(reader.fileno())
         killed_at = _kill(child)
         _expect_killed(child, killed_at)
-        with pytest.raises(EOFError, match="the other end is closed"):
-            receive_bytes(reader, maxlength=16 * MIB, timeout=NOTICE)
+        with pytest.raises(EOFError) as info:
+            receive_bytes(reader, maxlength=16 * MIB, timeout=NOTICE, waiting_for="the chunk")
+        assert str(info.value) == (
+            "the other end is closed in the middle of a message, so the chunk will never arrive"
+        )
         assert time.monotonic() - killed_at < NOTICE
     finally:
         reader.close()
