@@ -173,7 +173,13 @@ def wait(children: Iterable[Child], *, timeout: float = DEFAULT_TIMEOUT) -> None
         elif outcome is None or exitcode != 0:
             failure = ChildError(child.name, exitcode)
     if failure is not None:
-        raise failure
+        try:
+            raise failure
+        finally:
+            # Break the cycle error -> traceback -> this frame -> error, which would
+            # keep the caller's queues (and their semaphores) alive until the next
+            # garbage collection: long enough to leak them if the kernel is killed.
+            del failure, children
 
 
 def run(
