@@ -221,10 +221,16 @@ def size_ladder(smallest: Any, largest: Any) -> list[int]:
     return sizes
 
 
-def make_payload(size: int) -> bytes:
-    """The bytes a child sends: deterministic, not periodic in any power of two."""
+def make_payload(size: int) -> bytearray:
+    """The bytes a child sends: deterministic, not periodic in any power of two.
+
+    Filled in place, block by block, so a 256 MiB payload needs 256 MiB, not twice that.
+    """
     block = random.Random(_PERIOD).randbytes(_PERIOD)
-    return (block * (size // _PERIOD + 1))[:size]
+    payload = bytearray(size)
+    for offset in range(0, size, _PERIOD):
+        payload[offset : offset + _PERIOD] = block[: size - offset]
+    return payload
 
 
 # --------------------------------------------------------------------------

@@ -268,7 +268,7 @@ def check_send_in_chunks(send_in_chunks: Any, *, timeout: float = CHECK_TIMEOUT)
             "pass your function itself: check_send_in_chunks(send_in_chunks), "
             f"not a {type(send_in_chunks).__name__}"
         )
-    data = make_payload(SIZE)
+    data = bytes(make_payload(SIZE))
     messages, hint = _run_sender(send_in_chunks, data, timeout)
     hint = hint or _chunk_hint(messages, data, CHUNK)
     if hint is not None:
