@@ -84,6 +84,21 @@ _JS_CELLS = """(mark) => {
         .filter(text => text.includes(mark)),
     }));
 }"""
+# Every status the kernel reports is heard (not sampled): the last non-idle
+# moment is kept, and the kernel is settled once it is idle and that moment is
+# ``quiet`` ms ago.
+_JS_SETTLED = """(quiet) => {
+  const context = window.jupyterapp.shell.currentWidget.sessionContext;
+  if (!window.__courseBusy) {
+    window.__courseBusy = {last: performance.now()};
+    context.statusChanged.connect((_, status) => {
+      if (status !== 'idle') window.__courseBusy.last = performance.now();
+    });
+  }
+  const kernel = context.session && context.session.kernel;
+  if (!kernel || kernel.status !== 'idle') window.__courseBusy.last = performance.now();
+  return performance.now() - window.__courseBusy.last >= quiet;
+}"""
 # Text to look for is either plain (found verbatim, newlines and spaces included)
 # or a regular expression, always multi-line: {"text": ..., "pattern": ...}.
 _JS_MATCHES = """(text, m) => m.pattern === null
@@ -150,6 +165,17 @@ class CellState:
     def describe(self) -> str:
         shown = self.model_errors or [t.strip().splitlines()[-1] for t in self.shown_tracebacks]
         return f"{self.where}: {'; '.join(shown) or 'no error'}"
+
+
+# How a control row is recognised; anything else is a text box.
+_CONTROL_KINDS = [
+    ("slider", ".noUi-handle"),
+    ("choice", "select"),
+    ("checkbox", "input[type=checkbox]"),
+]
+# A playground is settled when its kernel has been idle this long: a click or a
+# committed text box may have started a run whose "busy" has not arrived yet.
+SETTLE_MS = 400
 
 
 def _position(handle: Locator) -> float:
@@ -254,6 +280,14 @@ class Playground:
         label = self.page.locator(".widget-label").filter(has_text=_exact(description))
         return self.root.locator(".widget-inline-hbox").filter(has=label).first
 
+    def _kind(self, description: str) -> str:
+        row = self.control(description)
+        row.wait_for()
+        for kind, selector in _CONTROL_KINDS:
+            if row.locator(selector).count():
+                return kind
+        return "text"
+
     def set(self, description: str, value: object, *, commit: bool = False) -> None:
         """Change a control by hand: type into text, press arrow keys on a slider, pick, tick.
 
@@ -266,14 +300,14 @@ class Playground:
         """
         several = isinstance(value, (tuple, list))
         row = self.control(description)
-        row.wait_for()
-        if row.locator(".noUi-handle").count():
+        kind = self._kind(description)
+        if kind == "slider":
             targets = [float(v) for v in (value if several else [value])]  # type: ignore[union-attr]
             self._slide(row.locator(".noUi-handle").all(), targets, description)
-        elif row.locator("select").count():
+        elif kind == "choice":
             labels = [str(v) for v in value] if several else str(value)  # type: ignore[union-attr]
             row.locator("select").first.select_option(label=labels)
-        elif row.locator("input[type=checkbox]").count():
+        elif kind == "checkbox":
             row.locator("input[type=checkbox]").first.set_checked(bool(value))
         else:
             box = row.locator("textarea, input").first
@@ -325,6 +359,7 @@ class Playground:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import expect
 
+        self.settle()
         if manual:
             self._apply(changes, commit=False)
         self.page.evaluate(_JS_ARM_ROUND_TRIP, [self.output.element_handle(), _matcher(expected)])
@@ -347,6 +382,17 @@ class Playground:
         times = self.page.evaluate("() => window.__courseRoundTrip")
         return float(times["end"] - times["start"])
 
+    def settle(self) -> None:
+        """Wait until the kernel has been idle for SETTLE_MS: no run is under way or on its way."""
+        self.page.wait_for_function(
+            _JS_SETTLED, arg=SETTLE_MS, timeout=ROUND_TRIP_TIMEOUT_MS, polling=50
+        )
+
     def _apply(self, changes: dict[str, object], *, commit: bool) -> None:
-        for description, value in changes.items():
-            self.set(description, value, commit=commit)
+        # Text boxes last: under interact_manual a box runs the function as soon
+        # as it loses focus (ipywidgets wires Text to run on a committed value),
+        # so touching another control after typing would start a run with the
+        # other controls not yet set — and its "busy" can swallow the click.
+        order = sorted(changes, key=lambda description: self._kind(description) == "text")
+        for description in order:
+            self.set(description, changes[description], commit=commit)
