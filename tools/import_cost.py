@@ -1,6 +1,6 @@
 """What importing each lesson module costs a fresh interpreter — what every spawned child pays.
 
-Usage: python tools/import_cost.py [--repeats N] [--modules helpers.queues,...]
+Usage: python tools/import_cost.py [--repeats N] [--modules helpers.queues,...] [--from-source]
 
 Each figure is the median, over N fresh interpreters, of the time one
 ``import`` statement takes (interpreter start-up itself is not counted). The
@@ -9,15 +9,24 @@ with its ``managers``, ``queues``, ``connection`` and ``shared_memory``
 submodules. Runs of the baseline and of each module are interleaved, so a
 machine that gets busier during the run slows them alike. A lesson module that
 does not exist yet is reported and skipped.
+
+By default every module is imported from cached bytecode, as on a normal
+installation (the cache lives in a temporary directory, so the repository is
+not touched). ``--from-source`` instead measures what a child pays when
+``PYTHONDONTWRITEBYTECODE`` is set: the course's modules are compiled on every
+import, while the standard library still has its installed bytecode.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,12 +55,13 @@ print(time.perf_counter() - started)
 """
 
 
-def import_seconds(names: tuple[str, ...]) -> float:
+def import_seconds(names: tuple[str, ...], env: Mapping[str, str] | None = None) -> float:
     """Seconds one fresh interpreter spends importing ``names`` (one statement)."""
     code = _PROBE.format(names=", ".join(names))
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
+        env=None if env is None else dict(env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -70,14 +80,29 @@ def exists(module: str) -> bool:
         return False
 
 
-def measure(modules: list[str], repeats: int) -> dict[str, list[float]]:
+def measure(
+    modules: list[str], repeats: int, env: Mapping[str, str] | None = None
+) -> dict[str, list[float]]:
     """Interleaved fresh-interpreter timings: baseline first in every round."""
     samples: dict[str, list[float]] = {"baseline": [], **{m: [] for m in modules}}
     for _ in range(repeats):
-        samples["baseline"].append(import_seconds(BASELINE))
+        samples["baseline"].append(import_seconds(BASELINE, env))
         for module in modules:
-            samples[module].append(import_seconds((module,)))
+            samples[module].append(import_seconds((module,), env))
     return samples
+
+
+def cached_bytecode_env(cache: str) -> dict[str, str]:
+    """An environment whose interpreters read and write bytecode under ``cache``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = cache
+    return env
+
+
+def from_source_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
 
 
 def _line(label: str, seconds: list[float]) -> str:
@@ -96,14 +121,25 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(LESSON_MODULES),
         help="comma-separated modules to time (default: every lesson module)",
     )
+    parser.add_argument(
+        "--from-source",
+        action="store_true",
+        help="no bytecode cache for the course's modules (as with PYTHONDONTWRITEBYTECODE=1)",
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, not {args.repeats}")
     wanted = [m.strip() for m in args.modules.split(",") if m.strip()]
     present = [m for m in wanted if exists(m)]
-    samples = measure(present, args.repeats)
+    with tempfile.TemporaryDirectory(prefix="import-cost-") as cache:
+        if args.from_source:
+            env, how = from_source_env(), "course modules compiled from source"
+        else:
+            env, how = cached_bytecode_env(cache), "from cached bytecode"
+            import_seconds((*BASELINE, *present), env)  # untimed: fills the cache
+        samples = measure(present, args.repeats, env)
     baseline = statistics.median(samples["baseline"])
-    print(f"Import time in a fresh interpreter, median of {args.repeats}:")
+    print(f"Import time in a fresh interpreter ({how}), median of {args.repeats}:")
     print(_line("stdlib multiprocessing machinery", samples["baseline"]))
     worst = 0.0
     for module in wanted:
