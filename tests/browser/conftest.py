@@ -55,6 +55,7 @@ class Timings:
 
 
 _timings = pytest.StashKey[Timings]()
+_used = pytest.StashKey[bool]()  # set once a browser test has asked for the artifacts folder
 
 
 # -- Chromium ---------------------------------------------------------------
@@ -114,9 +115,6 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 
 # -- JupyterLab ---------------------------------------------------------------
-
-
-_used = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="session")
@@ -205,8 +203,10 @@ def open_notebook(
     report = getattr(request.node, "_course_call_report", None)
     if report is not None and report.failed:
         for notebook in opened:
-            path = notebook.screenshot("failed")
-            print(f"\nscreenshot of the failure: {path}")
+            try:
+                print(f"\nscreenshot of the failure: {notebook.screenshot('failed')}")
+            except Exception as error:  # a crashed page: the test's own error says more
+                print(f"\nno screenshot of the failure: {error}")
     page.close()
     lab_server.shutdown_kernels()
 

@@ -10,8 +10,8 @@ controls, changes controls the way a hand would (typing, arrow keys on a
 slider, picking from a list, clicking), presses the run button and measures
 the round trip from that input to the new result on screen.
 
-Playwright is imported lazily by the fixtures, never at collection time; this
-module only names its types for the type checker.
+Playwright itself is imported only inside methods, never when the module is
+collected; at the top it is named for the type checker alone.
 """
 
 from __future__ import annotations
@@ -32,8 +32,17 @@ RUN_ALL_TIMEOUT_MS = 240_000
 ROUND_TRIP_TIMEOUT_MS = 60_000
 OUTPUT_TIMEOUT_MS = 10_000
 MAX_SLIDER_STEPS = 200
+# A playground is settled when its kernel has been idle this long: a click or a
+# committed text box may have started a run whose "busy" has not arrived yet.
+SETTLE_MS = 400
 
 RAISES_TAG = "raises-exception"
+# How a widget row is recognised; anything else is a text box.
+_CONTROL_KINDS = [
+    ("slider", ".noUi-handle"),
+    ("choice", "select"),
+    ("checkbox", "input[type=checkbox]"),
+]
 # How IPython heads a traceback; a warning written to stderr has no such line.
 _TRACEBACK_MARK = "Traceback (most recent call last)"
 
@@ -45,9 +54,10 @@ _JS_KERNEL_IDLE = """() => {
     && panel.sessionContext.session.kernel;
   return !!kernel && kernel.status === 'idle';
 }"""
-# JupyterLab sends the cells of Run All one at a time, so an idle kernel alone
-# means nothing: the run is over when every non-empty code cell has a count, or
-# when an unplanned error has stopped it (the cells after it never get one).
+# An idle kernel alone means nothing: during Run All it is idle between cells,
+# and a cell not yet sent shows an empty prompt. The run is over when every
+# non-empty code cell has a count, or when an unplanned error has stopped it
+# (the cells after it never get one).
 _JS_RUN_FINISHED = f"""() => {{
   const panel = window.jupyterapp.shell.currentWidget;
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
@@ -165,17 +175,6 @@ class CellState:
     def describe(self) -> str:
         shown = self.model_errors or [t.strip().splitlines()[-1] for t in self.shown_tracebacks]
         return f"{self.where}: {'; '.join(shown) or 'no error'}"
-
-
-# How a control row is recognised; anything else is a text box.
-_CONTROL_KINDS = [
-    ("slider", ".noUi-handle"),
-    ("choice", "select"),
-    ("checkbox", "input[type=checkbox]"),
-]
-# A playground is settled when its kernel has been idle this long: a click or a
-# committed text box may have started a run whose "busy" has not arrived yet.
-SETTLE_MS = 400
 
 
 def _position(handle: Locator) -> float:

@@ -50,6 +50,22 @@ def _start_up(method: str, starts: int) -> Round:
     return Round({"Start method": method, "Starts": starts}, re.compile(line))
 
 
+def _shared_squares(numbers: str, typecode: str, processes: int) -> Round:
+    """01: squares and their sum from a child, then a race with and without the lock."""
+    squares = [int(part) ** 2 for part in numbers.split(",")]
+    expected = processes * RACE_INCREMENTS
+    who = f"{processes} process" + ("" if processes == 1 else "es")
+    lines = [
+        re.escape(f"squares in {typecode!r}: {squares}"),
+        re.escape(f"sum of squares: {sum(squares)}"),
+        re.escape(f"{who} × {RACE_INCREMENTS} increments, expected {expected}:"),
+        re.escape(f"  with the lock:    {expected} (lost 0)"),
+        r"  without the lock: \d+ \(lost \d+\)",  # how many are lost varies
+    ]
+    changes = {"numbers": numbers, "typecode": typecode, "processes": processes}
+    return Round(changes, re.compile("^" + "\n".join(lines) + "$"))
+
+
 SEED_RECORDS = [("Sam", 10), ("Adam", 9), ("Kevin", 9), ("Jeff", 8)]
 
 
@@ -68,22 +84,6 @@ def _added_one_by_one(records: list[tuple[str, int]]) -> tuple[Round, ...]:
         Round({"name": name, "score": str(score)}, _records_table(SEED_RECORDS + records[:n]))
         for n, (name, score) in enumerate(records, start=1)
     )
-
-
-def _shared_squares(numbers: str, typecode: str, processes: int) -> Round:
-    """01: squares and their sum from a child, then a race with and without the lock."""
-    squares = [int(part) ** 2 for part in numbers.split(",")]
-    expected = processes * RACE_INCREMENTS
-    who = f"{processes} process" + ("" if processes == 1 else "es")
-    lines = [
-        re.escape(f"squares in {typecode!r}: {squares}"),
-        re.escape(f"sum of squares: {sum(squares)}"),
-        re.escape(f"{who} × {RACE_INCREMENTS} increments, expected {expected}:"),
-        re.escape(f"  with the lock:    {expected} (lost 0)"),
-        r"  without the lock: \d+ \(lost \d+\)",  # how many are lost varies
-    ]
-    changes = {"numbers": numbers, "typecode": typecode, "processes": processes}
-    return Round(changes, re.compile("^" + "\n".join(lines) + "$"))
 
 
 def _plural(count: int, noun: str) -> str:
