@@ -6,8 +6,10 @@ is reported together with their spread):
 
 * **bulk** — move ``size`` bytes from a child to the parent through each
   channel, and through the two limits: ``memcpy`` inside one process
-  (``numpy.copyto``) and a raw ``os.pipe`` between two processes. The child
-  sends a CRC-32 of what it had; the parent checks what it got against it.
+  (``numpy.copyto``) and a raw ``os.pipe`` between two processes (which takes
+  turns with ``Pipe.send_bytes`` through the same pipe, so the two see the
+  same conditions). The child sends a CRC-32 of what it had; the parent
+  checks what it got against it.
 * **latency** — one small message there and back (ping-pong), in µs.
 * **startup** — start and join one child under each start method.
 * **seed** — the seed example's element-by-element writes into a locked
@@ -88,11 +90,10 @@ __all__ = [
     "measure_seed_writes",
     "measure_startup",
     "os_pipe_echo",
-    "os_pipe_sender",
     "parse_size",
-    "pipe_bytes_sender",
     "pipe_echo",
     "pipe_pickle_sender",
+    "pipe_sender",
     "plot_bulk",
     "plot_latency",
     "queue_echo",
@@ -591,10 +592,10 @@ def _watchdog(seconds: float, on_expiry: Callable[[], None], what: str) -> Itera
 def _serve(ctrl: Any, send: Callable[..., None], timeout: float) -> None:
     """Runs in the child: obey the parent's commands on ``ctrl`` until "stop".
 
-    ``("size", n, chunk)`` builds the payload and answers ``("ready", crc32)``;
-    ``("go", *extra)`` calls ``send(payload, chunk, *extra)``.
+    ``("size", n)`` builds the payload and answers ``("ready", crc32)``;
+    ``("go", chunk, *extra)`` calls ``send(payload, chunk, *extra)``.
     """
-    payload, chunk = memoryview(b""), 0
+    payload = memoryview(b"")
     while True:
         if not ctrl.poll(timeout):
             raise TimeoutError(f"the parent sent no command for {timeout:g} s")
@@ -602,10 +603,10 @@ def _serve(ctrl: Any, send: Callable[..., None], timeout: float) -> None:
         if command[0] == "stop":
             return
         if command[0] == "size":
-            payload, chunk = memoryview(make_payload(command[1])), command[2]
+            payload = memoryview(make_payload(command[1]))
             ctrl.send(("ready", zlib.crc32(payload)))
         else:
-            send(payload, chunk, *command[1:])
+            send(payload, *command[1:])
 
 
 def array_sender(ctrl: Any, array: Any, timeout: float) -> None:
@@ -656,7 +657,7 @@ def shared_memory_sender(ctrl: Any, name: str, timeout: float) -> None:
 
 
 def fresh_segment_sender(ctrl: Any, timeout: float) -> None:
-    """Runs in the child: on ("go", name) attach that new segment, copy in, close, say "done".
+    """Runs in the child: on ("go", 0, name) attach that new segment, copy in, close, say "done".
 
     Every transfer writes to pages nobody has touched yet: the first-touch case.
     """
@@ -673,30 +674,25 @@ def fresh_segment_sender(ctrl: Any, timeout: float) -> None:
     _serve(ctrl, send, timeout)
 
 
-def pipe_bytes_sender(ctrl: Any, conn: Any, timeout: float) -> None:
-    """Runs in the child: on "go", send the payload with ``conn.send_bytes`` in chunks.
+def pipe_sender(ctrl: Any, conn: Any, timeout: float) -> None:
+    """Runs in the child: send the payload through one pipe, raw or framed, as told.
 
-    ``send_bytes(buffer, offset, size)`` writes straight from the buffer: no copy.
+    ``("go", chunk, "os_pipe")``: ``os.write`` straight to the descriptor — no
+    framing, no Python objects, the limit for anything that uses a pipe.
+    ``("go", chunk, "pipe_bytes")``: ``conn.send_bytes(buffer, offset, size)``
+    per chunk — it writes from the buffer without copying, plus a 4-byte header.
+    Both go through the same pipe between the same two processes, so they
+    are compared under the same conditions.
     """
 
-    def send(payload: memoryview, chunk: int) -> None:
+    def send(payload: memoryview, chunk: int, how: str) -> None:
+        if how == "os_pipe":
+            written = 0
+            while written < len(payload):
+                written += os.write(conn.fileno(), payload[written:])
+            return
         for offset in range(0, len(payload), chunk):
             conn.send_bytes(payload, offset, min(chunk, len(payload) - offset))
-
-    _serve(ctrl, send, timeout)
-
-
-def os_pipe_sender(ctrl: Any, conn: Any, timeout: float) -> None:
-    """Runs in the child: on "go", write the payload to the pipe's file descriptor.
-
-    No framing, no Python objects: the speed limit of any pipe-based channel.
-    """
-    fd = conn.fileno()
-
-    def send(payload: memoryview, chunk: int) -> None:
-        written = 0
-        while written < len(payload):
-            written += os.write(fd, payload[written:])
 
     _serve(ctrl, send, timeout)
 
@@ -746,17 +742,20 @@ def manager_sender(ctrl: Any, chunks: Any, timeout: float) -> None:
 
 @dataclass
 class _Channel:
-    """What the parent needs to run one channel: the child's worker and a receiver.
+    """What the parent needs to run a channel: the child's worker and a receiver.
 
-    ``receive(ctrl, size, deadline)`` returns a buffer holding what arrived;
+    ``receivers[name](ctrl, size, deadline)`` returns a buffer holding what
+    arrived (two names share one child when they are compared head to head);
     ``reset()`` runs after each (untimed) check; ``stop()`` is the watchdog's
     way to end a wait on something other than the child (a Manager's server).
+    ``named``: the child serves several names, so each "go" says which.
     """
 
     worker: Callable[..., None]
     args: tuple
-    receive: Callable[[Any, int, float], Any]
+    receivers: dict[str, Callable[[Any, int, float], Any]]
     after_start: Callable[[], None] = lambda: None
+    named: bool = False
     reset: Callable[[], None] = lambda: None
     stop: Callable[[], None] = lambda: None
 
@@ -784,7 +783,7 @@ def _open_array(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
         _expect(ctrl, deadline, "done", "the child's copy into the Array")
         return whole[:size]  # read in place: nothing more to move
 
-    return _Channel(array_sender, (array,), receive)
+    return _Channel(array_sender, (array,), {"array": receive})
 
 
 def _open_shared_memory(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
@@ -803,7 +802,8 @@ def _open_shared_memory(ctx: BaseContext, largest: int, stack: ExitStack) -> _Ch
         holder[:] = [np.ndarray((size,), dtype=np.uint8, buffer=segment.buf)]
         return holder[0]
 
-    return _Channel(shared_memory_sender, (segment.name,), receive, reset=holder.clear)
+    receivers = {"shared_memory": receive}
+    return _Channel(shared_memory_sender, (segment.name,), receivers, reset=holder.clear)
 
 
 def _pipe_channel(ctx: BaseContext, stack: ExitStack) -> tuple:
@@ -814,26 +814,14 @@ def _pipe_channel(ctx: BaseContext, stack: ExitStack) -> tuple:
     return reader, writer, writer.close
 
 
-def _open_pipe_bytes(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
-    reader, writer, after_start = _pipe_channel(ctx, stack)
-    destination = bytearray(largest)
-
-    def receive(ctrl: Any, size: int, deadline: float) -> Any:
-        got = 0
-        while got < size:  # no poll() per chunk: the watchdog bounds this loop
-            got += reader.recv_bytes_into(destination, got)
-        return memoryview(destination)[:size]
-
-    return _Channel(pipe_bytes_sender, (writer,), receive, after_start)
-
-
-def _open_os_pipe(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
+def _open_pipes(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
+    """One pipe, read raw (the os.pipe limit) or framed (Pipe.send_bytes), into one buffer."""
     reader, writer, after_start = _pipe_channel(ctx, stack)
     raw = open(reader.fileno(), "rb", buffering=0, closefd=False)  # closed by the stack
     stack.callback(raw.close)
-    destination = memoryview(bytearray(largest))
+    destination = memoryview(bytearray(largest))  # reused: faulted in once, by the warm-up
 
-    def receive(ctrl: Any, size: int, deadline: float) -> Any:
+    def receive_raw(ctrl: Any, size: int, deadline: float) -> Any:
         got = 0
         while got < size:  # no select() per read: the watchdog bounds this loop
             count = raw.readinto(destination[got:size])
@@ -842,7 +830,14 @@ def _open_os_pipe(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
             got += count
         return destination[:size]
 
-    return _Channel(os_pipe_sender, (writer,), receive, after_start)
+    def receive_framed(ctrl: Any, size: int, deadline: float) -> Any:
+        got = 0
+        while got < size:  # no poll() per chunk: the watchdog bounds this loop
+            got += reader.recv_bytes_into(destination, got)
+        return destination[:size]
+
+    receivers = {"os_pipe": receive_raw, "pipe_bytes": receive_framed}
+    return _Channel(pipe_sender, (writer,), receivers, after_start, named=True)
 
 
 def _open_queue(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
@@ -866,7 +861,7 @@ def _open_queue(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
             got += len(chunk)
         return memoryview(destination)[:size]
 
-    return _Channel(queue_sender, (queue,), receive)
+    return _Channel(queue_sender, (queue,), {"queue": receive})
 
 
 def _open_pipe_pickle(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
@@ -875,7 +870,7 @@ def _open_pipe_pickle(ctx: BaseContext, largest: int, stack: ExitStack) -> _Chan
     def receive(ctrl: Any, size: int, deadline: float) -> Any:
         return reader.recv()  # bounded by the watchdog
 
-    return _Channel(pipe_pickle_sender, (writer,), receive, after_start)
+    return _Channel(pipe_pickle_sender, (writer,), {"pipe_pickle": receive}, after_start)
 
 
 def _open_manager(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
@@ -896,17 +891,18 @@ def _open_manager(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
         del chunks[:]
 
     # A proxy call has no timeout: the watchdog shuts the server down instead.
-    return _Channel(manager_sender, (chunks,), receive, reset=reset, stop=manager.shutdown)
+    receivers = {"manager": receive}
+    return _Channel(manager_sender, (chunks,), receivers, reset=reset, stop=manager.shutdown)
 
 
 _OPENERS: dict[str, Callable[[BaseContext, int, ExitStack], _Channel]] = {
     "array": _open_array,
     "shared_memory": _open_shared_memory,
-    "pipe_bytes": _open_pipe_bytes,
+    "pipe_bytes": _open_pipes,
     "queue": _open_queue,
     "pipe_pickle": _open_pipe_pickle,
     "manager": _open_manager,
-    "os_pipe": _open_os_pipe,
+    "os_pipe": _open_pipes,
 }
 
 
@@ -936,54 +932,61 @@ class _NoBar:
         pass
 
 
-def _time_memcpy(plan: Sequence[tuple[int, int]], repeats: int, bar: Any) -> list[Measurement]:
+def _time_memcpy(sizes: Sequence[int], repeats: int, bar: Any) -> list[Measurement]:
     import numpy as np  # noqa: PLC0415
 
-    largest = max(size for size, _ in plan)
-    source = np.frombuffer(make_payload(largest), dtype=np.uint8)
-    destination = np.empty(largest, dtype=np.uint8)
+    source = np.frombuffer(make_payload(max(sizes)), dtype=np.uint8)
+    destination = np.empty(max(sizes), dtype=np.uint8)
     out = []
-    for size, chunk in plan:
+    for size in sizes:
         samples = []
         for _ in range(repeats + 1):  # the first run faults the destination in
             started = time.perf_counter()
             np.copyto(destination[:size], source[:size])
             samples.append(time.perf_counter() - started)
         intact = zlib.crc32(destination[:size]) == zlib.crc32(source[:size])
-        out.append(_measurement("memcpy", size, samples, intact, chunk))
+        out.append(_measurement(("memcpy", 0), size, samples, intact))
         bar.update()
     return out
 
 
-def _measurement(
-    name: str, size: int, samples: list[float], intact: bool, chunk: int | None
-) -> Measurement:
-    label = {**BULK_CHANNELS, **BULK_LIMITS}[name]
+def _key(name: str, chunk: int) -> tuple[str, int | None]:
+    """(name, chunk), with chunk None for the channels that do not send in chunks."""
+    return name, chunk if name in ("pipe_bytes", "queue", "manager") else None
+
+
+def _measurement(variant: tuple[str, int], size: int, samples: list, intact: bool) -> Measurement:
+    name, chunk = _key(*variant)
     return Measurement(
         name,
-        label,
+        {**BULK_CHANNELS, **BULK_LIMITS}[name],
         size,
         tuple(samples[1:]),
         limit=name in BULK_LIMITS,
         verified=intact,
-        chunk=chunk if name in ("pipe_bytes", "queue", "manager") else None,
+        chunk=chunk,
         warm_up=samples[0],
     )
 
 
 def _time_channel(
     ctx: BaseContext,
-    name: str,
-    plan: Sequence[tuple[int, int]],
+    variants: Sequence[tuple[str, int]],
+    sizes: Sequence[int],
     *,
     repeats: int,
     timeout: float,
     bar: Any,
 ) -> list[Measurement]:
-    """Run every (size, chunk) of ``plan`` through channel ``name`` with one child."""
-    out = []
+    """Time each (channel name, chunk) of ``variants`` at each size, with one child.
+
+    Variants that share a child (the raw and the framed pipe) take turns
+    transfer by transfer, so a change on the machine hits them alike.
+    """
+    samples: dict[tuple, list[float]] = {}
+    intact: dict[tuple, bool] = {}
     with ExitStack() as stack:
-        channel = _OPENERS[name](ctx, max(size for size, _ in plan), stack)
+        channel = _OPENERS[variants[0][0]](ctx, max(sizes), stack)
         ctrl, child_ctrl = ctx.Pipe()
         stack.callback(ctrl.close)
         args = (child_ctrl, *channel.args, timeout)
@@ -995,26 +998,32 @@ def _time_channel(
                 child.process.terminate()
                 channel.stop()
 
-            for size, chunk in plan:
+            for size in sizes:
                 deadline = time.monotonic() + timeout
-                ctrl.send(("size", size, chunk))
+                ctrl.send(("size", size))
                 crc = _expect(ctrl, deadline, "ready", "the child's payload")[1]
-                samples, intact = [], True
-                what = f"sending {format_size(size)} through {name} {repeats + 1} times"
-                with _watchdog(timeout * (repeats + 1), stop_both, what):
-                    for _ in range(repeats + 1):  # the first run is the warm-up
-                        deadline = time.monotonic() + timeout
-                        started = time.perf_counter()
-                        ctrl.send(("go",))
-                        received = channel.receive(ctrl, size, deadline)
-                        samples.append(time.perf_counter() - started)
-                        intact = intact and zlib.crc32(received) == crc
-                        del received
-                        channel.reset()
-                out.append(_measurement(name, size, samples, intact, chunk))
-                bar.update()
+                what = f"sending {format_size(size)} through {variants[0][0]} {repeats + 1} times"
+                budget = timeout * (repeats + 1) * len(variants)
+                with _watchdog(budget, stop_both, what):
+                    for _ in range(repeats + 1):  # the first round is the warm-up
+                        for name, chunk in variants:
+                            key = (name, chunk, size)
+                            deadline = time.monotonic() + timeout
+                            started = time.perf_counter()
+                            ctrl.send(("go", chunk, name) if channel.named else ("go", chunk))
+                            received = channel.receivers[name](ctrl, size, deadline)
+                            samples.setdefault(key, []).append(time.perf_counter() - started)
+                            good = zlib.crc32(received) == crc
+                            intact[key] = intact.get(key, True) and good
+                            del received
+                            channel.reset()
+                bar.update(len(variants))
             ctrl.send(("stop",))
-    return out
+    return [
+        _measurement((name, chunk), size, samples[name, chunk, size], intact[name, chunk, size])
+        for name, chunk in variants
+        for size in sizes
+    ]
 
 
 # --------------------------------------------------------------------------
@@ -1091,8 +1100,8 @@ def measure_bulk(
     names += _require_names(channels, BULK_CHANNELS, "channels")
     if "shared_memory" in names:
         _check_shm_room(max(sizes))
-    plans = {name: [(size, _default_chunk(name)) for size in sizes] for name in names}
-    return _run(ctx, "bulk", plans, repeats=repeats, timeout=timeout, progress=progress)
+    variants = [(name, _default_chunk(name)) for name in names]
+    return _run(ctx, "bulk", variants, sizes, repeats=repeats, timeout=timeout, progress=progress)
 
 
 def _default_chunk(name: str) -> int:
@@ -1102,27 +1111,34 @@ def _default_chunk(name: str) -> int:
 def _run(
     ctx: BaseContext,
     experiment: str,
-    plans: dict[str, list[tuple[int, int]]],
+    variants: list[tuple[str, int]],
+    sizes: list[int],
     *,
     repeats: int,
     timeout: float,
     progress: bool | None,
 ) -> Results:
-    """Time each channel's plan of (size, chunk) transfers, one child per channel."""
-    results = Results(experiment, repeats=repeats)
-    bar = _progress(sum(map(len, plans.values())), progress, experiment)
+    """Time every variant at every size: one child per channel (the two pipe ones share)."""
+    groups: dict[Any, list[tuple[str, int]]] = {}
+    for name, chunk in variants:
+        groups.setdefault(_OPENERS.get(name, name), []).append((name, chunk))
+    bar = _progress(len(variants) * len(sizes), progress, experiment)
+    measured: list[Measurement] = []
     try:
-        for name, plan in plans.items():
-            bar.set_postfix_str({**BULK_CHANNELS, **BULK_LIMITS}[name])
-            if name == "memcpy":
-                results.measurements += _time_memcpy(plan, repeats, bar)
+        for group in groups.values():
+            bar.set_postfix_str(" + ".join({**BULK_CHANNELS, **BULK_LIMITS}[n] for n, _ in group))
+            if group[0][0] == "memcpy":
+                measured += _time_memcpy(sizes, repeats, bar)
             else:
-                results.measurements += _time_channel(
-                    ctx, name, plan, repeats=repeats, timeout=timeout, bar=bar
+                measured += _time_channel(
+                    ctx, group, sizes, repeats=repeats, timeout=timeout, bar=bar
                 )
     finally:
         bar.close()
-    return results
+    # Back in the order asked for, whatever order the children ran in.
+    order = {_key(*variant): number for number, variant in enumerate(variants)}
+    measured.sort(key=lambda m: order[m.name, m.chunk])
+    return Results(experiment, measured, repeats=repeats)
 
 
 def measure_chunks(
@@ -1140,8 +1156,10 @@ def measure_chunks(
     chunks = [parse_size(c, f"chunks[{i}]") for i, c in enumerate(_as_list(chunks, "chunks"))]
     if not chunks:
         raise ValueError("chunks is empty: give at least one chunk size, e.g. 64 KiB")
-    plans = {"os_pipe": [(size, PIPE_CHUNK)], "pipe_bytes": [(size, c) for c in chunks]}
-    return _run(ctx, "chunks", plans, repeats=repeats, timeout=timeout, progress=progress)
+    variants = [("os_pipe", PIPE_CHUNK)] + [("pipe_bytes", chunk) for chunk in chunks]
+    return _run(
+        ctx, "chunks", variants, [size], repeats=repeats, timeout=timeout, progress=progress
+    )
 
 
 def _as_list(values: Any, name: str) -> list:
@@ -1189,7 +1207,7 @@ def measure_first_touch(
     results.measurements += _memcpy_fresh_and_reused(size, repeats)
     results.measurements.append(_fresh_segments(ctx, size, repeats, timeout))
     reused = _time_channel(
-        ctx, "shared_memory", [(size, 0)], repeats=repeats, timeout=timeout, bar=_NoBar()
+        ctx, [("shared_memory", 0)], [size], repeats=repeats, timeout=timeout, bar=_NoBar()
     )[0]
     results.measurements.append(
         Measurement(
@@ -1244,14 +1262,14 @@ def _fresh_segments(ctx: BaseContext, size: int, repeats: int, timeout: float) -
         with _child(ctx, fresh_segment_sender, child_ctrl, timeout, timeout=timeout):
             child_ctrl.close()
             deadline = time.monotonic() + timeout
-            ctrl.send(("size", size, 0))
+            ctrl.send(("size", size))
             crc = _expect(ctrl, deadline, "ready", "the child's payload")[1]
             for _ in range(repeats + 1):
                 deadline = time.monotonic() + timeout
                 started = time.perf_counter()
                 segment = shared_memory.SharedMemory(create=True, size=size)
                 try:
-                    ctrl.send(("go", segment.name))
+                    ctrl.send(("go", 0, segment.name))
                     _expect(ctrl, deadline, "done", "the child's copy into a fresh segment")
                     samples.append(time.perf_counter() - started)
                     intact = intact and zlib.crc32(segment.buf[:size]) == crc

@@ -125,9 +125,9 @@ def test_progress_bar_can_be_shown(ctx, capsys):
 
 
 def flipping_sender(ctrl, conn, timeout):
-    """Runs in the child: like pipe_bytes_sender, but flips the first byte."""
+    """Runs in the child: like pipe_sender's framed path, but flips the first byte."""
 
-    def send(payload, chunk):
+    def send(payload, chunk, how):
         data = bytearray(payload)
         data[0] ^= 0xFF
         conn.send_bytes(data)
@@ -138,7 +138,7 @@ def flipping_sender(ctrl, conn, timeout):
 def failing_sender(ctrl, conn, timeout):
     """Runs in the child: fails when asked to send."""
 
-    def send(payload, chunk):
+    def send(payload, chunk, how):
         raise ValueError("the sender broke down")
 
     bench._serve(ctrl, send, timeout)
@@ -147,7 +147,7 @@ def failing_sender(ctrl, conn, timeout):
 def stalling_sender(ctrl, conn, timeout):
     """Runs in the child: never sends anything."""
 
-    def send(payload, chunk):
+    def send(payload, chunk, how):
         time.sleep(60)
 
     bench._serve(ctrl, send, timeout)
@@ -159,8 +159,9 @@ def fake_channel(monkeypatch):
 
     def register(worker):
         def opener(ctx, largest, stack):
-            channel = bench._open_pipe_bytes(ctx, largest, stack)
-            return dataclasses.replace(channel, worker=worker)
+            channel = bench._open_pipes(ctx, largest, stack)
+            framed = channel.receivers["pipe_bytes"]
+            return dataclasses.replace(channel, worker=worker, receivers={"fake": framed})
 
         monkeypatch.setitem(bench._OPENERS, "fake", opener)
         monkeypatch.setitem(bench.BULK_CHANNELS, "fake", "fake channel")
