@@ -249,6 +249,12 @@ CATALOGUE = [
         "worker must be a function, not int",
     ),
     Bad(
+        "ask a child: a start method's name instead of a context",
+        lambda kit: processes.ask("spawn", processes.say_hello),
+        TypeError,
+        "ctx must be a multiprocessing context from get_context(), not str",
+    ),
+    Bad(
         "start-up timing: zero starts",
         lambda kit: processes.time_start_up("spawn", starts=0),
         ValueError,
@@ -732,7 +738,6 @@ NOT_YET = [
             ("running.run", lambda kit: running.run("spawn", abs, -1)),
             ("queues.share_work", lambda kit: queues.share_work("spawn", 3, 1, 1)),
             ("sharedctypes.square_list", lambda kit: sharedctypes.square_list("spawn", [1])),
-            ("processes.ask", lambda kit: processes.ask("spawn", processes.say_hello)),
         ]
     ],
 ]
