@@ -342,6 +342,12 @@ CATALOGUE = [
         needs=("float_array", "int_value"),
     ),
     Bad(
+        "squares: a start method's name instead of a context",
+        lambda kit: sharedctypes.square_list("spawn", [1, 2]),
+        TypeError,
+        "ctx must be a multiprocessing context from get_context(), not str",
+    ),
+    Bad(
         "playground: a fraction typed in the box (unicode)",
         lambda kit: sharedctypes.playground(kit.ctx, "1, ½, 3", "i", 2),
         ValueError,
@@ -737,7 +743,6 @@ NOT_YET = [
         for label, call in [
             ("running.run", lambda kit: running.run("spawn", abs, -1)),
             ("queues.share_work", lambda kit: queues.share_work("spawn", 3, 1, 1)),
-            ("sharedctypes.square_list", lambda kit: sharedctypes.square_list("spawn", [1])),
         ]
     ],
 ]
