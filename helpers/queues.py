@@ -188,6 +188,16 @@ def _require_children(watch: Any) -> list[Child]:
     return children
 
 
+def _require_context(ctx: Any) -> Any:
+    # Checked first, so a start method's name passed by mistake is not
+    # "'str' object has no attribute 'Queue'" from deep inside.
+    if not all(callable(getattr(ctx, attribute, None)) for attribute in ("Queue", "Process")):
+        raise TypeError(
+            f"ctx must be a multiprocessing context from get_context(), not {type(ctx).__name__}"
+        )
+    return ctx
+
+
 def _raise_if_one_failed(children: list[Child]) -> None:
     """Raise ``ChildError`` for the first child that has exited with an error."""
     for child in children:
@@ -198,6 +208,45 @@ def _raise_if_one_failed(children: list[Child]) -> None:
                 # Raised afresh, without the frames of wait() that hold the error:
                 # that cycle would keep the caller's queues alive until the next GC.
                 raise err.with_traceback(None) from None
+
+
+def _get(q: Any, timeout: float, *, deadline: float, children: list[Child]) -> Any:
+    """``q.get(timeout=timeout)`` that cannot outlast ``deadline``; ``queue.Empty`` as usual.
+
+    ``Queue.get``'s own timeout bounds only the wait for an item to *begin*. A
+    producer killed while writing an item bigger than the pipe leaves half of
+    it, and ``get()`` then waits for the rest for ever: this process's own copy
+    of the queue's write end keeps end-of-file from arriving. So the get runs
+    in a helper thread, and while it reads, a failed child in ``children`` is
+    raised at once, and a missed ``deadline`` as :class:`QueueTimeout`. A helper
+    left stuck keeps that queue's read lock, but not the caller.
+    """
+    outcome: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["item"] = q.get(timeout=timeout)
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+
+    helper = threading.Thread(target=attempt, name="queue get", daemon=True)
+    helper.start()
+    helper.join(timeout + POLL_INTERVAL)
+    while helper.is_alive():  # an item has begun to arrive and is not finished
+        _raise_if_one_failed(children)
+        if time.monotonic() > deadline:
+            raise QueueTimeout(
+                "an item began to arrive but was not finished before the deadline: "
+                "did its producer die while putting it?"
+            )
+        helper.join(POLL_INTERVAL)
+    error = outcome.pop("error", None)
+    if error is not None:
+        try:
+            raise error.with_traceback(None)
+        finally:
+            error = None  # no cycle through this frame that would pin the queue
+    return outcome["item"]
 
 
 def take(
@@ -220,7 +269,9 @@ def take(
                 f"waited {timeout:g} s for {_plural(count, 'item')} and got {len(items)}"
             )
         try:
-            items.append(q.get(timeout=min(POLL_INTERVAL, remaining)))
+            items.append(
+                _get(q, min(POLL_INTERVAL, remaining), deadline=deadline, children=children)
+            )
         except queue.Empty:
             _raise_if_one_failed(children)
     return items
@@ -250,7 +301,9 @@ def collect_reports(
                 "did every consumer get a sentinel?"
             )
         try:
-            label, items = results.get(timeout=min(POLL_INTERVAL, remaining))
+            label, items = _get(
+                results, min(POLL_INTERVAL, remaining), deadline=deadline, children=children
+            )
         except queue.Empty:
             continue
         if label in reports:
@@ -267,6 +320,7 @@ def start_consumers(
     ``options`` go to the worker (``mark_done``, ``work``, ``timeout``). The caller owes
     each of them one :data:`SENTINEL`, then collects their reports, then joins them.
     """
+    _require_context(ctx)
     count = require_positive_int(count, "count", maximum=MAX_PROCESSES)
     if "timeout" in options:
         require_timeout(options["timeout"])
@@ -406,6 +460,7 @@ def share_work(
     the reports, then joins the consumers. Any child that fails is reported at
     once, and everything started is stopped.
     """
+    _require_context(ctx)
     n_items = require_positive_int(n_items, "n_items", maximum=MAX_ITEMS)
     n_producers = require_positive_int(n_producers, "n_producers", maximum=MAX_PROCESSES - 1)
     n_consumers = require_positive_int(n_consumers, "n_consumers", maximum=MAX_PROCESSES - 1)

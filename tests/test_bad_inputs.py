@@ -460,6 +460,12 @@ CATALOGUE = [
     ),
     # --- the queue ------------------------------------------------------------------------
     Bad(
+        "share work: a start method's name instead of a context",
+        lambda kit: queues.share_work("spawn", 3, 1, 1),
+        TypeError,
+        "ctx must be a multiprocessing context from get_context(), not str",
+    ),
+    Bad(
         "share work: no items",
         lambda kit: queues.share_work(kit.ctx, 0, 1, 1),
         ValueError,
@@ -725,26 +731,20 @@ NOT_YET = [
             "'child 5 exited with code 1 without reporting an error'; under fork it runs"
         ),
     ),
-    *[
-        pytest.param(
-            Bad(
-                f"{label}: a start method's name instead of a context",
-                call,
-                TypeError,
-                r"ctx must be a multiprocessing context.*not str",
-                regex=True,
-            ),
-            id=f"{label}: a start method's name instead of a context",
-            marks=_not_yet(
-                f"{label} does not check ctx: the caller gets an AttributeError such as "
-                "\"'str' object has no attribute 'Pipe'\""
-            ),
-        )
-        for label, call in [
-            ("running.run", lambda kit: running.run("spawn", abs, -1)),
-            ("queues.share_work", lambda kit: queues.share_work("spawn", 3, 1, 1)),
-        ]
-    ],
+    pytest.param(
+        Bad(
+            "run: a start method's name instead of a context",
+            lambda kit: running.run("spawn", abs, -1),
+            TypeError,
+            r"ctx must be a multiprocessing context.*not str",
+            regex=True,
+        ),
+        id="run: a start method's name instead of a context",
+        marks=_not_yet(
+            "helpers.running.start does not check ctx: the caller gets "
+            "\"AttributeError: 'str' object has no attribute 'Pipe'\""
+        ),
+    ),
 ]
 
 
