@@ -1377,16 +1377,6 @@ def value_echo(value: Any, rounds: int, timeout: float) -> None:
         value.value = number + 1
 
 
-def _ping_pong(rounds: int, repeats: int, one_round: Callable[[int], None]) -> tuple[float, ...]:
-    samples = []
-    for repeat in range(repeats + 1):
-        started = time.perf_counter()
-        for number in range(repeat * rounds, (repeat + 1) * rounds):
-            one_round(number)
-        samples.append((time.perf_counter() - started) / rounds)
-    return tuple(samples)
-
-
 def _pipe_ping(ctx: BaseContext, stack: ExitStack, rounds: int, timeout: float) -> tuple:
     here, there = ctx.Pipe()  # duplex: what Pipe() gives by default
     stack.callback(here.close)
@@ -1442,24 +1432,47 @@ def _os_pipe_ping(ctx: BaseContext, stack: ExitStack, rounds: int, timeout: floa
 _PINGS = {"pipe": _pipe_ping, "queue": _queue_ping, "value": _value_ping, "os_pipe": _os_pipe_ping}
 
 
-def _latency_of(
-    ctx: BaseContext, name: str, rounds: int, repeats: int, timeout: float
-) -> tuple[float, ...]:
-    """Set up channel ``name`` and its echoing child; time ``repeats + 1`` batches."""
-    budget = timeout * (repeats + 1)
+def _open_ping(
+    ctx: BaseContext, name: str, stack: ExitStack, rounds: int, timeout: float
+) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """Open channel ``name`` and start its echoing child: (one round trip, how to stop it)."""
+    if name == "manager":  # the server is the other side: no child of ours
+        manager = stack.enter_context(ctx.Manager())
+        state = manager.dict({"ping": 0})
+        return (lambda number: state.get("ping")), manager.shutdown
+    worker, args, after_start, one_round = _PINGS[name](ctx, stack, rounds, timeout)
+    child = stack.enter_context(_child(ctx, worker, *args, timeout=timeout))
+    after_start()
+    return one_round, child.process.terminate
+
+
+def _ping_pongs(
+    ctx: BaseContext, names: list[str], rounds: int, repeats: int, timeout: float
+) -> dict[str, list[float]]:
+    """Open every channel in ``names``, then time ``rounds`` round trips each, in turns.
+
+    Taking turns batch by batch means a change in the machine's load during
+    the run hits every channel alike.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in names}
     with ExitStack() as stack:
-        if name == "manager":  # the server is the other side: no child of ours
-            manager = stack.enter_context(ctx.Manager())
-            state = manager.dict({"ping": 0})
-            with _watchdog(budget, manager.shutdown, "the Manager ping-pong"):
-                return _ping_pong(rounds, repeats, lambda n: state.get("ping"))
-        worker, args, after_start, one_round = _PINGS[name](
-            ctx, stack, rounds * (repeats + 1), timeout
-        )
-        with _child(ctx, worker, *args, timeout=timeout) as child:
-            after_start()
-            with _watchdog(budget, child.process.terminate, f"the {name} ping-pong"):
-                return _ping_pong(rounds, repeats, one_round)
+        opened = {
+            name: _open_ping(ctx, name, stack, rounds * (repeats + 1), timeout) for name in names
+        }
+
+        def stop_all() -> None:
+            for _, stop in opened.values():
+                stop()
+
+        budget = timeout * (repeats + 1) * len(names)
+        with _watchdog(budget, stop_all, "the round trips"):
+            for repeat in range(repeats + 1):
+                for name, (one_round, _) in opened.items():
+                    started = time.perf_counter()
+                    for number in range(repeat * rounds, (repeat + 1) * rounds):
+                        one_round(number)
+                    samples[name].append((time.perf_counter() - started) / rounds)
+    return samples
 
 
 def measure_latency(
@@ -1473,23 +1486,35 @@ def measure_latency(
 ) -> Results:
     """Time one small message there and back (a **round trip**) through each channel.
 
-    Each repeat times ``round_trips`` round trips and keeps the average;
-    ``timeout`` bounds every single wait.
+    Each repeat times ``round_trips`` round trips and keeps the average. The
+    message channels take turns, repeat by repeat; the ``Value`` goes last, on
+    its own, because its child spins on a CPU while it waits. ``timeout``
+    bounds every wait.
     """
     ctx, repeats, timeout = _check_common(ctx, repeats, timeout)
     round_trips = require_positive_int(round_trips, "round_trips", maximum=MAX_ROUND_TRIPS)
     names = _require_names(limits, LATENCY_LIMITS, "limits") if limits else []
     names += _require_names(channels, LATENCY_CHANNELS, "channels")
-    results = Results("latency", repeats=repeats)
-    for name in names:
-        samples = _latency_of(ctx, name, round_trips, repeats, timeout)
-        label = {**LATENCY_CHANNELS, **LATENCY_LIMITS}[name]
-        results.measurements.append(
+    samples: dict[str, list[float]] = {}
+    for batch in ([n for n in names if n != "value"], [n for n in names if n == "value"]):
+        if batch:
+            samples.update(_ping_pongs(ctx, batch, round_trips, repeats, timeout))
+    labels = {**LATENCY_CHANNELS, **LATENCY_LIMITS}
+    return Results(
+        "latency",
+        [
             Measurement(
-                name, label, 0, samples[1:], limit=name in LATENCY_LIMITS, warm_up=samples[0]
+                name,
+                labels[name],
+                0,
+                tuple(samples[name][1:]),
+                limit=name in LATENCY_LIMITS,
+                warm_up=samples[name][0],
             )
-        )
-    return results
+            for name in names
+        ],
+        repeats=repeats,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -1759,6 +1784,17 @@ def conclusions(
 # --------------------------------------------------------------------------
 
 
+def _plain_log_axis(axis: Any, values: Sequence[float]) -> None:
+    """A log y axis with plain numbers (0.01, 1, 100), starting below the smallest value."""
+    from matplotlib.ticker import FuncFormatter  # noqa: PLC0415
+
+    axis.set_yscale("log")
+    axis.set_ylim(bottom=min(values) / 3)
+    axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
+    axis.grid(True, axis="y", which="major", alpha=0.3)
+
+
 def _size_axis(axis: Any, sizes: Sequence[int]) -> None:
     axis.set_xscale("log", base=2)
     axis.set_xticks(list(sizes), [format_size(s) for s in sizes], rotation=45, ha="right")
@@ -1795,8 +1831,8 @@ def plot_bulk(bulk: Results) -> Any:
             )
     for axis in (speed, share):
         _size_axis(axis, sizes)
-        axis.set_yscale("log")
-        axis.grid(True, which="major", alpha=0.3)
+        values = [y for line in axis.get_lines() for y in line.get_ydata()]
+        _plain_log_axis(axis, values)
     speed.set_ylabel("GB/s (median)")
     speed.set_title("Child → parent: speed")
     share.set_ylabel("% of memcpy")
@@ -1814,23 +1850,20 @@ def plot_latency(latency: Results) -> Any:
     times, share = figure.subplots(1, 2)
     labels = [m.label for m in latency.measurements]
     colours = ["grey" if m.limit else "tab:blue" for m in latency.measurements]
-    times.bar(labels, [m.median * 1e6 for m in latency.measurements], color=colours)
-    times.set_yscale("log")
+    microseconds = [m.median * 1e6 for m in latency.measurements]
+    times.bar(labels, microseconds, color=colours)
+    _plain_log_axis(times, microseconds)
     times.set_ylabel("µs per round trip (median)")
     times.set_title("Small-message round trip")
     if "os_pipe" in latency.names():
-        share.bar(
-            labels,
-            [latency.percent_of(m.name, "os_pipe") for m in latency.measurements],
-            color=colours,
-        )
+        percents = [latency.percent_of(m.name, "os_pipe") for m in latency.measurements]
+        share.bar(labels, percents, color=colours)
         share.axhline(100, color="black", linestyle="--", linewidth=1)
-    share.set_yscale("log")
+        _plain_log_axis(share, percents)
     share.set_ylabel("% of raw os.pipe's speed")
     share.set_title("As % of raw os.pipe (the limit)")
     for axis in (times, share):
         axis.tick_params(axis="x", rotation=20)
-        axis.grid(True, axis="y", alpha=0.3)
     return figure
 
 
