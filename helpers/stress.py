@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import queue
-import resource
+import sys
 import time
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
@@ -48,6 +48,7 @@ __all__ = [
     "hold_lock",
     "move_through_queue",
     "pattern_chunk",
+    "peak_rss_bytes",
     "pipe_transfer",
     "produce_numbers",
     "receive_stream",
@@ -104,6 +105,19 @@ def pattern_chunk(index: int, size: int) -> bytes:
     return (word * (size // 8 + 1))[:size]
 
 
+def peak_rss_bytes() -> int:
+    """The most memory this process has held resident so far, in bytes (0 where unknown).
+
+    A forked child starts with its parent's figure, since it starts as a copy.
+    """
+    try:
+        import resource  # noqa: PLC0415 - Unix only; the course also runs on Windows
+    except ImportError:
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, Linux KiB
+
+
 # --- workers: each runs in a child --------------------------------------------------------
 
 
@@ -111,8 +125,8 @@ def stream_bytes(conn: Any, total_bytes: int, chunk_bytes: int) -> None:
     """Runs in the child: send ``total_bytes`` through ``conn``, then say what was sent.
 
     Sends chunks of at most ``chunk_bytes`` with ``send_bytes``, then
-    :data:`END_OF_STREAM`, then ``(hex digest of everything sent, its own peak
-    resident memory in KiB)``, and closes its end of the pipe.
+    :data:`END_OF_STREAM`, then ``(hex digest of everything sent, its own
+    peak_rss_bytes())``, and closes its end of the pipe.
     """
     digest = hashlib.new(HASH_NAME)
     index = sent = 0
@@ -123,7 +137,7 @@ def stream_bytes(conn: Any, total_bytes: int, chunk_bytes: int) -> None:
         sent += len(chunk)
         index += 1
     conn.send_bytes(END_OF_STREAM)
-    conn.send((digest.hexdigest(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    conn.send((digest.hexdigest(), peak_rss_bytes()))
     conn.close()
 
 
@@ -243,14 +257,14 @@ def hold_lock(lock: Any, ready: Any, seconds: float) -> None:
 class Transfer:
     """What :func:`pipe_transfer` saw: bytes received, both ends' digests, the sender's memory.
 
-    ``sender_peak_kib`` is the sender's peak resident memory (a forked sender's
-    includes what it inherited from its parent).
+    ``sender_peak_bytes`` is the sender's :func:`peak_rss_bytes` (a forked
+    sender's includes what it inherited from its parent).
     """
 
     received_bytes: int
     sent_digest: str
     received_digest: str
-    sender_peak_kib: int
+    sender_peak_bytes: int
 
     @property
     def intact(self) -> bool:
@@ -314,8 +328,8 @@ def receive_stream(conn: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Transfer:
         digest.update(chunk)
         received += len(chunk)
     _poll_or_raise(conn, deadline, "sender's digest")
-    sent_digest, sender_peak_kib = conn.recv()
-    return Transfer(received, sent_digest, digest.hexdigest(), sender_peak_kib)
+    sent_digest, sender_peak_bytes = conn.recv()
+    return Transfer(received, sent_digest, digest.hexdigest(), sender_peak_bytes)
 
 
 def pipe_transfer(
