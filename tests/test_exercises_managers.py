@@ -109,6 +109,7 @@ def test_an_unlocked_answer_is_told_updates_were_lost():
     )
 
 
+@pytest.mark.slow  # waits out a stuck answer on purpose
 def test_a_lock_never_released_is_named_within_the_timeout():
     began = time.monotonic()
     verdict = check_exact_counter(add_ones_never_releasing, workers=2, times=5, timeout=3)

@@ -102,6 +102,7 @@ def test_own_pid_wrong_shape_or_calling_the_worker(cell):
     )
 
 
+@pytest.mark.slow  # waits out a stuck answer on purpose
 def test_own_pid_a_worker_that_never_ends_is_stopped(cell):
     worker = cell("def my_pid(conn):\n    import time\n    time.sleep(600)\n")
     assert repr(check_own_pid(worker, timeout=1)) == (

@@ -32,6 +32,14 @@ def cell(monkeypatch):
     return define
 
 
+def _cases(cases, *, ids, slow):
+    """Name each case; those that wait out a stuck answer on purpose run with the slow tests."""
+    return [
+        pytest.param(*case, id=name, marks=pytest.mark.slow if name in slow else ())
+        for name, case in zip(ids, cases, strict=True)
+    ]
+
+
 def timed(check, answer):
     began = time.monotonic()
     verdict = check(answer)
@@ -55,35 +63,36 @@ def consumer(q, results):
 
 @pytest.mark.parametrize(
     ("source", "expected"),
-    [
-        (
-            CONSUMER,
-            "✔ your consumer took all 5 items, in order, and stopped on the sentinel",
-        ),
-        (
-            """
+    _cases(
+        [
+            (
+                CONSUMER,
+                "✔ your consumer took all 5 items, in order, and stopped on the sentinel",
+            ),
+            (
+                """
             def consumer(q, results):
                 taken = []
                 while item := q.get(timeout=10):   # stops on 0 as well as on None
                     taken.append(item)
                 results.put(taken)
             """,
-            "✘ your consumer stopped at the item 0: test `item is None`, "
-            "because `not item` is also true for 0, a real item",
-        ),
-        (
-            """
+                "✘ your consumer stopped at the item 0: test `item is None`, "
+                "because `not item` is also true for 0, a real item",
+            ),
+            (
+                """
             def consumer(q, results):
                 taken = []
                 while not q.empty():               # the seed's stop signal
                     taken.append(q.get(timeout=10))
                 results.put(taken)
             """,
-            "✘ your consumer stopped before any item arrived: an empty queue does not mean "
-            "the producer is done, so keep calling get() until the sentinel (None) comes",
-        ),
-        (
-            """
+                "✘ your consumer stopped before any item arrived: an empty queue does not mean "
+                "the producer is done, so keep calling get() until the sentinel (None) comes",
+            ),
+            (
+                """
             def consumer(q, results):
                 taken = []
                 while True:                        # never looks for the sentinel
@@ -92,47 +101,50 @@ def consumer(q, results):
                         taken.append(item)
                 results.put(taken)
             """,
-            "✘ your consumer never stopped: does it leave its loop when get() returns "
-            "the sentinel None?",
-        ),
-        (
-            """
+                "✘ your consumer never stopped: does it leave its loop when get() returns "
+                "the sentinel None?",
+            ),
+            (
+                """
             def consumer(q, results):
                 taken = [q.get(timeout=10) for _ in range(6)]
                 results.put(taken)
             """,
-            "✘ your consumer kept the sentinel as an item: check for None before adding an item",
-        ),
-        (
-            """
+                "✘ your consumer kept the sentinel as an item: "
+                "check for None before adding an item",
+            ),
+            (
+                """
             def consumer(q, results):
                 while q.get(timeout=10) is not None:
                     pass
             """,
-            "✘ your consumer stopped without putting its list on results: after the loop, "
-            "call results.put(taken) once",
-        ),
-        (
-            """
+                "✘ your consumer stopped without putting its list on results: after the loop, "
+                "call results.put(taken) once",
+            ),
+            (
+                """
             def consumer(q, results):
                 while (item := q.get(timeout=10)) is not STOP:
                     results.put(item)
             """,
-            "✘ your consumer raised NameError: name 'STOP' is not defined — a function written "
-            "in a cell cannot see the notebook's other names in the child; use None itself, "
-            "or import what you need inside the function",
-        ),
-        (
-            """
+                "✘ your consumer raised NameError: name 'STOP' is not defined — a function written "
+                "in a cell cannot see the notebook's other names in the child; use None itself, "
+                "or import what you need inside the function",
+            ),
+            (
+                """
             def consumer(q, results):
                 while (item := q.get(timeout=10)) is not None:
                     results.put(item)              # one message per item, not one list
             """,
-            "✘ your consumer put a int on results: put one list of the items it took, "
-            "once, after its loop",
-        ),
-    ],
-    ids=["solution", "falsy", "empty", "endless", "sentinel-kept", "no-report", "name", "int"],
+                "✘ your consumer put a int on results: put one list of the items it took, "
+                "once, after its loop",
+            ),
+        ],
+        ids=["solution", "falsy", "empty", "endless", "sentinel-kept", "no-report", "name", "int"],
+        slow={"endless"},
+    ),
 )
 def test_consumer_checker(cell, source, expected):
     assert timed(check_sentinel_consumer, cell(source)) == expected
@@ -157,50 +169,53 @@ def producer(q, items, n_consumers):
 
 @pytest.mark.parametrize(
     ("source", "expected"),
-    [
-        (PRODUCER, "✔ all 12 items were taken and all 3 consumers stopped"),
-        (
-            """
+    _cases(
+        [
+            (PRODUCER, "✔ all 12 items were taken and all 3 consumers stopped"),
+            (
+                """
             def producer(q, items, n_consumers):
                 for item in items:
                     q.put(item)
                 q.put(None)                        # one sentinel for three consumers
             """,
-            "✘ 2 of 3 consumers never stopped: did every consumer get a sentinel? "
-            "Put one None per consumer, after the last item",
-        ),
-        (
-            """
+                "✘ 2 of 3 consumers never stopped: did every consumer get a sentinel? "
+                "Put one None per consumer, after the last item",
+            ),
+            (
+                """
             def producer(q, items, n_consumers):
                 for _ in range(n_consumers):       # sentinels first
                     q.put(None)
                 for item in items:
                     q.put(item)
             """,
-            "✘ the consumers stopped with 12 of 12 items still in the queue: "
-            "put the sentinels after the last item, not before",
-        ),
-        (
-            """
+                "✘ the consumers stopped with 12 of 12 items still in the queue: "
+                "put the sentinels after the last item, not before",
+            ),
+            (
+                """
             def producer(q, items, n_consumers):
                 for item in items + items[:2]:     # two items twice
                     q.put(item)
                 for _ in range(n_consumers):
                     q.put(None)
             """,
-            "✘ the consumers took [1, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], expected each "
-            "of 1…12 exactly once: put every item once",
-        ),
-        (
-            """
+                "✘ the consumers took [1, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], expected each "
+                "of 1…12 exactly once: put every item once",
+            ),
+            (
+                """
             def producer(q, items, n_consumers):
                 for item in items:
                     q.put(item / 0)
             """,
-            "✘ your producer raised ZeroDivisionError: division by zero",
-        ),
-    ],
-    ids=["solution", "one-sentinel", "sentinels-first", "twice", "raises"],
+                "✘ your producer raised ZeroDivisionError: division by zero",
+            ),
+        ],
+        ids=["solution", "one-sentinel", "sentinels-first", "twice", "raises"],
+        slow={"one-sentinel"},
+    ),
 )
 def test_producer_checker(cell, source, expected):
     assert timed(check_sentinel_producer, cell(source)) == expected

@@ -6,6 +6,8 @@ notebook cell, so that ``multiprocess`` has to ship them to the child by value.
 
 import time
 
+import pytest
+
 from helpers.exercises.sharedctypes import check_running_totals, check_slices
 
 
@@ -86,6 +88,7 @@ def test_a_worker_that_raises_shows_the_childs_error():
     )
 
 
+@pytest.mark.slow  # waits out a stuck answer on purpose
 def test_a_worker_that_never_ends_is_stopped_with_a_hint():
     def running_totals(numbers, totals):
         while True:
@@ -184,6 +187,7 @@ def test_a_make_slices_that_raises_names_the_call():
     )
 
 
+@pytest.mark.slow  # waits out a stuck answer on purpose
 def test_a_make_slices_that_never_returns_is_stopped():
     def make_slices(length, processes):
         begin = 0

@@ -216,6 +216,7 @@ def test_without_the_guard_the_spawned_child_fails_clearly():
     assert result.error == BOOTSTRAP_ERROR
 
 
+@pytest.mark.slow  # waits out a stuck answer on purpose
 def test_a_script_that_overruns_is_killed_with_its_children(tmp_path):
     record = tmp_path / "grandchild.pid"
     script = tmp_path / "stuck.py"
