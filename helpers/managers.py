@@ -31,7 +31,7 @@ from multiprocessing.managers import BaseProxy, DictProxy, ListProxy, SyncManage
 from typing import Any, TypeVar
 
 from helpers.running import DEFAULT_TIMEOUT, run, start, wait
-from helpers.validation import require_positive_int, require_timeout
+from helpers.validation import require_context, require_positive_int, require_timeout
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -140,14 +140,6 @@ def _require_rows(rows: Any) -> list[tuple[str, int]]:
             raise TypeError(f"rows[{position}] must be a (name, score) pair, not {row!r}")
         checked.append((str(row[0]), row[1]))
     return checked
-
-
-def _require_context(ctx: Any) -> BaseContext:
-    if not isinstance(ctx, BaseContext):
-        raise TypeError(
-            f"ctx must be a multiprocessing context from get_context(), not {_kind(ctx)}"
-        )
-    return ctx
 
 
 def _require_proxy(obj: Any, name: str, kind: type, made_by: str) -> Any:
@@ -314,7 +306,7 @@ def add_record_via_child(
     Everything is checked here, in the caller's process, before the child
     starts; a child that fails raises :class:`helpers.running.ChildError`.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Manager",))
     _require_proxy(records, "records", ListProxy, "manager.list()")
     record = (require_name(name), parse_score(score))
     require_timeout(timeout)
@@ -381,7 +373,7 @@ def count_together(
     around each ``+=``. Returns the final count: ``workers * times`` if no
     update was lost. Every child is joined within ``timeout``.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Manager",))
     _require_manager(manager)
     workers = require_positive_int(workers, "workers", maximum=MAX_WORKERS)
     times = require_positive_int(times, "times", maximum=MAX_TIMES)
@@ -431,7 +423,7 @@ class RecordBoard:
         first_records: Iterable[tuple[str, int]] = SEED_RECORDS,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        self._ctx = _require_context(ctx)
+        self._ctx = require_context(ctx, needs=("Manager",))
         self._first = [
             (require_name(name), parse_score(score)) for name, score in _require_rows(first_records)
         ]

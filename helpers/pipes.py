@@ -38,7 +38,7 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from helpers.running import Child, ChildError, ChildTimeout, start, wait
-from helpers.validation import require_positive_int, require_timeout
+from helpers.validation import require_context, require_positive_int, require_timeout
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -111,16 +111,6 @@ def _require_connection(
     if sends and not conn.writable:
         raise ValueError(f"{name} cannot send: it is the read end of a Pipe(duplex=False)")
     return conn
-
-
-def _require_context(ctx: Any) -> Any:
-    # Checked up front: a start method's name passed by mistake would otherwise
-    # fail deep inside with "'str' object has no attribute 'Pipe'".
-    if not all(callable(getattr(ctx, attribute, None)) for attribute in ("Pipe", "Process")):
-        raise TypeError(
-            f"ctx must be a multiprocessing context from get_context(), not {_kind(ctx)}"
-        )
-    return ctx
 
 
 def _pickled(value: Any, name: str) -> bytes:
@@ -397,7 +387,7 @@ def pass_messages(
     before it returns.  A child that fails raises
     :class:`~helpers.running.ChildError` here, within moments.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Pipe",))
     end_marker = _require_end_marker(end_marker)
     messages = _require_messages(messages, end_marker)
     timeout = require_timeout(timeout)
@@ -453,7 +443,7 @@ def deliver_typed(
     marker typed as a message), then runs :func:`pass_messages` and returns a
     printable summary.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Pipe",))
     messages = parse_messages(text)
     end_marker = _require_end_marker(end_marker).strip()
     for number, message in enumerate(messages, start=1):
@@ -660,7 +650,7 @@ def share_one_end(
     or, on a lucky run, nothing.  Stuck readers are stopped after ``timeout``.
     Every end is closed and every child joined before this returns.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Pipe",))
     readers = require_positive_int(readers, "readers", maximum=8)
     messages = require_positive_int(messages, "messages", maximum=10_000)
     size = require_positive_int(size, "size", maximum=MAX_MESSAGE_BYTES)

@@ -35,7 +35,7 @@ from typing import Any
 
 from helpers.context import START_METHODS, get_context
 from helpers.running import DEFAULT_TIMEOUT, ChildTimeout, start, wait
-from helpers.validation import require_positive_int, require_timeout
+from helpers.validation import require_context, require_positive_int, require_timeout
 
 __all__ = [
     "EXAMPLES",
@@ -127,16 +127,6 @@ def put_hello(queue: Any) -> None:
 # --- running a worker and getting its answer ---
 
 
-def _require_context(ctx: Any) -> Any:
-    # Duck-typed, because a multiprocess context is welcome too; checked first, so
-    # a start method's name passed by mistake is not "'str' object has no attribute 'Pipe'".
-    if not all(callable(getattr(ctx, attribute, None)) for attribute in ("Pipe", "Process")):
-        raise TypeError(
-            f"ctx must be a multiprocessing context from get_context(), not {type(ctx).__name__}"
-        )
-    return ctx
-
-
 def ask(
     ctx: Any,
     worker: Callable[..., Any],
@@ -160,7 +150,7 @@ def ask(
     >>> ask(get_context(), say_hello)
     'hello from helpers.processes'
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Pipe",))
     require_timeout(timeout)  # before any child exists, so a bad value leaks nothing
     if not callable(worker):
         raise TypeError(f"worker must be a function, not {type(worker).__name__}")
@@ -223,7 +213,7 @@ def run_and_capture(
     Only spawn and fork are accepted: a forkserver child inherits the stderr of
     the fork server, which was fixed when the server started.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Pipe",))
     require_timeout(timeout)
     method = ctx.get_start_method()
     if method not in ("spawn", "fork"):

@@ -30,7 +30,7 @@ from multiprocessing.context import BaseContext
 from typing import Any
 
 from helpers.running import DEFAULT_TIMEOUT, Child, ChildError, ChildTimeout, start, wait
-from helpers.validation import require_positive_int, require_timeout
+from helpers.validation import require_context, require_positive_int, require_timeout
 
 __all__ = [
     "DEFAULT_GET_TIMEOUT",
@@ -188,16 +188,6 @@ def _require_children(watch: Any) -> list[Child]:
     return children
 
 
-def _require_context(ctx: Any) -> Any:
-    # Checked first, so a start method's name passed by mistake is not
-    # "'str' object has no attribute 'Queue'" from deep inside.
-    if not all(callable(getattr(ctx, attribute, None)) for attribute in ("Queue", "Process")):
-        raise TypeError(
-            f"ctx must be a multiprocessing context from get_context(), not {type(ctx).__name__}"
-        )
-    return ctx
-
-
 def _raise_if_one_failed(children: list[Child]) -> None:
     """Raise ``ChildError`` for the first child that has exited with an error."""
     for child in children:
@@ -320,7 +310,7 @@ def start_consumers(
     ``options`` go to the worker (``mark_done``, ``work``, ``timeout``). The caller owes
     each of them one :data:`SENTINEL`, then collects their reports, then joins them.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Queue",))
     count = require_positive_int(count, "count", maximum=MAX_PROCESSES)
     if "timeout" in options:
         require_timeout(options["timeout"])
@@ -460,7 +450,7 @@ def share_work(
     the reports, then joins the consumers. Any child that fails is reported at
     once, and everything started is stopped.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Queue",))
     n_items = require_positive_int(n_items, "n_items", maximum=MAX_ITEMS)
     n_producers = require_positive_int(n_producers, "n_producers", maximum=MAX_PROCESSES - 1)
     n_consumers = require_positive_int(n_consumers, "n_consumers", maximum=MAX_PROCESSES - 1)

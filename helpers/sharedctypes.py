@@ -32,6 +32,7 @@ from typing import Any
 from helpers.running import DEFAULT_TIMEOUT, Child, run, start, wait
 from helpers.validation import (
     parse_int_list,
+    require_context,
     require_int_list,
     require_positive_int,
     require_timeout,
@@ -185,16 +186,6 @@ def check_fits(value: int, typecode: str, what: str, *, wider: str | None = None
     )
 
 
-def _require_context(ctx: Any) -> Any:
-    # Checked first, so a start method's name passed by mistake is not
-    # "'str' object has no attribute 'Array'" from deep inside.
-    if not all(callable(getattr(ctx, attribute, None)) for attribute in ("Array", "Process")):
-        raise TypeError(
-            f"ctx must be a multiprocessing context from get_context(), not {type(ctx).__name__}"
-        )
-    return ctx
-
-
 def _require_numbers(numbers: Any, name: str = "numbers") -> list[int]:
     values = require_int_list(numbers, name)
     if not values:
@@ -253,7 +244,7 @@ def fill_squares(
     array that is not shared or too short, and a square or a sum that does not
     fit its typecode. A child that fails raises :class:`~helpers.running.ChildError`.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Array",))
     values = _require_numbers(numbers)
     squares_code = _shared_typecode(squares, "squares", "array such as ctx.Array('i', 4)")
     total_code = _shared_typecode(total, "total", "value such as ctx.Value('i')", array=False)
@@ -288,7 +279,7 @@ def square_list(
 
     Returns what the parent then reads from shared memory: the squares and their sum.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Array",))
     require_typecode(typecode)
     values = _require_numbers(numbers)
     require_timeout(timeout)
@@ -377,7 +368,7 @@ def race(
     They wait at a barrier so they really run at the same time; with
     ``locked=False`` some increments are usually lost, with ``locked=True`` none.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Array",))
     processes = require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
     increments = require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
     timeout = require_timeout(timeout)
@@ -466,7 +457,7 @@ def playground(
     ``numbers`` is text as typed in the box (``"1, 2, 3"``) or a list. Every
     argument is checked here, in the caller's process, before any child starts.
     """
-    _require_context(ctx)
+    require_context(ctx, needs=("Array",))
     values = parse_int_list(numbers) if isinstance(numbers, str) else _require_numbers(numbers)
     require_typecode(typecode)
     require_positive_int(processes, "processes", maximum=MAX_PROCESSES)

@@ -10,11 +10,37 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["parse_int_list", "require_int_list", "require_positive_int", "require_timeout"]
+__all__ = [
+    "parse_int_list",
+    "require_context",
+    "require_int_list",
+    "require_positive_int",
+    "require_timeout",
+]
 
 
 def _kind(value: object) -> str:
     return type(value).__name__
+
+
+def require_context(ctx: Any, *, needs: tuple[str, ...] = ()) -> Any:
+    """Return ``ctx`` if it is a context that can make processes (and each of ``needs``).
+
+    Duck-typed on purpose: a ``multiprocess`` context passes too, for the
+    exercises whose workers live in notebook cells. The common mistake it
+    catches is a start method's name, ``"spawn"``, passed instead of
+    ``get_context("spawn")``.
+
+    >>> require_context("spawn")
+    Traceback (most recent call last):
+    ...
+    TypeError: ctx must be a multiprocessing context from get_context(), not str
+    """
+    if not all(callable(getattr(ctx, attribute, None)) for attribute in ("Process", *needs)):
+        raise TypeError(
+            f"ctx must be a multiprocessing context from get_context(), not {_kind(ctx)}"
+        )
+    return ctx
 
 
 def require_positive_int(value: Any, name: str, *, maximum: int | None = None) -> int:
