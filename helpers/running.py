@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from helpers.validation import require_timeout
+from helpers.validation import require_context, require_timeout
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -57,6 +57,8 @@ class ChildError(RuntimeError):
         exc_type: str | None = None,
         exc_message: str | None = None,
         child_traceback: str | None = None,
+        *,
+        never_started: bool = False,
     ) -> None:
         self.name = name
         self.exitcode = exitcode
@@ -67,6 +69,13 @@ class ChildError(RuntimeError):
             text = f"child {name!r} raised {exc_type}: {exc_message}"
         elif exitcode is not None and exitcode < 0:
             text = f"child {name!r} was killed by signal {-exitcode} before it finished"
+        elif never_started:
+            text = (
+                f"child {name!r} exited with code {exitcode} before running its function: "
+                "it could not rebuild the function or its arguments. Under spawn and "
+                "forkserver a child imports them, and what is defined in a notebook cell "
+                "cannot be imported: move it into a module such as helpers"
+            )
         else:
             text = f"child {name!r} exited with code {exitcode} without reporting an error"
         super().__init__(text)
@@ -80,8 +89,11 @@ def _guarded_main(report: Any, target: Callable[..., Any], args: tuple, kwargs: 
     """Runs in the child: call ``target`` and send back how it ended.
 
     Only strings travel back, because the child's exception class may not be
-    picklable (or importable) in the parent.
+    picklable (or importable) in the parent. The first message says the child
+    got this far: a child that dies without it could not even rebuild its
+    function or arguments.
     """
+    report.send(("started", None, None, None))
     try:
         target(*args, **kwargs)
     except BaseException as exc:
@@ -117,13 +129,20 @@ def start(
     ``target`` must be importable by the child (a function from ``helpers``),
     because under spawn and forkserver it is sent by reference.
     """
+    require_context(ctx, needs=("Pipe",))
     if not callable(target):
         raise TypeError(f"target must be a function, not {type(target).__name__}")
+    if name is not None and not isinstance(name, str):
+        # Process() would accept it under fork but kill the child under spawn.
+        raise TypeError(f"name must be text or None, not {type(name).__name__} {name!r}")
     label = name or getattr(target, "__name__", "child")
     reader, writer = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_guarded_main, args=(writer, target, args, kwargs), name=label)
     try:
         process.start()
+    except BaseException:
+        reader.close()  # nothing will ever report on it
+        raise
     finally:
         # The parent never writes; closing its copy lets the reader see EOF if
         # the child dies, instead of waiting forever.
@@ -131,13 +150,19 @@ def start(
     return Child(process=process, report=reader, name=label)
 
 
-def _outcome(child: Child) -> tuple[str, str | None, str | None, str | None] | None:
+def _outcome(child: Child) -> tuple[bool, tuple[str, str | None, str | None, str | None] | None]:
+    """Whether the child's wrapper started, and the last report it sent, if any."""
+    started, last = False, None
     try:
-        if child.report.poll(0):
-            return child.report.recv()
+        while child.report.poll(0):
+            message = child.report.recv()
+            if message[0] == "started":
+                started = True
+            else:
+                last = message
     except (EOFError, OSError):
         pass
-    return None
+    return started, last
 
 
 def wait(children: Iterable[Child], *, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -163,7 +188,7 @@ def wait(children: Iterable[Child], *, timeout: float = DEFAULT_TIMEOUT) -> None
         names = ", ".join(repr(c.name) for c in late)
         failure = ChildTimeout(f"child {names} did not finish within {timeout:g} s and was stopped")
     for child in children:
-        outcome = _outcome(child)
+        started, outcome = _outcome(child)
         exitcode = child.process.exitcode
         child.report.close()
         if failure is not None or child in late:
@@ -171,7 +196,7 @@ def wait(children: Iterable[Child], *, timeout: float = DEFAULT_TIMEOUT) -> None
         if outcome is not None and outcome[0] == "error":
             failure = ChildError(child.name, exitcode, outcome[1], outcome[2], outcome[3])
         elif outcome is None or exitcode != 0:
-            failure = ChildError(child.name, exitcode)
+            failure = ChildError(child.name, exitcode, never_started=not started)
     if failure is not None:
         try:
             raise failure

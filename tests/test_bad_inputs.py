@@ -704,17 +704,10 @@ NOT_YET = [
             regex=True,
         ),
         id="run: an argument whose class the child cannot import (defined in a notebook)",
-        marks=[
-            pytest.mark.skipif(
-                start_method_from_env() == "fork",
-                reason="a forked child inherits its arguments: nothing to rebuild",
-            ),
-            _not_yet(
-                "the child dies rebuilding its arguments, before helpers.running's wrapper "
-                "runs, so the caller reads only 'exited with code 1 without reporting an "
-                "error'; the message could name the likely cause"
-            ),
-        ],
+        marks=pytest.mark.skipif(
+            start_method_from_env() == "fork",
+            reason="a forked child inherits its arguments: nothing to rebuild",
+        ),
     ),
     pytest.param(
         Bad(
@@ -725,11 +718,6 @@ NOT_YET = [
             regex=True,
         ),
         id="run: a number as the child's name",
-        marks=_not_yet(
-            "running.start passes name straight to Process: under spawn and forkserver the "
-            "child dies on 'AssertionError: name must be a string' and the caller reads "
-            "'child 5 exited with code 1 without reporting an error'; under fork it runs"
-        ),
     ),
     pytest.param(
         Bad(
@@ -740,10 +728,6 @@ NOT_YET = [
             regex=True,
         ),
         id="run: a start method's name instead of a context",
-        marks=_not_yet(
-            "helpers.running.start does not check ctx: the caller gets "
-            "\"AttributeError: 'str' object has no attribute 'Pipe'\""
-        ),
     ),
 ]
 

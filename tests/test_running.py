@@ -48,3 +48,37 @@ def test_bad_arguments_are_refused_in_the_parent(ctx):
         ValueError, match="timeout must be a positive, finite number of seconds, not -1"
     ):
         run(ctx, abs, 1, timeout=-1)
+
+
+def test_a_child_that_cannot_rebuild_its_function_is_explained(ctx):
+    if ctx.get_start_method() == "fork":
+        pytest.skip("a forked child inherits its function: nothing to rebuild")
+    # A function the child cannot import, like one defined in a notebook cell.
+    import __main__
+
+    def lost(x):
+        return x
+
+    lost.__module__, lost.__qualname__ = "__main__", "lost_in_a_cell"
+    __main__.lost_in_a_cell = lost
+    try:
+        with pytest.raises(ChildError) as info:
+            run(ctx, lost, 1, timeout=20)
+    finally:
+        del __main__.lost_in_a_cell
+    assert str(info.value).startswith(
+        "child 'lost' exited with code 1 before running its function: it could not rebuild"
+    )
+    assert info.value.exc_type is None
+
+
+def test_a_child_that_exits_by_itself_is_not_blamed_on_pickling(ctx):
+    with pytest.raises(ChildError, match=r"^child '_exit' exited with code 3 without reporting"):
+        run(ctx, os._exit, 3, timeout=20)
+
+
+def test_a_name_or_context_of_the_wrong_kind_is_refused_before_any_child(ctx):
+    with pytest.raises(TypeError, match=r"^name must be text or None, not int 5$"):
+        start(ctx, abs, -1, name=5)
+    with pytest.raises(TypeError, match=r"^ctx must be a multiprocessing context .*not str$"):
+        start("spawn", abs, -1)
