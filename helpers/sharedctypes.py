@@ -43,6 +43,7 @@ __all__ = [
     "INTEGER_TYPECODES",
     "MAX_INCREMENTS",
     "MAX_PROCESSES",
+    "MAX_TOTAL_INCREMENTS",
     "PORTABLE_TYPECODES",
     "RACE_INCREMENTS",
     "PlaygroundResult",
@@ -95,6 +96,9 @@ RACE_INCREMENTS = 100_000
 MAX_PROCESSES = 16
 # Keeps the widest race (16 × 1,000,000) inside the counter's C int.
 MAX_INCREMENTS = 1_000_000
+# processes × increments: locked adding costs about a microsecond or more under
+# contention, so this keeps one race to seconds, not the minutes 16 × 1,000,000 took.
+MAX_TOTAL_INCREMENTS = 1_600_000
 
 
 def require_typecode(typecode: Any, name: str = "typecode") -> str:
@@ -371,6 +375,12 @@ def race(
     require_context(ctx, needs=("Array",))
     processes = require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
     increments = require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
+    if processes * increments > MAX_TOTAL_INCREMENTS:
+        raise ValueError(
+            f"processes × increments must be at most {MAX_TOTAL_INCREMENTS:,}, not "
+            f"{processes} × {increments:,} = {processes * increments:,}: fewer processes "
+            "or fewer increments give the same lesson in seconds"
+        )
     timeout = require_timeout(timeout)
     counter = ctx.Value("i", 0)
     gate = ctx.Barrier(processes)

@@ -356,3 +356,11 @@ def test_random_lists_come_back_squared_unchanged(ctx, numbers):
     if sum(squares) > integer_range("i")[1]:
         return  # refused in the parent; covered by the bad-input cases
     assert square_list(ctx, numbers) == (squares, sum(squares))
+
+
+def test_a_race_too_big_to_finish_in_seconds_is_refused_before_any_child(ctx):
+    with pytest.raises(ValueError) as info:
+        race(ctx, 2, 1_000_000, locked=True)
+    assert str(info.value).startswith(
+        "processes × increments must be at most 1,600,000, not 2 × 1,000,000 = 2,000,000"
+    )
