@@ -676,19 +676,19 @@ def fresh_segment_sender(ctrl: Any, timeout: float) -> None:
 def pipe_sender(ctrl: Any, conn: Any, timeout: float) -> None:
     """Runs in the child: send the payload through one pipe, raw or framed, as told.
 
-    ``("go", chunk, "os_pipe")``: ``os.write`` straight to the descriptor — no
-    framing, no Python objects, the limit for anything that uses a pipe.
-    ``("go", chunk, "pipe_bytes")``: ``conn.send_bytes(buffer, offset, size)``
-    per chunk — it writes from the buffer without copying, plus a 4-byte header.
-    Both go through the same pipe between the same two processes, so they
-    are compared under the same conditions.
+    ``("go", chunk, "os_pipe")``: ``os.write`` of ``chunk``-byte pieces straight
+    to the descriptor — no framing, no Python objects: the limit for anything
+    that uses a pipe. ``("go", chunk, "pipe_bytes")``: ``conn.send_bytes(buffer,
+    offset, size)`` per chunk — it writes from the buffer without copying, plus
+    a 4-byte header. Both go through the same pipe between the same two
+    processes, in the same pieces, so they are compared under the same conditions.
     """
 
     def send(payload: memoryview, chunk: int, how: str) -> None:
         if how == "os_pipe":
             written = 0
             while written < len(payload):
-                written += os.write(conn.fileno(), payload[written:])
+                written += os.write(conn.fileno(), payload[written : written + chunk])
             return
         for offset in range(0, len(payload), chunk):
             conn.send_bytes(payload, offset, min(chunk, len(payload) - offset))
@@ -823,7 +823,10 @@ def _open_pipes(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
     def receive_raw(ctrl: Any, size: int, deadline: float) -> Any:
         got = 0
         while got < size:  # no select() per read: the watchdog bounds this loop
-            count = raw.readinto(destination[got:size])
+            # At most a pipeful per read: asking for megabytes at once makes a
+            # reader on another CPU fight the writer for the pipe, and the
+            # raw "limit" would then lose to Pipe.send_bytes.
+            count = raw.readinto(destination[got : min(size, got + PIPE_CHUNK)])
             if not count:
                 raise EOFError("the child closed the pipe before sending everything")
             got += count
@@ -1706,7 +1709,9 @@ def _bulk_advice(bulk: Results, first_touch: Results | None) -> list[str]:
         line = f"• A stream of bytes: {stream.label} — {_rate(stream.throughput)}"
         if _maybe(lambda: bulk.get("os_pipe", size)):
             line += f", {bulk.percent_of(stream.name, 'os_pipe', size):.0f} % of raw os.pipe"
-        lines.append(line + f"; {stream.median / best.median:.1f}× the time of {best.label}.")
+        if stream.name != best.name:
+            line += f"; {stream.median / best.median:.1f}× the time of {best.label}"
+        lines.append(line + ".")
     manager = _maybe(lambda: bulk.get("manager", size))
     if manager is not None and manager.name != best.name:
         lines.append(
