@@ -820,15 +820,20 @@ def _open_pipes(ctx: BaseContext, largest: int, stack: ExitStack) -> _Channel:
     stack.callback(raw.close)
     destination = memoryview(bytearray(largest))  # reused: faulted in once, by the warm-up
 
+    bounce = memoryview(bytearray(PIPE_CHUNK))
+
     def receive_raw(ctrl: Any, size: int, deadline: float) -> Any:
         got = 0
         while got < size:  # no select() per read: the watchdog bounds this loop
-            # At most a pipeful per read: asking for megabytes at once makes a
-            # reader on another CPU fight the writer for the pipe, and the
-            # raw "limit" would then lose to Pipe.send_bytes.
-            count = raw.readinto(destination[got : min(size, got + PIPE_CHUNK)])
+            # A pipeful at a time into a small buffer that stays in the CPU
+            # cache, then copied out: the pipe is drained fast, so the writer
+            # never waits while we write to the big destination. (Reading
+            # megabytes straight into it holds the pipe up, and the "limit"
+            # then loses to Pipe.send_bytes, which drains the same way.)
+            count = raw.readinto(bounce[: min(PIPE_CHUNK, size - got)])
             if not count:
                 raise EOFError("the child closed the pipe before sending everything")
+            destination[got : got + count] = bounce[:count]
             got += count
         return destination[:size]
 
