@@ -1,6 +1,9 @@
-"""Shared fixtures: the start-method context the whole suite runs under."""
+"""Shared fixtures: the start-method context, and functions defined the way a cell does."""
 
 from __future__ import annotations
+
+import sys
+import textwrap
 
 import pytest
 
@@ -11,3 +14,27 @@ from helpers.context import get_context
 def ctx():
     """The multiprocessing context chosen by COURSE_START_METHOD (default spawn)."""
     return get_context()
+
+
+@pytest.fixture
+def cell(monkeypatch):
+    """Define functions the way a notebook cell does: in ``__main__``, with its globals.
+
+    ``cell(source, **globals)`` runs ``source`` in the namespace of ``__main__``
+    (adding ``globals`` there first, like earlier cells would) and returns the
+    last function it defined. Everything added is removed after the test.
+    """
+    namespace = vars(sys.modules["__main__"])
+
+    def define(source, **notebook_globals):
+        for name, value in notebook_globals.items():
+            monkeypatch.setitem(namespace, name, value)
+        before = set(namespace)
+        exec(textwrap.dedent(source), namespace)
+        added = [name for name in namespace if name not in before]
+        for name in added:
+            # Re-added through monkeypatch, which then deletes it after the test.
+            monkeypatch.setitem(namespace, name, namespace.pop(name))
+        return namespace[added[-1]]
+
+    return define

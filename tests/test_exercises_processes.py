@@ -1,8 +1,6 @@
 """Tests for `helpers.exercises.processes`."""
 
 import os
-import sys
-import textwrap
 
 import pytest
 
@@ -23,30 +21,6 @@ NAME_ERROR_ADVICE = (
     "imports and globals: import what it needs inside the function, and pass values in as "
     "parameters"
 )
-
-
-@pytest.fixture
-def cell(monkeypatch):
-    """Define functions the way a notebook cell does: in ``__main__``, with its globals.
-
-    ``cell(source, **globals)`` runs ``source`` in the namespace of ``__main__``
-    (adding ``globals`` there first, like earlier cells would) and returns the
-    last function it defined. Everything added is removed after the test.
-    """
-    namespace = vars(sys.modules["__main__"])
-
-    def define(source, **notebook_globals):
-        for name, value in notebook_globals.items():
-            monkeypatch.setitem(namespace, name, value)
-        before = set(namespace)
-        exec(textwrap.dedent(source), namespace)
-        added = [name for name in namespace if name not in before]
-        for name in added:
-            # Re-added through monkeypatch, which then deletes it after the test.
-            monkeypatch.setitem(namespace, name, namespace.pop(name))
-        return namespace[added[-1]]
-
-    return define
 
 
 # --- exercise 1: the child's own PID ---

@@ -1,7 +1,5 @@
 """Tests for `helpers.exercises.queues`."""
 
-import sys
-import textwrap
 import time
 
 import pytest
@@ -10,26 +8,6 @@ from helpers.exercises.queues import check_sentinel_consumer, check_sentinel_pro
 
 # A checker must answer well within its own limit, even for an answer that hangs.
 ANSWERED_WITHIN = 15.0
-
-
-@pytest.fixture
-def cell(monkeypatch):
-    """Define a function the way a notebook cell does: in ``__main__``.
-
-    Under spawn, dill then sends the function's code to the child, just as it
-    does for a learner's cell. Everything added is removed after the test.
-    """
-    namespace = vars(sys.modules["__main__"])
-
-    def define(source):
-        before = set(namespace)
-        exec(textwrap.dedent(source), namespace)
-        added = [name for name in namespace if name not in before]
-        for name in added:
-            monkeypatch.setitem(namespace, name, namespace.pop(name))
-        return namespace[added[-1]]
-
-    return define
 
 
 def _cases(cases, *, ids, slow):
