@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Verdict", "fail", "ok"]
+__all__ = ["NAME_ERROR_ADVICE", "Verdict", "fail", "ok"]
+
+# Appended to a hint when the learner's function raised NameError in a child: the
+# commonest surprise of a worker written in a cell under spawn or forkserver.
+NAME_ERROR_ADVICE = (
+    " — a function written in a cell reaches a spawn or forkserver child without the "
+    "notebook's imports and globals: import what it needs inside the function, and pass "
+    "values in as parameters"
+)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from helpers import processes
+from helpers.checking import NAME_ERROR_ADVICE
 from helpers.exercises.processes import (
     SCALE_FACTOR,
     check_own_pid,
@@ -15,11 +16,6 @@ from helpers.exercises.processes import (
 NOT_SENT = (
     "✘ your worker finished without sending anything: whatever a worker returns is "
     "thrown away, so send the answer through the connection with conn.send(...)"
-)
-NAME_ERROR_ADVICE = (
-    " — a worker written in a cell reaches a spawn or forkserver child without the notebook's "
-    "imports and globals: import what it needs inside the function, and pass values in as "
-    "parameters"
 )
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from helpers.checking import Verdict, fail, ok
+from helpers.checking import NAME_ERROR_ADVICE, Verdict, fail, ok
 from helpers.context import get_multiprocess_context
 from helpers.running import ChildError, ChildTimeout, start, wait
 
@@ -74,10 +74,7 @@ def _hint_for(err: ChildError | ChildTimeout, name: str) -> str:
         return f"your {name}() died without saying why (exit code {err.exitcode})"
     raised = f"your {name}() raised {err.exc_type}: {err.exc_message}"
     if err.exc_type == "NameError":
-        return (
-            f"{raised} — a function written in a cell reaches a spawn or forkserver child "
-            "without the notebook's imports and globals: import what it needs inside it"
-        )
+        return raised + NAME_ERROR_ADVICE
     return raised
 
 

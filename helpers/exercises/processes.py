@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helpers import processes
-from helpers.checking import Verdict, fail, ok
+from helpers.checking import NAME_ERROR_ADVICE, Verdict, fail, ok
 from helpers.context import START_METHODS, get_context, get_multiprocess_context
 from helpers.running import ChildError, ChildTimeout, start, wait
 from helpers.validation import require_timeout
@@ -88,11 +88,7 @@ def _hint_for_error(err: ChildError) -> str:
         return f"your worker's child died without reporting why (exit code {err.exitcode})"
     raised = f"your worker raised {err.exc_type}: {err.exc_message}"
     if err.exc_type == "NameError":
-        return (
-            f"{raised} — a worker written in a cell reaches a spawn or forkserver child without "
-            "the notebook's imports and globals: import what it needs inside the function, "
-            "and pass values in as parameters"
-        )
+        return raised + NAME_ERROR_ADVICE
     return raised
 
 
