@@ -16,7 +16,11 @@ import multiprocessing
 import os
 from collections.abc import Mapping
 from multiprocessing.context import BaseContext
-from typing import Any
+
+# Children import this module: keep typing out of its import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DEFAULT_START_METHOD",

@@ -28,10 +28,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from multiprocessing.managers import BaseProxy, DictProxy, ListProxy, SyncManager, ValueProxy
-from typing import Any, TypeVar
 
 from helpers.running import DEFAULT_TIMEOUT, run, start, wait
 from helpers.validation import require_context, require_positive_int, require_timeout
+
+# Children import this module: keep typing out of its import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")  # only annotations use it, and they are never evaluated
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -69,8 +75,6 @@ START_TIMEOUT = 20.0
 
 # The example's four records, once the first child has added Jeff's.
 SEED_RECORDS = (("Sam", 10), ("Adam", 9), ("Kevin", 9), ("Jeff", 8))
-
-T = TypeVar("T")
 
 
 class ManagerGone(RuntimeError):

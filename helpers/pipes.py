@@ -35,10 +35,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_for_any
 from multiprocessing.context import BaseContext
 from multiprocessing.reduction import ForkingPickler
-from typing import Any
 
 from helpers.running import Child, ChildError, ChildTimeout, start, wait
 from helpers.validation import require_context, require_positive_int, require_timeout
+
+# Children import this module: keep typing out of its import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DEFAULT_TIMEOUT",

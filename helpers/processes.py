@@ -31,11 +31,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Any
 
 from helpers.context import START_METHODS, get_context
 from helpers.running import DEFAULT_TIMEOUT, ChildTimeout, start, wait
 from helpers.validation import require_context, require_positive_int, require_timeout
+
+# Children import this module: keep typing out of its import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "EXAMPLES",

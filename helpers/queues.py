@@ -27,10 +27,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
-from typing import Any
 
 from helpers.running import DEFAULT_TIMEOUT, Child, ChildError, ChildTimeout, start, wait
 from helpers.validation import require_context, require_positive_int, require_timeout
+
+# Children import this module: keep typing out of its import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DEFAULT_GET_TIMEOUT",

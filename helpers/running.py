@@ -22,9 +22,13 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
-from typing import Any
 
 from helpers.validation import require_context, require_timeout
+
+# Children import this module: keep typing out of its import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from multiprocessing.sharedctypes import SynchronizedBase, typecode_to_type
-from typing import Any
 
 from helpers.running import DEFAULT_TIMEOUT, Child, run, start, wait
 from helpers.validation import (
@@ -37,6 +36,11 @@ from helpers.validation import (
     require_positive_int,
     require_timeout,
 )
+
+# Children import this module: keep typing out of its import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "C_TYPE_NAMES",

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable
-from typing import Any
+
+# Children import this module: keep typing out of its import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "parse_int_list",
