@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 
 from helpers.validation import require_context, require_timeout
@@ -108,13 +107,27 @@ def _guarded_main(report: Any, target: Callable[..., Any], args: tuple, kwargs: 
     report.close()
 
 
-@dataclass
 class Child:
     """A started child process and the read end of its report pipe."""
 
-    process: Any
-    report: Any
-    name: str
+    # A plain class, not a dataclass: children import this module, and
+    # dataclasses would pull inspect, ast and dis into every one of them.
+    __slots__ = ("name", "process", "report")
+
+    def __init__(self, process: Any, report: Any, name: str) -> None:
+        self.process = process
+        self.report = report
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Child(process={self.process!r}, report={self.report!r}, name={self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.process, self.report, self.name) == (other.process, other.report, other.name)
+
+    __hash__ = None  # mutable and compared by value, like the dataclass it was
 
     def wait(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Join within ``timeout`` seconds; raise :class:`ChildTimeout` or :class:`ChildError`."""
