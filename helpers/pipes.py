@@ -31,7 +31,6 @@ import struct
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_for_any
 from multiprocessing.context import BaseContext
 from multiprocessing.reduction import ForkingPickler
@@ -605,15 +604,42 @@ def read_shared(
     conn.close()
 
 
-@dataclass
 class SharingReport:
     """What :func:`share_one_end` saw: how many messages arrived whole, exactly once."""
 
-    sent: int
-    readers: int
-    intact: list[int] = field(default_factory=list)
-    mangled: int = 0
-    problems: list[str] = field(default_factory=list)
+    # A plain class, not a dataclass: children import this module, and
+    # dataclasses would pull inspect, ast and dis into every one of them.
+    __slots__ = ("intact", "mangled", "problems", "readers", "sent")
+
+    def __init__(
+        self,
+        sent: int,
+        readers: int,
+        intact: list[int] | None = None,
+        mangled: int = 0,
+        problems: list[str] | None = None,
+    ) -> None:
+        self.sent = sent
+        self.readers = readers
+        self.intact = [] if intact is None else intact  # a fresh list for every report
+        self.mangled = mangled
+        self.problems = [] if problems is None else problems
+
+    def _values(self) -> tuple[int, int, list[int], int, list[str]]:
+        return (self.sent, self.readers, self.intact, self.mangled, self.problems)
+
+    def __repr__(self) -> str:
+        return (
+            f"SharingReport(sent={self.sent!r}, readers={self.readers!r}, intact={self.intact!r},"
+            f" mangled={self.mangled!r}, problems={self.problems!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # mutable and compared by value, like the dataclass it was
 
     @property
     def all_intact(self) -> bool:
