@@ -24,8 +24,8 @@ from __future__ import annotations
 import numbers
 import threading
 import time
+from collections import namedtuple
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from multiprocessing.managers import BaseProxy, DictProxy, ListProxy, SyncManager, ValueProxy
 
@@ -319,12 +319,13 @@ def add_record_via_child(
     return format_table(snapshot(records, timeout=timeout))
 
 
-@dataclass(frozen=True)
-class CallCost:
+class CallCost(namedtuple("CallCost", "local_us proxy_us")):
     """Microseconds per ``append``: on a local list and through a proxy."""
 
-    local_us: float
-    proxy_us: float
+    # An immutable record: a namedtuple, not a frozen dataclass, because children
+    # import this module and dataclasses would pull inspect, ast and dis into each.
+    # local_us: float, proxy_us: float
+    __slots__ = ()
 
     @property
     def ratio(self) -> float:

@@ -27,8 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import namedtuple
 from collections.abc import Callable
-from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
@@ -188,13 +188,13 @@ def ask(
     return answer
 
 
-@dataclass(frozen=True)
-class CapturedRun:
+class CapturedRun(namedtuple("CapturedRun", "exitcode answer stderr")):
     """How a plain child ended: its exit code, what it sent (or None), and its stderr."""
 
-    exitcode: int | None
-    answer: Any
-    stderr: str
+    # An immutable record: a namedtuple, not a frozen dataclass, because children
+    # import this module and dataclasses would pull inspect, ast and dis into each.
+    # exitcode: int | None, answer: Any, stderr: str
+    __slots__ = ()
 
     @property
     def error(self) -> str:
@@ -299,12 +299,11 @@ def error_summary(text: str) -> str:
 # --- start methods ---
 
 
-@dataclass(frozen=True)
-class StartUpTiming:
+class StartUpTiming(namedtuple("StartUpTiming", "method seconds")):
     """How long each of several children took to start and exit under one method."""
 
-    method: str
-    seconds: tuple[float, ...]
+    # method: str, seconds: tuple[float, ...]
+    __slots__ = ()
 
     @property
     def median(self) -> float:
@@ -363,13 +362,11 @@ def example_path(name: str) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class ScriptRun:
+class ScriptRun(namedtuple("ScriptRun", "returncode stdout stderr")):
     """How a script run in a fresh interpreter ended: exit code, stdout, stderr."""
 
-    returncode: int
-    stdout: str
-    stderr: str
+    # returncode: int, stdout: str, stderr: str
+    __slots__ = ()
 
     @property
     def error(self) -> str:

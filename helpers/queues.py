@@ -23,9 +23,8 @@ import numbers
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 
 from helpers.running import DEFAULT_TIMEOUT, Child, ChildError, ChildTimeout, start, wait
@@ -364,14 +363,14 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-@dataclass(frozen=True)
-class WorkReport:
+class WorkReport(namedtuple("WorkReport", "n_items n_producers n_consumers handled")):
     """What :func:`share_work` saw: which consumer took which ``(producer, position, value)``."""
 
-    n_items: int
-    n_producers: int
-    n_consumers: int
-    handled: dict[str, list[tuple[str, int, int]]]
+    # An immutable record: a namedtuple, not a frozen dataclass, because children
+    # import this module and dataclasses would pull inspect, ast and dis into each.
+    # n_items: int, n_producers: int, n_consumers: int,
+    # handled: dict[str, list[tuple[str, int, int]]]
+    __slots__ = ()
 
     @property
     def values(self) -> list[int]:

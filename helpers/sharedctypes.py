@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from collections import namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from multiprocessing.sharedctypes import SynchronizedBase, typecode_to_type
 
@@ -330,14 +330,13 @@ def add_with_lock(counter: Any, gate: Any, times: int, timeout: float = DEFAULT_
             counter.value += 1
 
 
-@dataclass(frozen=True)
-class RaceResult:
+class RaceResult(namedtuple("RaceResult", "processes increments locked total")):
     """How many increments reached a shared counter that several processes added to."""
 
-    processes: int
-    increments: int
-    locked: bool
-    total: int
+    # An immutable record: a namedtuple, not a frozen dataclass, because children
+    # import this module and dataclasses would pull inspect, ast and dis into each.
+    # processes: int, increments: int, locked: bool, total: int
+    __slots__ = ()
 
     @property
     def expected(self) -> int:
@@ -433,15 +432,14 @@ def square_slice(numbers: list[int], squares: Any, begin: int, end: int) -> None
         squares[position] = numbers[position] * numbers[position]
 
 
-@dataclass(frozen=True)
-class PlaygroundResult:
+class PlaygroundResult(
+    namedtuple("PlaygroundResult", "typecode squares total with_lock without_lock")
+):
     """What the widget shows: squares computed in a child, and one race each way."""
 
-    typecode: str
-    squares: list[int]
-    total: int
-    with_lock: RaceResult
-    without_lock: RaceResult
+    # typecode: str, squares: list[int], total: int,
+    # with_lock: RaceResult, without_lock: RaceResult
+    __slots__ = ()
 
     def __str__(self) -> str:
         race = self.with_lock
