@@ -37,3 +37,32 @@ def test_import_cost_can_measure_compiling_from_source():
     assert re.fullmatch(
         r"helpers\.bench +\d+\.\d ms  \(spread .*\)  = \d+\.\d\d× the stdlib", lines[2]
     )
+
+
+def test_a_child_importing_a_lesson_module_loads_nothing_heavy():
+    # What every spawned child pays, checked without a clock: the lesson modules
+    # keep dataclasses (and the inspect/ast it pulls in), typing, numpy and
+    # ipywidgets out of their import path.
+    heavy = ["dataclasses", "inspect", "typing", "numpy", "ipywidgets", "matplotlib"]
+    lessons = [
+        "helpers.processes",
+        "helpers.sharedctypes",
+        "helpers.managers",
+        "helpers.queues",
+        "helpers.pipes",
+    ]
+    probe = (
+        "import sys, importlib\n"
+        f"for name in {lessons!r}: importlib.import_module(name)\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", f"import sys; sys.path[:0] = [{str(ROOT)!r}]\n{probe}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
