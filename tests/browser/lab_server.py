@@ -62,6 +62,9 @@ _SERVER_CONFIG = {
 _LAB_SETTINGS = {
     # Keep every cell in the DOM (the default windowing leaves far cells unrendered).
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    # The course's own setting (binder/overrides.json): with comms over subshells a
+    # button click can reach the kernel before the value typed just before it.
+    "@jupyterlab/apputils-extension/kernels-settings": {"commsOverSubshells": "disabled"},
     # No "would you like news?" toast over the notebook.
     "@jupyterlab/apputils-extension/notification": {
         "fetchNews": "false",
