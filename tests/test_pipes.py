@@ -365,7 +365,8 @@ def test_a_receiver_whose_sender_hangs_up_early_says_so(ctx):
             end.close()
 
 
-def test_a_killed_sender_is_reported_within_seconds(ctx):
+def _silent_sender_and_receiver(ctx):
+    """Start a sender that holds its end without sending, and a receiver waiting on it."""
     receiving_end, sending_end = ctx.Pipe()
     # A server never sends unless asked: a "sender" that holds its end, silent.
     sender = start(ctx, serve, sending_end, timeout=30, name="sender")
@@ -376,6 +377,11 @@ def test_a_killed_sender_is_reported_within_seconds(ctx):
     )
     receiving_end.close()
     report_out.close()
+    return sender, receiver, report_in
+
+
+def test_a_killed_sender_is_reported_within_seconds(ctx):
+    sender, receiver, report_in = _silent_sender_and_receiver(ctx)
     try:
         os.kill(sender.process.pid, signal.SIGKILL)
         began = time.monotonic()
@@ -388,15 +394,7 @@ def test_a_killed_sender_is_reported_within_seconds(ctx):
 
 
 def test_silence_is_bounded_and_the_children_are_stopped(ctx):
-    receiving_end, sending_end = ctx.Pipe()
-    sender = start(ctx, serve, sending_end, timeout=30, name="sender")
-    sending_end.close()
-    report_in, report_out = ctx.Pipe(duplex=False)
-    receiver = start(
-        ctx, receive_until, receiving_end, "END", report_out, timeout=30, name="receiver"
-    )
-    receiving_end.close()
-    report_out.close()
+    sender, receiver, report_in = _silent_sender_and_receiver(ctx)
     try:
         with exactly(TimeoutError, "no report arrived within 0.5 s; the children were stopped"):
             _await_report(report_in, [sender, receiver], 0.5, "report")
