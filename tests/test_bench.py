@@ -101,6 +101,7 @@ def test_payload_is_deterministic_and_not_periodic_in_powers_of_two():
 # --- bulk transfers ------------------------------------------------------
 
 
+@pytest.mark.slow  # notebook 05 checks "every transfer intact: True" on every default run
 def test_every_bulk_path_delivers_the_payload_intact(ctx, monkeypatch):
     # Small chunks, so the Queue and Manager paths also send several.
     monkeypatch.setattr(bench, "QUEUE_CHUNK", 100_000)

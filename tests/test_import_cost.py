@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # starts fresh interpreters; the heavy-module check below stays quick
 def test_import_cost_prints_the_baseline_a_module_and_their_ratio():
     argv = [sys.executable, "tools/import_cost.py", "--repeats", "1",
             "--modules", "helpers.bench,helpers.not_written_yet"]  # fmt: skip
@@ -25,6 +28,7 @@ def test_import_cost_prints_the_baseline_a_module_and_their_ratio():
     assert lines[4].startswith("largest ratio: ")
 
 
+@pytest.mark.slow  # starts fresh interpreters; the heavy-module check below stays quick
 def test_import_cost_can_measure_compiling_from_source():
     argv = [sys.executable, "tools/import_cost.py", "--repeats", "1", "--from-source",
             "--modules", "helpers.bench"]  # fmt: skip
