@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["NAME_ERROR_ADVICE", "Verdict", "fail", "ok"]
+__all__ = ["NAME_ERROR_ADVICE", "Verdict", "fail", "ok", "raised_hint"]
 
 # Appended to a hint when the learner's function raised NameError in a child: the
 # commonest surprise of a worker written in a cell under spawn or forkserver.
@@ -45,3 +45,13 @@ def ok(message: str) -> Verdict:
 def fail(hint: str) -> Verdict:
     """A failing verdict whose message is a specific hint for the learner."""
     return Verdict(False, hint)
+
+
+def raised_hint(who: str, exc_type: str, exc_message: str | None) -> str:
+    """The hint for a learner's function that raised in a child.
+
+    >>> raised_hint("worker", "ZeroDivisionError", "division by zero")
+    'your worker raised ZeroDivisionError: division by zero'
+    """
+    raised = f"your {who} raised {exc_type}: {exc_message}"
+    return raised + NAME_ERROR_ADVICE if exc_type == "NameError" else raised

@@ -16,6 +16,13 @@ def ctx():
     return get_context()
 
 
+@pytest.fixture(scope="module")
+def manager(ctx):
+    """A manager server shared by one test module, shut down after its last test."""
+    with ctx.Manager() as shared:
+        yield shared
+
+
 @pytest.fixture
 def cell(monkeypatch):
     """Define functions the way a notebook cell does: in ``__main__``, with its globals.

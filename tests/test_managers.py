@@ -38,12 +38,6 @@ GONE_WHILE_COPYING = (
 )
 
 
-@pytest.fixture(scope="module")
-def manager(ctx):
-    with ctx.Manager() as shared:
-        yield shared
-
-
 @pytest.fixture
 def records(manager):
     return manager.list(SEED)

@@ -56,12 +56,6 @@ sequences = st.text(max_size=200) | st.binary(max_size=200) | st.lists(values, m
 whole_numbers = st.lists(st.integers(-(3 * 10**9), 3 * 10**9), min_size=1, max_size=8)
 
 
-@pytest.fixture(scope="module")
-def manager(ctx):
-    with ctx.Manager() as shared:
-        yield shared
-
-
 @pytest.fixture
 def server(ctx):
     """One request/reply server child for the whole test, and our end of its pipe."""

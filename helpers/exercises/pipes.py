@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from helpers.checking import NAME_ERROR_ADVICE, Verdict, fail, ok
+from helpers.checking import Verdict, fail, ok, raised_hint
 from helpers.context import get_multiprocess_context
 from helpers.running import ChildError, ChildTimeout, start, wait
 
@@ -72,10 +72,7 @@ def _hint_for(err: ChildError | ChildTimeout, name: str) -> str:
         return f"your {name}() did not finish in time and was stopped"
     if err.exc_type is None:
         return f"your {name}() died without saying why (exit code {err.exitcode})"
-    raised = f"your {name}() raised {err.exc_type}: {err.exc_message}"
-    if err.exc_type == "NameError":
-        return raised + NAME_ERROR_ADVICE
-    return raised
+    return raised_hint(f"{name}()", err.exc_type, err.exc_message)
 
 
 def _finish(children: list[Any], learner: Any, name: str) -> str | None:

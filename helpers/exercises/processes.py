@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helpers import processes
-from helpers.checking import NAME_ERROR_ADVICE, Verdict, fail, ok
+from helpers.checking import Verdict, fail, ok, raised_hint
 from helpers.context import START_METHODS, get_context, get_multiprocess_context
 from helpers.running import ChildError, ChildTimeout, start, wait
 from helpers.validation import require_timeout
@@ -86,10 +86,7 @@ def _run_cell_worker(worker: Any, *args: Any, method: str | None, timeout: float
 def _hint_for_error(err: ChildError) -> str:
     if err.exc_type is None:
         return f"your worker's child died without reporting why (exit code {err.exitcode})"
-    raised = f"your worker raised {err.exc_type}: {err.exc_message}"
-    if err.exc_type == "NameError":
-        return raised + NAME_ERROR_ADVICE
-    return raised
+    return raised_hint("worker", err.exc_type, err.exc_message)
 
 
 def _takes(worker: Callable[..., Any], count: int) -> bool:
