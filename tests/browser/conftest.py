@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .lab_notebook import RAISES_TAG, LabNotebook
+from .lab_notebook import LabNotebook
 from .lab_server import LabServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -152,8 +152,8 @@ def _copy_for_test(source: Path, root: Path, name: str) -> str:
 
     The copy sits in a ``notebooks/`` folder whose siblings mirror the
     repository's top level (by symlink), so relative paths in a notebook work.
-    Stored outputs are cleared, so whatever the test sees comes from this run,
-    and cells marked ``NBVAL_RAISES_EXCEPTION`` get the tag JupyterLab honours.
+    Stored outputs are cleared, so whatever the test sees comes from this run;
+    nothing else changes (cell tags stay exactly as the repository ships them).
     """
     work = root / name
     (work / "notebooks").mkdir(parents=True)
@@ -167,10 +167,6 @@ def _copy_for_test(source: Path, root: Path, name: str) -> str:
             continue
         cell.outputs = []
         cell.execution_count = None
-        if "NBVAL_RAISES_EXCEPTION" in cell.source:
-            tags = cell.metadata.setdefault("tags", [])
-            if RAISES_TAG not in tags:
-                tags.append(RAISES_TAG)
     nbformat.write(nb, work / "notebooks" / source.name)
     return f"{name}/notebooks/{source.name}"
 

@@ -15,12 +15,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from .lab_notebook import RAISES_TAG
+
 pytestmark = pytest.mark.browser
 
 _CELLS = [
     "import sys\nfrom ipywidgets import IntSlider, Text, interact, interact_manual",
     "print('squares:', [n * n for n in [1, 2, 3, 4]])",
-    "# NBVAL_RAISES_EXCEPTION\nraise ValueError('raised on purpose')",
+    "raise ValueError('raised on purpose')",
     "print('only a warning', file=sys.stderr)",
     "def squares(numbers: str, repeat: int) -> str:\n"
     "    values = [int(part) for part in numbers.split(',')]\n"
@@ -44,6 +46,7 @@ def toy_notebook(tmp_path: Path) -> Path:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nb.cells = [nbformat.v4.new_markdown_cell("# Toy")]
     nb.cells += [nbformat.v4.new_code_cell(source) for source in _CELLS]
+    nb.cells[2].metadata["tags"] = [RAISES_TAG]  # the cell that raises on purpose
     path = tmp_path / "toy.ipynb"
     nbformat.write(nb, path)
     return path
