@@ -10,9 +10,31 @@ call shows the line itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import multiprocessing.process
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["NAME_ERROR_ADVICE", "Verdict", "fail", "ok", "raised_hint"]
+from helpers.running import CallTimeout, call_with_timeout, stop
+
+__all__ = [
+    "NAME_ERROR_ADVICE",
+    "PROGRAM_TIMEOUT",
+    "ProgramRun",
+    "Started",
+    "Verdict",
+    "common_mistake",
+    "fail",
+    "not_a_function",
+    "ok",
+    "raised_hint",
+    "run_program",
+    "watching_processes",
+]
 
 # Appended to a hint when the learner's function raised NameError in a child: the
 # commonest surprise of a worker written in a cell under spawn or forkserver.
@@ -55,3 +77,254 @@ def raised_hint(who: str, exc_type: str, exc_message: str | None) -> str:
     """
     raised = f"your {who} raised {exc_type}: {exc_message}"
     return raised + NAME_ERROR_ADVICE if exc_type == "NameError" else raised
+
+
+# --------------------------------------------------------------------------
+# Whole programs: a learner's function that creates, starts and joins processes
+# --------------------------------------------------------------------------
+
+# Long enough for a few spawned children on a loaded laptop; a program still
+# running after this is stuck (a join before draining, a missing sentinel).
+PROGRAM_TIMEOUT = 30.0
+# How long a child that was never joined may take to exit once the program returned.
+LINGER = 2.0
+SHM_DIR = "/dev/shm"
+
+
+@dataclass
+class Started:
+    """One process a learner's program started, as the checker saw it."""
+
+    process: Any = field(repr=False)
+    name: str
+    target: Any  # what was passed as target= (None when the class overrides run)
+    overrides_run: bool
+    joined: bool = False  # a join() returned with the process ended
+    exitcode: int | None = None  # when the program returned (None: still running)
+
+    @property
+    def target_is_a_call_result(self) -> bool:
+        """``target=f()`` instead of ``target=f``: the result of a call, not a function."""
+        return not self.overrides_run and not callable(self.target)
+
+
+@dataclass
+class ProgramRun:
+    """What happened when a learner's program ran: result, processes, leftovers."""
+
+    result: Any = None
+    error: BaseException | None = None  # raised in the notebook's own process
+    timed_out: bool = False
+    timeout: float = PROGRAM_TIMEOUT
+    seconds: float = 0.0
+    started: list[Started] = field(default_factory=list)
+    leftover_segments: list[str] = field(default_factory=list)  # new /dev/shm entries
+
+    @property
+    def unjoined(self) -> list[Started]:
+        """Processes the program started and never joined to the end."""
+        return [p for p in self.started if not p.joined]
+
+    @property
+    def failed(self) -> list[Started]:
+        """Processes that ended with a non-zero exit code (a negative one is a signal)."""
+        return [p for p in self.started if p.exitcode not in (0, None)]
+
+
+def _process_classes() -> list[type]:
+    """``BaseProcess`` of multiprocessing, and of multiprocess if it is loaded."""
+    classes: list[type] = [multiprocessing.process.BaseProcess]
+    other = sys.modules.get("multiprocess.process")
+    if other is not None:
+        classes.append(other.BaseProcess)
+    return classes
+
+
+@contextmanager
+def watching_processes() -> Iterator[list[Started]]:
+    """Record every process started while the block runs, and whether it was joined.
+
+    The list it yields fills in as processes start (pools' and managers' own
+    processes included).
+    """
+    seen: list[Started] = []
+    patched = []
+    for cls in _process_classes():
+        original_start, original_join = cls.start, cls.join
+
+        def start(self: Any, _start: Any = original_start, _cls: type = cls) -> None:
+            overrides_run = type(self).run is not _cls.run
+            seen.append(Started(self, self.name, getattr(self, "_target", None), overrides_run))
+            _start(self)
+
+        def join(self: Any, timeout: float | None = None, _join: Any = original_join) -> None:
+            _join(self, timeout)
+            for record in seen:
+                if record.process is self and self.exitcode is not None:
+                    record.joined = True
+
+        cls.start, cls.join = start, join  # type: ignore[method-assign]
+        patched.append((cls, original_start, original_join))
+    try:
+        yield seen
+    finally:
+        for cls, original_start, original_join in patched:
+            cls.start, cls.join = original_start, original_join  # type: ignore[method-assign]
+
+
+def _segments() -> set[str]:
+    try:
+        return set(os.listdir(SHM_DIR))
+    except OSError:  # no /dev/shm (macOS, Windows): nothing to compare
+        return set()
+
+
+def run_program(
+    program: Callable[..., Any], *args: Any, timeout: float = PROGRAM_TIMEOUT, **kwargs: Any
+) -> ProgramRun:
+    """Run ``program(*args, **kwargs)`` here, within ``timeout``, and report what it did.
+
+    The program runs in a helper thread of this process, as a learner would call
+    it, while the checker watches which processes it starts and joins.
+    Afterwards nothing it left behind is kept: a process still running is
+    stopped, and a new shared-memory segment is listed in the report, then removed.
+    """
+    before = _segments()
+    run = ProgramRun(timeout=timeout)
+    began = time.monotonic()
+    with watching_processes() as started:
+        try:
+            run.result = call_with_timeout(
+                lambda: program(*args, **kwargs), timeout=timeout, what="your program"
+            )
+        except CallTimeout:
+            run.timed_out = True
+        except Exception as exc:  # the learner's own error, named in the hint
+            run.error = exc
+    run.seconds = time.monotonic() - began
+    run.started = list(started)
+    for record in run.started:
+        if not record.joined:
+            # A child that was not joined may still be finishing; give it a moment
+            # so its exit code says how it ended, not that we stopped it.
+            record.process.join(LINGER)
+        record.exitcode = record.process.exitcode
+        if record.process.is_alive():
+            stop(record.process)
+    # Semaphores (sem.*) belong to queues and locks the program may still hold.
+    run.leftover_segments = sorted(n for n in _segments() - before if not n.startswith("sem."))
+    for name in run.leftover_segments:
+        with suppress(OSError):
+            os.unlink(os.path.join(SHM_DIR, name))
+    return run
+
+
+def not_a_function(answer: Any, example: str) -> Verdict | None:
+    """The verdict for an answer that is not a function, e.g. ``check(main())``; else None.
+
+    >>> not_a_function(42, "check_squares(squares_program)")
+    ✘ pass your function itself, e.g. check_squares(squares_program), not a int
+    """
+    if callable(answer):
+        return None
+    return fail(f"pass your function itself, e.g. {example}, not a {type(answer).__name__}")
+
+
+def _target_called(run: ProgramRun) -> str | None:
+    called = [p for p in run.started if p.target_is_a_call_result]
+    if not called:
+        return None
+    return (
+        f"process {called[0].name!r} was given target={called[0].target!r}: write "
+        "target=worker (the function itself), not target=worker() — with the "
+        "parentheses the worker runs here in the notebook, and the child gets what it returned"
+    )
+
+
+def _raised(run: ProgramRun) -> str | None:
+    if run.error is None:
+        return None
+    return raised_hint("program", type(run.error).__name__, str(run.error))
+
+
+def _never_finished(run: ProgramRun) -> str | None:
+    if not run.timed_out:
+        return None
+    waiting = [p.name for p in run.started if p.exitcode is None]
+    still = f"; still running: {', '.join(waiting)}" if waiting else ""
+    return (
+        f"your program did not finish within {run.timeout:g} s{still} — is something "
+        "waiting for an item, a message or a sentinel that never comes, or joining a "
+        "child before taking what it sent?"
+    )
+
+
+def _no_process(run: ProgramRun) -> str | None:
+    if run.started:
+        return None
+    return (
+        "your program started no process: create one with ctx.Process(target=..., "
+        "args=(...)) and call its start()"
+    )
+
+
+def _child_failed(run: ProgramRun) -> str | None:
+    if not run.failed:
+        return None
+    first = run.failed[0]
+    if first.exitcode is not None and first.exitcode < 0:
+        return f"process {first.name!r} was killed by signal {-first.exitcode}"
+    return (
+        f"process {first.name!r} ended with exit code {first.exitcode}: its function raised "
+        "(a child's traceback goes to its own stderr, not to this cell — call the worker "
+        "here in the notebook with the same arguments to see the error)"
+    )
+
+
+def _not_joined(run: ProgramRun) -> str | None:
+    if not run.unjoined:
+        return None
+    names = ", ".join(repr(p.name) for p in run.unjoined)
+    return (
+        f"{len(run.unjoined)} of {len(run.started)} process(es) were never joined ({names}): "
+        "call join(timeout=...) on every process you start, after taking what it sends"
+    )
+
+
+def _segment_left(run: ProgramRun) -> str | None:
+    if not run.leftover_segments:
+        return None
+    return (
+        f"shared memory was left behind ({', '.join(run.leftover_segments)}): close() it "
+        "in every process and unlink() it exactly once, in a finally block"
+    )
+
+
+# One rule per mistake, in the order a learner should fix them.
+RULES = (
+    _target_called,
+    _raised,
+    _never_finished,
+    _no_process,
+    _child_failed,
+    _not_joined,
+    _segment_left,
+)
+
+
+def common_mistake(run: ProgramRun, *, expect_processes: bool = True) -> str | None:
+    """The hint for the first mistake every lesson checks the same way, or None.
+
+    In order: a target given as ``f()``; the program raised; it never finished;
+    it started no process (unless ``expect_processes`` is False); a child
+    failed; a child was never joined; shared memory was left behind. A lesson's
+    checker looks at the result itself once this returns None, or before it
+    for a mistake it can name more precisely (a missing sentinel, say).
+    """
+    for rule in RULES:
+        if rule is _no_process and not expect_processes:
+            continue
+        hint = rule(run)
+        if hint is not None:
+            return hint
+    return None

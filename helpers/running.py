@@ -17,6 +17,7 @@ closes it in ``wait``.
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -31,11 +32,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "CallTimeout",
     "Child",
     "ChildError",
     "ChildTimeout",
+    "call_with_timeout",
     "run",
     "start",
+    "stop",
     "wait",
 ]
 
@@ -86,6 +90,57 @@ class ChildError(RuntimeError):
 
 class ChildTimeout(TimeoutError):
     """A child did not finish in time; it has been terminated."""
+
+
+class CallTimeout(TimeoutError):
+    """A call made through :func:`call_with_timeout` did not return in time."""
+
+
+def call_with_timeout(call: Callable[[], Any], *, timeout: float, what: str) -> Any:
+    """Return ``call()``, made in a helper thread, or raise :class:`CallTimeout`.
+
+    For calls that have no timeout of their own (a proxy call, a learner's whole
+    program): the caller gets control back after ``timeout`` seconds even if the
+    call never returns. The thread cannot be killed; it is a daemon, so it never
+    keeps the interpreter alive. An exception raised by ``call`` is re-raised here.
+    """
+    require_timeout(timeout)
+    outcome: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+
+    helper = threading.Thread(target=attempt, name=what, daemon=True)
+    helper.start()
+    helper.join(timeout)
+    if helper.is_alive():
+        raise CallTimeout(f"{what} did not finish within {timeout:g} s")
+    if "error" in outcome:
+        error = outcome.pop("error")
+        try:
+            raise error
+        finally:
+            del error  # no cycle through this frame
+    return outcome["value"]
+
+
+def stop(process: Any, *, grace: float = 1.0) -> int | None:
+    """Make sure ``process`` has ended: terminate it, then kill it; return its exit code.
+
+    A process that already ended is only joined. Terminating is a last resort:
+    a child stopped this way may leave a lock held or a message half-written.
+    """
+    process.join(0)
+    if process.is_alive():
+        process.terminate()
+        process.join(grace)
+    if process.is_alive():
+        process.kill()
+        process.join(grace)
+    return process.exitcode
 
 
 def _guarded_main(report: Any, target: Callable[..., Any], args: tuple, kwargs: dict) -> None:
@@ -195,11 +250,7 @@ def wait(children: Iterable[Child], *, timeout: float = DEFAULT_TIMEOUT) -> None
         child.process.join(max(0.0, deadline - time.monotonic()))
     late = [c for c in children if c.process.is_alive()]
     for child in late:
-        child.process.terminate()
-        child.process.join(1.0)
-        if child.process.is_alive():
-            child.process.kill()
-            child.process.join(1.0)
+        stop(child.process)
     failure: Exception | None = None
     if late:
         names = ", ".join(repr(c.name) for c in late)
