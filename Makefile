@@ -2,46 +2,61 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The learner's environment (make lab), then the developers' tools on top (make test).
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+# Every transitive package is pinned in constraints.txt (make lock regenerates it).
+PIP_INSTALL := $(BIN)/python -m pip install -c constraints.txt
 # jupyter refuses to run as root without this flag (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-slow test-browser test-matrix test-all lint notebooks clean
+.PHONY: lab test test-slow test-browser test-matrix test-pythons test-all lint notebooks lock clean
 
-$(STAMP): requirements.txt pyproject.toml binder/overrides.json
+$(STAMP): requirements.txt constraints.txt pyproject.toml binder/overrides.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "this course needs Python 3.11 or newer; set PYTHON=python3.x")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	# Widget messages reach the kernel in the order they were sent (binder/postBuild says why).
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	cp binder/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
 lab: $(STAMP)  ## open the course in JupyterLab at the first notebook
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
-test: $(STAMP)  ## unit tests + every notebook under nbval (about a minute)
+test: $(DEV_STAMP)  ## unit tests + every notebook under nbval (about a minute)
 	$(BIN)/python -m pytest
 
-test-browser: $(STAMP)  ## the course driven in headless Chromium
+test-browser: $(DEV_STAMP)  ## the course driven in headless Chromium
 	$(BIN)/python -m pytest -m browser
 
-test-slow: $(STAMP)  ## fault, load and leak tests under the current start method
+test-slow: $(DEV_STAMP)  ## fault, load and leak tests under the current start method
 	$(BIN)/python -m pytest -m slow
 
-test-matrix: $(STAMP)  ## everything but the browser under fork and forkserver, plus the slow tests under spawn
+test-matrix: $(DEV_STAMP)  ## everything but the browser under fork and forkserver, plus the slow tests under spawn
 	$(BIN)/python -m pytest -m slow
 	COURSE_START_METHOD=fork $(BIN)/python -m pytest -m "not browser"
 	COURSE_START_METHOD=forkserver $(BIN)/python -m pytest -m "not browser"
 
-test-all: test test-matrix test-browser
+test-pythons:  ## the notebooks and unit tests under Python 3.12 and 3.13, each in its own venv
+	bash tools/test_python.sh 3.12
+	bash tools/test_python.sh 3.13
 
-lint: $(STAMP)
+test-all: test test-matrix test-browser test-pythons
+
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check helpers tests notebooks tools
 
-notebooks: $(STAMP)  ## re-execute every notebook in place under the default start method
+notebooks: $(DEV_STAMP)  ## re-execute every notebook in place under the default start method
 	$(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
+
+lock:  ## re-pin every transitive package in constraints.txt after changing a pin
+	PYTHON=$(PYTHON) bash tools/lock.sh
 
 clean:
 	rm -rf $(VENV)

@@ -52,9 +52,31 @@ def test_requirements_pin_exact_versions_and_install_helpers():
     assert {"jupyterlab", "ipywidgets", "nbval", "multiprocess", "pytest"} <= names
 
 
+def _pins(path):
+    """``{name: version}`` for each ``name==version`` line of a requirements file."""
+    lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
+    return dict(line.lower().split("==") for line in lines if "==" in line)
+
+
+def test_the_lock_pins_every_requirement_at_the_same_version():
+    locked = _pins(ROOT / "constraints.txt")
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        pins = _pins(ROOT / name)
+        assert pins, f"{name} pins nothing"
+        differ = {p: (v, locked.get(p)) for p, v in pins.items() if locked.get(p) != v}
+        assert differ == {}, f"{name} and constraints.txt disagree (run make lock): {differ}"
+
+
+def test_developer_tools_stay_out_of_the_learners_environment():
+    learner = set(_pins(ROOT / "requirements.txt"))
+    assert {"playwright", "hypothesis", "ruff", "mypy", "pytest-xdist"}.isdisjoint(learner)
+    assert "-r requirements.txt" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+
+
 def test_binder_uses_the_same_environment_and_a_supported_python():
     binder_reqs = (ROOT / "binder" / "requirements.txt").read_text()
     assert "-r ../requirements.txt" in binder_reqs.splitlines()
+    assert "-c ../constraints.txt" in binder_reqs.splitlines()
     runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
     assert re.fullmatch(r"python-3\.\d+", runtime)
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
