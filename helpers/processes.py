@@ -145,11 +145,14 @@ def put_hello(queue: Any) -> None:
     queue.put(GREETING)
 
 
-def spin(n: int) -> None:
-    """Runs in a thread or a child: count down from ``n``, pure-Python work that needs a CPU.
+def spin(n: int, ready: Any) -> None:
+    """Runs in a thread or a child: wait at the barrier ``ready``, then count down from ``n``.
 
-    It sends nothing: what matters is how long it keeps a CPU busy.
+    Pure-Python work that needs a CPU and waits for nothing. It sends nothing
+    back: what matters is how long it keeps a CPU busy. The barrier lets the
+    caller start its clock when every worker is ready, start-up left out.
     """
+    ready.wait(DEFAULT_TIMEOUT)
     while n > 0:
         n -= 1
 

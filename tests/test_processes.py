@@ -326,3 +326,10 @@ def test_a_child_cannot_read_stdin(ctx):
 def test_error_summary_ignores_colour_codes():
     coloured = "Traceback...\n\x1b[1;35mKeyError\x1b[0m: \x1b[35m'x'\x1b[0m\n"
     assert error_summary(coloured) == "KeyError: 'x'"
+
+
+def test_spin_waits_at_the_barrier_then_counts():
+    import threading
+
+    ready = threading.Barrier(1)  # only the worker itself: it passes at once
+    assert processes.spin(1000, ready) is None
