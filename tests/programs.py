@@ -6,6 +6,8 @@ Every program takes the context first; every blocking call is bounded.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from multiprocessing import shared_memory
 from typing import Any
@@ -87,3 +89,26 @@ def raises(ctx: Any, number: int) -> Any:
 def starts_nothing(ctx: Any, number: int) -> int:
     """Wrong: does the work itself, with no process at all."""
     return 2 * number
+
+
+# Another program: creates a segment, says its name, keeps it mapped until its stdin closes.
+HOLD_A_SEGMENT = (
+    "import sys\n"
+    "from multiprocessing import shared_memory\n"
+    "segment = shared_memory.SharedMemory(create=True, size=16)\n"
+    "print(segment.name, flush=True)\n"
+    "sys.stdin.read()\n"
+    "segment.close()\n"
+    "segment.unlink()\n"
+)
+
+
+def meanwhile_another_program_makes_a_segment(ctx: Any, number: int) -> tuple[Any, str]:
+    """Right, with company: a program not started by multiprocessing maps a segment meanwhile."""
+    other = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_SEGMENT],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return other, other.stdout.readline().strip()

@@ -68,6 +68,18 @@ def test_a_leftover_segment_is_named_and_removed(ctx):
     assert hint.startswith("shared memory was left behind (") and name in hint
 
 
+@pytest.mark.skipif(not os.path.isdir(SHM_DIR), reason="no /dev/shm to look in")
+def test_a_segment_another_program_still_maps_is_left_alone(ctx):
+    run = run_program(programs.meanwhile_another_program_makes_a_segment, ctx, 21)
+    other, name = run.result
+    try:
+        assert name.lstrip("/") not in run.leftover_segments
+        assert os.path.exists(os.path.join(SHM_DIR, name.lstrip("/")))  # not removed
+    finally:
+        other.communicate("", timeout=30)  # the other program unlinks its segment and exits
+    assert not os.path.exists(os.path.join(SHM_DIR, name.lstrip("/")))
+
+
 def test_a_program_that_raised(ctx):
     run = run_program(programs.raises, ctx, 21)
     assert isinstance(run.error, KeyError)
