@@ -179,6 +179,31 @@ def _segments() -> set[str]:
         return set()
 
 
+def _mapped_elsewhere() -> set[str]:
+    """Names of the /dev/shm entries another process maps right now (Linux; else empty).
+
+    Once a program's processes have ended, a new segment that a process other
+    than this one still maps belongs to another program running at the same
+    time, not to the learner's.
+    """
+    mapped: set[str] = set()
+    prefix = SHM_DIR + "/"
+    try:
+        pids = [e for e in os.listdir("/proc") if e.isdigit() and int(e) != os.getpid()]
+    except OSError:
+        return mapped
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/maps") as maps:
+                for line in maps:
+                    path = line.rstrip("\n").partition(prefix)[2]
+                    if path:
+                        mapped.add(path.removesuffix(" (deleted)"))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return mapped
+
+
 def run_program(
     program: Callable[..., Any], *args: Any, timeout: float = PROGRAM_TIMEOUT, **kwargs: Any
 ) -> ProgramRun:
@@ -211,8 +236,11 @@ def run_program(
         record.exitcode = record.process.exitcode
         if record.process.is_alive():
             stop(record.process)
-    # Semaphores (sem.*) belong to queues and locks the program may still hold.
-    run.leftover_segments = sorted(n for n in _segments() - before if not n.startswith("sem."))
+    # Semaphores (sem.*) belong to queues and locks the program may still hold;
+    # a segment another process still maps belongs to a program running meanwhile
+    # (the program's own children have all ended; this process is the program's).
+    new = {n for n in _segments() - before if not n.startswith("sem.")}
+    run.leftover_segments = sorted(new - _mapped_elsewhere()) if new else []
     for name in run.leftover_segments:
         with suppress(OSError):
             os.unlink(os.path.join(SHM_DIR, name))

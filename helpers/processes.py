@@ -20,6 +20,7 @@ imports it: standard library only.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import signal
@@ -29,6 +30,7 @@ import tempfile
 import time
 from collections import namedtuple
 from collections.abc import Callable
+from multiprocessing import context as _contexts
 from multiprocessing.context import BaseContext
 from pathlib import Path
 
@@ -45,22 +47,34 @@ __all__ = [
     "EXAMPLES",
     "MAX_STARTS",
     "SCRIPT_TIMEOUT",
+    "SQUARERS",
     "CapturedRun",
     "NothingSent",
     "ScriptRun",
+    "SquaresRun",
     "StartUpTiming",
     "ask",
+    "big_data",
     "bump_counter",
     "counter",
     "error_summary",
     "example_path",
     "idle",
+    "leave_a_daemon",
+    "process_state",
     "put_hello",
+    "read_a_line",
     "read_counter",
     "run_and_capture",
     "run_script",
     "say_hello",
+    "send_identity",
+    "send_inherited_size",
     "send_pids",
+    "send_received_size",
+    "spin",
+    "start_a_grandchild",
+    "state_once_exited",
     "time_start_up",
 ]
 
@@ -79,6 +93,9 @@ MAX_STARTS = 20
 GREETING = "hello from helpers.processes"
 
 _GUARD = 'if __name__ == "__main__":'
+# Colour codes that Python 3.13+ puts into a traceback when the environment asks
+# for colour (a Jupyter kernel's does): they must not hide the exception's name.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # The last line of a traceback: an exception's name at the start of a line.
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
 
@@ -126,6 +143,150 @@ def idle() -> None:
 def put_hello(queue: Any) -> None:
     """Runs in the child: put the greeting on ``queue`` (used to show mixing libraries fails)."""
     queue.put(GREETING)
+
+
+def spin(n: int, ready: Any) -> None:
+    """Runs in a thread or a child: wait at the barrier ``ready``, then count down from ``n``.
+
+    Pure-Python work that needs a CPU and waits for nothing. It sends nothing
+    back: what matters is how long it keeps a CPU busy. The barrier lets the
+    caller start its clock when every worker is ready, start-up left out.
+    """
+    ready.wait(DEFAULT_TIMEOUT)
+    while n > 0:
+        n -= 1
+
+
+# --- the Process object, seen from inside a child ---
+
+
+def send_identity(conn: Any) -> None:
+    """Runs in the child: send its own name, and its parent's name and PID, as it sees them."""
+    me, parent = multiprocessing.current_process(), multiprocessing.parent_process()
+    conn.send((me.name, parent.name, parent.pid))
+    conn.close()
+
+
+def start_a_grandchild(conn: Any, method: str) -> None:
+    """Runs in the child: try to start a child of its own; send what happened, as one line."""
+    try:
+        grandchild = multiprocessing.get_context(method).Process(target=idle)
+        grandchild.start()
+    except Exception as exc:  # a daemon is refused: the error itself is the answer
+        conn.send(f"{type(exc).__name__}: {exc}")
+    else:
+        grandchild.join(DEFAULT_TIMEOUT)
+        conn.send(f"started a child, which exited with code {grandchild.exitcode}")
+    conn.close()
+
+
+def leave_a_daemon(conn: Any, method: str, seconds: float) -> None:
+    """Runs in the child: start a daemon child that sleeps ``seconds``, send its PID, and exit.
+
+    The child does not wait for its daemon: when the child exits, multiprocessing
+    terminates the daemon, then reaps it.
+    """
+    daemon = multiprocessing.get_context(method).Process(
+        target=time.sleep, args=(seconds,), daemon=True
+    )
+    daemon.start()
+    conn.send(daemon.pid)
+    conn.close()
+
+
+def read_a_line(conn: Any) -> None:
+    """Runs in the child: read a line from standard input and send it (a child cannot)."""
+    conn.send(input())
+    conn.close()
+
+
+# Large read-only data for the lesson's "inherit, don't pickle" measurement. The
+# notebook fills it in before starting fork children, which inherit it for free.
+big_data = b""
+
+
+def send_inherited_size(conn: Any) -> None:
+    """Runs in a fork child: send the size of ``big_data``, as inherited from the parent."""
+    conn.send(len(big_data))
+    conn.close()
+
+
+def send_received_size(conn: Any) -> None:
+    """Runs in the child: receive data through the duplex ``conn``, send back its size."""
+    conn.send(len(conn.recv()))
+    conn.close()
+
+
+def process_state(pid: int) -> str | None:
+    """The state Linux shows for process ``pid``: ``"R"``, ``"S"``, ``"Z"`` (zombie)... or None.
+
+    None means that no such process exists — or that there is no ``/proc`` to
+    ask (macOS, Windows).
+    """
+    require_positive_int(pid, "pid")
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            text = stat.read()
+    except OSError:
+        return None
+    return text.rpartition(")")[2].split()[0]  # the field after "(name)"
+
+
+def state_once_exited(pid: int, *, timeout: float = DEFAULT_TIMEOUT) -> str | None:
+    """Wait, without reaping it, until process ``pid`` has exited; return its state then.
+
+    ``"Z"`` on Linux for a child nobody has joined yet, None once it has been
+    reaped (and always None where there is no ``/proc``). Waiting with
+    ``is_alive()`` or ``join()`` would reap the child and hide the zombie.
+    """
+    require_timeout(timeout)
+    state = process_state(pid)  # also refuses a pid that is not a whole number ≥ 1
+    deadline = time.monotonic() + timeout
+    while state not in ("Z", None) and time.monotonic() < deadline:
+        time.sleep(0.01)
+        state = process_state(pid)
+    return state
+
+
+# --- a Process subclass that overrides run() ---
+
+
+class SquaresRun:
+    """What every squarer below adds to its ``Process`` class: its data, and ``run()``.
+
+    A subclass of ``Process`` keeps the start method of the class it extends,
+    so there is one squarer per start method, in :data:`SQUARERS`.
+    Under spawn and forkserver ``start()`` pickles the whole object, so every
+    attribute set in ``__init__`` — ``guard`` too — must be picklable.
+    """
+
+    def __init__(self, conn: Any, numbers: list[int], *, guard: Any = None, **options: Any):
+        super().__init__(**options)  # name=, daemon=: what Process itself takes
+        self.conn = conn
+        self.numbers = list(numbers)
+        self.guard = guard  # anything the process carries along, e.g. a lock
+
+    def run(self) -> None:
+        """Runs in the child, instead of a target: send the squares of ``numbers``."""
+        self.conn.send([n * n for n in self.numbers])
+        self.conn.close()
+
+
+class SpawnSquarer(SquaresRun, _contexts.SpawnProcess):
+    """A squarer started by spawn."""
+
+
+SQUARERS: dict[str, type] = {"spawn": SpawnSquarer}
+
+if sys.platform != "win32":  # Windows has neither fork nor a fork server
+
+    class ForkSquarer(SquaresRun, _contexts.ForkProcess):
+        """A squarer started by fork."""
+
+    class ForkServerSquarer(SquaresRun, _contexts.ForkServerProcess):
+        """A squarer started by the fork server."""
+
+    SQUARERS.update(fork=ForkSquarer, forkserver=ForkServerSquarer)
 
 
 # --- running a worker and getting its answer ---
@@ -284,7 +445,7 @@ def error_summary(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
-    lines = text.splitlines()
+    lines = _ANSI.sub("", text).splitlines()
     for index in range(len(lines) - 1, -1, -1):
         if _EXCEPTION_LINE.match(lines[index]):
             parts = [lines[index].strip()]

@@ -668,6 +668,19 @@ CATALOGUE = [
         ValueError,
         "numbers: '2.5' is not a whole number",
     ),
+    # --- lesson 00: looking at a process from outside -----------------------------------
+    Bad(
+        "process state: a PID that nothing returned (None)",
+        lambda kit: processes.process_state(None),
+        TypeError,
+        "pid must be a whole number, not NoneType None",
+    ),
+    Bad(
+        "process state: waiting forever for a child to exit",
+        lambda kit: processes.state_once_exited(os.getpid(), timeout=float("inf")),
+        ValueError,
+        "timeout must be a positive, finite number of seconds, not inf",
+    ),
 ]
 
 # Gaps this catalogue found, fixed in the modules since; kept apart to show where

@@ -2,15 +2,15 @@
 
 import os
 
+import programs_00
 import pytest
 
-from helpers import processes
 from helpers.checking import NAME_ERROR_ADVICE
 from helpers.exercises.processes import (
     SCALE_FACTOR,
     check_own_pid,
-    check_predictions,
     check_scale_worker,
+    check_squares_program,
 )
 
 NOT_SENT = (
@@ -93,48 +93,60 @@ def test_a_bad_timeout_is_refused_before_any_child_starts(cell):
         check_own_pid(cell(OWN_PID), timeout=-1)
 
 
-# --- exercise 2: predicting what a child inherits ---
-
-RIGHT = {"spawn": False, "fork": True, "forkserver": False}
+# --- exercise 2: a whole program, one child per number ---
 
 
-def test_predictions_reference_solution_passes():
-    verdict = check_predictions(dict(RIGHT))
+def test_squares_reference_solution_passes():
+    verdict = check_squares_program(programs_00.squares)
+    assert repr(verdict) == "✔ 3 children, each joined, sent back [4, 9, 16]"
+
+
+def test_squares_worker_that_returns_instead_of_sending():
+    verdict = check_squares_program(programs_00.squares_returning)
+    assert not verdict.passed
+    assert "a worker's return value is thrown away" in verdict.message
+
+
+def test_squares_never_joined():
+    verdict = check_squares_program(programs_00.squares_never_joined)
+    assert not verdict.passed
+    assert verdict.message.startswith("3 of 3 process(es) were never joined")
+
+
+def test_squares_target_called_in_the_notebook():
+    verdict = check_squares_program(programs_00.squares_target_called)
+    assert not verdict.passed
+    assert "target=worker (the function itself), not target=worker()" in verdict.message
+
+
+def test_squares_in_a_single_child():
+    verdict = check_squares_program(programs_00.squares_in_one_child)
     assert repr(verdict) == (
-        "✔ right for all three: only a fork child starts with the notebook's changes"
-    )
-    assert processes.counter == 0  # the checker put the global back
-
-
-def test_predictions_thinking_every_child_is_a_copy():
-    verdict = check_predictions({"spawn": True, "fork": True, "forkserver": True})
-    assert repr(verdict) == (
-        "✘ not quite — spawn: a spawn child is a fresh interpreter that imports "
-        "helpers.processes anew, so it sees the module's original value; forkserver: a "
-        "forkserver child is copied from the fork server, a clean process that never ran "
-        "your notebook, so it sees the original value"
+        "✘ start one process per number: your program started 1 for the 3 numbers [2, 3, 4]"
     )
 
 
-def test_predictions_thinking_no_child_sees_it():
-    verdict = check_predictions({"spawn": False, "fork": False, "forkserver": False})
-    assert repr(verdict) == (
-        "✘ not quite — fork: a fork child starts as a copy of the parent's memory, changes "
-        "included, so it does see the new value"
-    )
+def test_squares_in_the_wrong_order():
+    verdict = check_squares_program(programs_00.squares_reversed)
+    assert not verdict.passed
+    assert verdict.message.startswith("the right squares in the wrong order: [16, 9, 4]")
 
 
-def test_predictions_in_the_wrong_shape():
-    assert repr(check_predictions([False, True, False])) == (
-        "✘ write your predictions as a dict: {'spawn': True or False, 'fork': ..., "
-        "'forkserver': ...}, not a list"
+def test_squares_worker_written_in_a_cell(cell, ctx):
+    worker = cell("def square(conn, number):\n    conn.send(number * number)\n")
+    verdict = check_squares_program(
+        lambda ctx, numbers: programs_00.squares_with(worker, ctx, numbers)
     )
-    assert repr(check_predictions({"spawn": False, "fork": True, "threads": False})) == (
-        "✘ your dict needs exactly the keys 'spawn', 'fork' and 'forkserver'; "
-        "missing: 'forkserver'; not a start method: 'threads'"
-    )
-    assert repr(check_predictions({**RIGHT, "fork": "yes"})) == (
-        "✘ predictions['fork'] should be True or False, not 'yes'"
+    if ctx.get_start_method() == "fork":  # a fork child is a copy: the cell's function is there
+        assert verdict.passed
+    else:
+        assert not verdict.passed
+        assert "%%writefile my_workers_00.py" in verdict.message
+
+
+def test_squares_refuses_a_call_result():
+    assert repr(check_squares_program([4, 9, 16])) == (
+        "✘ pass your function itself, e.g. check_squares_program(squares_program), not a list"
     )
 
 

@@ -249,3 +249,87 @@ def test_run_script_refuses_bad_input(tmp_path):
         ValueError, match=re.escape("plain.py has no line 'if __name__ == \"__main__\":'")
     ):
         run_script(plain, guarded=False)
+
+
+# --- what lesson 00 shows of the Process object and the programming guidelines ---
+
+
+def test_a_child_knows_its_name_and_its_parent(ctx):
+    name, parent_name, parent_pid = processes.ask(ctx, processes.send_identity, name="reporter")
+    # ask() names the process; parent_process() is the notebook even under forkserver.
+    assert (name, parent_name, parent_pid) == ("reporter", "MainProcess", os.getpid())
+
+
+def test_a_daemon_cannot_start_a_child(ctx):
+    reader, writer = ctx.Pipe(duplex=False)
+    child = ctx.Process(
+        target=processes.start_a_grandchild, args=(writer, ctx.get_start_method()), daemon=True
+    )
+    child.start()
+    writer.close()
+    assert reader.recv() == "AssertionError: daemonic processes are not allowed to have children"
+    child.join(10)
+
+
+def test_a_daemon_ends_with_its_parent(ctx):
+    reader, writer = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=processes.leave_a_daemon, args=(writer, ctx.get_start_method(), 60))
+    child.start()
+    writer.close()
+    daemon_pid = reader.recv()
+    child.join(20)
+    assert child.exitcode == 0
+    assert processes.process_state(daemon_pid) is None
+
+
+def test_an_unjoined_child_is_a_zombie_until_reaped():
+    spawn = get_context("spawn")  # a forkserver child's parent is the server, not us
+    child = spawn.Process(target=processes.idle)
+    child.start()
+    assert processes.state_once_exited(child.pid) == "Z"
+    child.join(5)
+    assert processes.process_state(child.pid) is None
+
+
+def test_process_state_of_this_process_and_of_no_process():
+    assert processes.process_state(os.getpid()) == "R"
+    assert processes.process_state(2**22 + 1) is None
+
+
+@pytest.mark.parametrize("method", ["spawn", "fork", "forkserver"])
+def test_a_squarer_runs_its_own_run_and_refuses_an_unpicklable_attribute(method):
+    import threading
+
+    context = get_context(method)
+    reader, writer = context.Pipe(duplex=False)
+    squarer = processes.SQUARERS[method](writer, [1, 2, 3])
+    squarer.start()
+    writer.close()
+    assert reader.recv() == [1, 4, 9]
+    squarer.join(10)
+    reader, writer = context.Pipe(duplex=False)
+    locked = processes.SQUARERS[method](writer, [1], guard=threading.Lock())
+    if method == "fork":
+        locked.start()  # nothing is pickled: the lock is simply copied
+        locked.join(10)
+        assert locked.exitcode == 0
+    else:
+        with pytest.raises(TypeError, match=r"cannot pickle '_thread\.lock' object"):
+            locked.start()
+
+
+def test_a_child_cannot_read_stdin(ctx):
+    with pytest.raises(ChildError, match="raised EOFError: EOF when reading a line"):
+        processes.ask(ctx, processes.read_a_line)
+
+
+def test_error_summary_ignores_colour_codes():
+    coloured = "Traceback...\n\x1b[1;35mKeyError\x1b[0m: \x1b[35m'x'\x1b[0m\n"
+    assert error_summary(coloured) == "KeyError: 'x'"
+
+
+def test_spin_waits_at_the_barrier_then_counts():
+    import threading
+
+    ready = threading.Barrier(1)  # only the worker itself: it passes at once
+    assert processes.spin(1000, ready) is None

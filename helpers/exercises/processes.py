@@ -1,13 +1,15 @@
-"""Checkers for lesson 00's exercises: a child's own PID, what a child inherits, shipping a worker.
+"""Checkers for lesson 00's exercises: a child's own PID, a whole program, shipping a worker.
 
-Two exercises ask for a worker written in a notebook cell. Such a function
+Exercises 1 and 3 ask for a worker written in a notebook cell. Such a function
 cannot be imported by a child, so these checkers run it with ``multiprocess``
 (whose dill pickling sends the function's code along) and use only
-``multiprocess`` objects for it — pipe and process alike. Every wait has a
-timeout; a worker that never finishes is stopped and named in the hint.
+``multiprocess`` objects for it — pipe and process alike. Exercise 2 is a whole
+program written with ``multiprocessing``; :func:`helpers.checking.run_program`
+runs it, bounded, and the hints name the mistake. Every wait has a timeout; a
+worker that never finishes is stopped and named in the hint.
 
->>> check_predictions({"spawn": False, "fork": True, "forkserver": False})
-✔ right for all three: only a fork child starts with the notebook's changes
+>>> check_squares_program(42)
+✘ pass your function itself, e.g. check_squares_program(squares_program), not a int
 """
 
 from __future__ import annotations
@@ -18,13 +20,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from helpers import processes
-from helpers.checking import Verdict, fail, ok, raised_hint
-from helpers.context import START_METHODS, get_context, get_multiprocess_context
+from helpers.checking import (
+    PROGRAM_TIMEOUT,
+    ProgramRun,
+    Verdict,
+    common_mistake,
+    fail,
+    not_a_function,
+    ok,
+    raised_hint,
+    run_program,
+)
+from helpers.context import get_context, get_multiprocess_context
 from helpers.running import ChildError, ChildTimeout, start, wait
 from helpers.validation import require_timeout
 
-__all__ = ["CHECK_TIMEOUT", "check_own_pid", "check_predictions", "check_scale_worker"]
+__all__ = ["CHECK_TIMEOUT", "check_own_pid", "check_scale_worker", "check_squares_program"]
 
 # A spawned multiprocess child imports dill before it runs anything: well under
 # a second normally, several on a loaded laptop. Twenty means really stuck.
@@ -138,54 +149,84 @@ def check_own_pid(  # noqa: PLR0911 - one early return per hint
     return ok("the child sent its own PID, and it is not the notebook's")
 
 
-_WHY = {
-    "spawn": "a spawn child is a fresh interpreter that imports helpers.processes anew, "
-    "so it sees the module's original value",
-    "fork": "a fork child starts as a copy of the parent's memory, changes included, "
-    "so it does see the new value",
-    "forkserver": "a forkserver child is copied from the fork server, a clean process that "
-    "never ran your notebook, so it sees the original value",
-}
+# What check_squares_program gives the learner's program, and what must come back.
+SQUARE_NUMBERS = (2, 3, 4)
+WORKERS_MODULE = "my_workers_00"
 
 
-def check_predictions(predictions: Any) -> Verdict:
-    """Exercise 2: predict, per start method, whether a child sees a changed module global.
+def check_squares_program(program: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+    """Exercise 2: ``program(ctx, numbers)`` — a whole program with ``multiprocessing``.
 
-    ``predictions`` maps each of ``"spawn"``, ``"fork"`` and ``"forkserver"`` to
-    True or False. The checker then changes ``helpers.processes.counter`` in
-    this process, asks one child per method what it sees, and restores it.
+    It must start one child per number, each running a worker from the module
+    the notebook wrote that sends ``number * number`` back through a channel,
+    join every child, and return the squares in the order of ``numbers``.
+    The program runs under the course's start method, bounded by ``timeout``.
     """
-    if not isinstance(predictions, dict):
-        return fail(
-            "write your predictions as a dict: {'spawn': True or False, 'fork': ..., "
-            f"'forkserver': ...}}, not a {type(predictions).__name__}"
+    refused = not_a_function(program, "check_squares_program(squares_program)")
+    if refused is not None:
+        return refused
+    ctx = get_context()
+    numbers = list(SQUARE_NUMBERS)
+    run = run_program(program, ctx, numbers, timeout=timeout)
+    hint = (
+        _worker_in_a_cell(run, ctx.get_start_method())
+        or _returned_not_sent(run)
+        or common_mistake(run)
+        or _one_per_number(run, numbers)
+        or _wrong_squares(run.result, numbers)
+    )
+    if hint is not None:
+        return fail(hint)
+    return ok(f"{len(numbers)} children, each joined, sent back {run.result}")
+
+
+def _worker_in_a_cell(run: ProgramRun, method: str) -> str | None:
+    """A target defined in a notebook cell: a spawn or forkserver child cannot import it."""
+    in_cell = [p for p in run.started if getattr(p.target, "__module__", None) == "__main__"]
+    if not in_cell or method == "fork":
+        return None
+    return (
+        f"your worker {in_cell[0].target.__name__!r} is defined in a notebook cell, and a "
+        f"{method} child cannot import it: write it into a module with "
+        f"%%writefile {WORKERS_MODULE}.py, then import {WORKERS_MODULE} and use "
+        f"target={WORKERS_MODULE}.{in_cell[0].target.__name__}"
+    )
+
+
+def _returned_not_sent(run: ProgramRun) -> str | None:
+    """Every child ended cleanly, yet the program waited, or got nothing from them."""
+    finished = run.started and all(p.exitcode == 0 for p in run.started)
+    nothing = isinstance(run.result, list) and None in run.result
+    eof = isinstance(run.error, EOFError)  # recv() on a pipe whose writers all closed
+    if not finished or not (run.timed_out or nothing or eof):
+        return None
+    return (
+        "your children all finished cleanly, but their answers never reached your program: "
+        "a worker's return value is thrown away — send the square through the channel "
+        "(conn.send(...) or queue.put(...)) instead of returning it"
+    )
+
+
+def _one_per_number(run: ProgramRun, numbers: list[int]) -> str | None:
+    if len(run.started) == len(numbers):
+        return None
+    return (
+        f"start one process per number: your program started {len(run.started)} "
+        f"for the {len(numbers)} numbers {numbers}"
+    )
+
+
+def _wrong_squares(result: Any, numbers: list[int]) -> str | None:
+    expected = [n * n for n in numbers]
+    if result == expected:
+        return None
+    if isinstance(result, list) and sorted(result, key=repr) == sorted(expected, key=repr):
+        return (
+            f"the right squares in the wrong order: {result}. Answers arrive in whatever "
+            "order the children finish; return them in the order of numbers (one pipe per "
+            "child, or send (number, square) pairs and sort)"
         )
-    missing = [m for m in START_METHODS if m not in predictions]
-    extra = sorted(repr(k) for k in predictions if k not in START_METHODS)
-    if missing or extra:
-        return fail(
-            "your dict needs exactly the keys 'spawn', 'fork' and 'forkserver'"
-            + (f"; missing: {', '.join(repr(m) for m in missing)}" if missing else "")
-            + (f"; not a start method: {', '.join(extra)}" if extra else "")
-        )
-    for method in START_METHODS:
-        if not isinstance(predictions[method], bool):
-            return fail(
-                f"predictions[{method!r}] should be True or False, not {predictions[method]!r}"
-            )
-    original = processes.counter
-    processes.counter = original + 1000  # a value no fresh import could have
-    try:
-        seen = {
-            m: processes.ask(get_context(m), processes.read_counter) == processes.counter
-            for m in START_METHODS
-        }
-    finally:
-        processes.counter = original
-    wrong = [m for m in START_METHODS if predictions[m] != seen[m]]
-    if wrong:
-        return fail("not quite — " + "; ".join(f"{m}: {_WHY[m]}" for m in wrong))
-    return ok("right for all three: only a fork child starts with the notebook's changes")
+    return f"for numbers={numbers} your program returned {result!r}; expected {expected}"
 
 
 def check_scale_worker(worker: Any, *, timeout: float = CHECK_TIMEOUT) -> Verdict:
