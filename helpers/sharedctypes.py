@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from multiprocessing.context import BaseContext
 from multiprocessing.sharedctypes import SynchronizedBase, typecode_to_type
 
-from helpers.running import DEFAULT_TIMEOUT, Child, run, start, wait
+from helpers.running import DEFAULT_TIMEOUT, Child, run, start, stop, wait
 from helpers.validation import (
     parse_int_list,
     require_context,
@@ -355,8 +355,7 @@ def _start_all(ctx: BaseContext, target: Any, count: int, *args: Any) -> list[Ch
     except BaseException:
         # Those already started wait at the gate for the missing ones: stop them.
         for child in children:
-            child.process.terminate()
-            child.process.join(1.0)
+            stop(child.process)
             child.report.close()
         raise
     return children
