@@ -48,10 +48,12 @@ __all__ = [
     "MAX_INCREMENTS",
     "MAX_PROCESSES",
     "MAX_TOTAL_INCREMENTS",
+    "PLAYGROUND_INCREMENTS",
     "PORTABLE_TYPECODES",
     "RACE_INCREMENTS",
     "PlaygroundResult",
     "RaceResult",
+    "add_both_ways",
     "add_with_lock",
     "add_without_lock",
     "check_fits",
@@ -96,6 +98,9 @@ _WIDENING = ("b", "h", "i", "q", "Q")
 # Measured on two cores under a load of 5-11: 4 (or 2) adders x 100,000 lost
 # increments in every run; x 20,000 some runs lost none.
 RACE_INCREMENTS = 100_000
+# The playground's race is shorter: even 10,000 increments per adder lose most of
+# them here, and a click should answer in a fraction of a second.
+PLAYGROUND_INCREMENTS = 20_000
 # A laptop has a handful of cores; more racing processes only slows the lesson.
 MAX_PROCESSES = 16
 # Keeps the widest race (16 × 1,000,000) inside the counter's C int.
@@ -330,6 +335,20 @@ def add_with_lock(counter: Any, gate: Any, times: int, timeout: float = DEFAULT_
             counter.value += 1
 
 
+def add_both_ways(
+    locked_counter: Any, free_counter: Any, gate: Any, times: int, timeout: float = DEFAULT_TIMEOUT
+) -> None:
+    """Runs in each of the playground's racing children: both races, one after the other.
+
+    First :func:`add_with_lock` on ``locked_counter``, then :func:`add_without_lock`
+    on ``free_counter``; the gate (a ``Barrier`` can be passed again and again)
+    lines the children up before each. Sends nothing back: the parent reads both
+    counters after joining. One child for both races halves the processes started.
+    """
+    add_with_lock(locked_counter, gate, times, timeout)
+    add_without_lock(free_counter, gate, times, timeout)
+
+
 class RaceResult(namedtuple("RaceResult", "processes increments locked total")):
     """How many increments reached a shared counter that several processes added to."""
 
@@ -361,6 +380,18 @@ def _start_all(ctx: BaseContext, target: Any, count: int, *args: Any) -> list[Ch
     return children
 
 
+def _require_race_size(processes: Any, increments: Any) -> tuple[int, int]:
+    processes = require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
+    increments = require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
+    if processes * increments > MAX_TOTAL_INCREMENTS:
+        raise ValueError(
+            f"processes × increments must be at most {MAX_TOTAL_INCREMENTS:,}, not "
+            f"{processes} × {increments:,} = {processes * increments:,}: fewer processes "
+            "or fewer increments give the same lesson in seconds"
+        )
+    return processes, increments
+
+
 def race(
     ctx: BaseContext,
     processes: Any,
@@ -375,14 +406,7 @@ def race(
     ``locked=False`` some increments are usually lost, with ``locked=True`` none.
     """
     require_context(ctx, needs=("Array",))
-    processes = require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
-    increments = require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
-    if processes * increments > MAX_TOTAL_INCREMENTS:
-        raise ValueError(
-            f"processes × increments must be at most {MAX_TOTAL_INCREMENTS:,}, not "
-            f"{processes} × {increments:,} = {processes * increments:,}: fewer processes "
-            "or fewer increments give the same lesson in seconds"
-        )
+    processes, increments = _require_race_size(processes, increments)
     timeout = require_timeout(timeout)
     counter = ctx.Value("i", 0)
     gate = ctx.Barrier(processes)
@@ -460,21 +484,35 @@ def playground(
     typecode: Any,
     processes: Any,
     *,
-    increments: Any = RACE_INCREMENTS,
+    increments: Any = PLAYGROUND_INCREMENTS,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> PlaygroundResult:
     """The function behind the widget: square ``numbers`` and race ``processes`` adders.
 
     ``numbers`` is text as typed in the box (``"1, 2, 3"``) or a list. Every
     argument is checked here, in the caller's process, before any child starts.
+    The squaring child and the adders run at the same time, and each adder runs
+    both races (:func:`add_both_ways`), so one click waits for one round of
+    start-ups, not three.
     """
     require_context(ctx, needs=("Array",))
     values = parse_int_list(numbers) if isinstance(numbers, str) else _require_numbers(numbers)
     require_typecode(typecode)
-    require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
-    require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
-    require_timeout(timeout)
-    squares, total = square_list(ctx, values, typecode=typecode, timeout=timeout)
-    with_lock = race(ctx, processes, increments, locked=True, timeout=timeout)
-    without_lock = race(ctx, processes, increments, locked=False, timeout=timeout)
-    return PlaygroundResult(typecode, squares, total, with_lock, without_lock)
+    processes, increments = _require_race_size(processes, increments)
+    timeout = require_timeout(timeout)
+    _check_squares_fit(values, typecode, typecode)
+    squares, total = ctx.Array(typecode, len(values)), ctx.Value(typecode, 0)
+    locked, free = ctx.Value("i", 0), ctx.Value("i", 0)
+    gate = ctx.Barrier(processes)
+    children = _start_all(ctx, add_both_ways, processes, locked, free, gate, increments, timeout)
+    try:
+        children.append(start(ctx, square_into, values, squares, total))
+    finally:
+        wait(children, timeout=timeout)
+    return PlaygroundResult(
+        typecode,
+        squares[:],
+        total.value,
+        RaceResult(processes, increments, True, locked.value),
+        RaceResult(processes, increments, False, free.value),
+    )

@@ -362,6 +362,13 @@ CATALOGUE = [
         "processes must be at most 16, not 17",
     ),
     Bad(
+        "playground: a race too big to answer a click in seconds",
+        lambda kit: sharedctypes.playground(kit.ctx, "1, 2", "i", 16, increments=200_000),
+        ValueError,
+        "processes × increments must be at most 1,600,000, not 16 × 200,000 = 3,200,000: "
+        "fewer processes or fewer increments give the same lesson in seconds",
+    ),
+    Bad(
         "race: a negative number of increments",
         lambda kit: sharedctypes.race(kit.ctx, 2, -1, locked=True),
         ValueError,
