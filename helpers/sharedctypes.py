@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 from collections import namedtuple
 from collections.abc import Iterable
 from multiprocessing.context import BaseContext
@@ -54,20 +55,24 @@ __all__ = [
     "PlaygroundResult",
     "RaceResult",
     "add_both_ways",
+    "add_squares_into",
     "add_with_lock",
     "add_without_lock",
     "check_fits",
     "choose_typecode",
     "fill_squares",
+    "hold_lock",
     "increment_in_between",
     "increment_paused",
     "integer_range",
     "playground",
     "race",
     "require_typecode",
+    "send_sum_of_squares",
     "square_into",
     "square_list",
     "square_slice",
+    "try_lock",
     "typecode_table",
 ]
 
@@ -453,6 +458,50 @@ def square_slice(numbers: list[int], squares: Any, begin: int, end: int) -> None
     """
     for position in range(begin, end):
         squares[position] = numbers[position] * numbers[position]
+
+
+def add_squares_into(total: Any, numbers: list[int]) -> None:
+    """Runs in a child: add the sum of the squares of ``numbers`` to the shared ``total``.
+
+    The shared-state way to split a job: every child adds its part to one
+    ``Value``, so it needs the lock around ``+=`` and a typecode wide enough for
+    the whole sum, and the parent must read only after joining them all.
+    """
+    part = sum(number * number for number in numbers)
+    with total.get_lock():  # read, add and write as one step
+        total.value += part
+
+
+def send_sum_of_squares(numbers: list[int], results: Any) -> None:
+    """Runs in a child: put the sum of the squares of ``numbers`` on the queue ``results``.
+
+    The message-passing way to split the same job: the child owns its part,
+    sends one plain Python int, and shares nothing — no lock, no typecode.
+    """
+    results.put(sum(number * number for number in numbers))
+
+
+def try_lock(lock: Any, took: Any, timeout: float) -> None:
+    """Runs in a child: try to take ``lock`` for ``timeout`` s; write 1 into ``took`` if it could.
+
+    ``took`` is a shared ``Value``: 0 means the lock was held by another process.
+    A lock the child did take is released at once.
+    """
+    got_it = lock.acquire(timeout=timeout)
+    took.value = 1 if got_it else 0
+    if got_it:
+        lock.release()
+
+
+def hold_lock(lock: Any, holding: Any, seconds: float) -> None:
+    """Runs in a child: take ``lock``, set the event ``holding``, keep the lock ``seconds`` s.
+
+    Sends nothing back but the event. A child terminated while it sleeps here
+    never reaches the end of its ``with`` block, so it never releases the lock.
+    """
+    with lock:
+        holding.set()
+        time.sleep(seconds)
 
 
 class PlaygroundResult(
