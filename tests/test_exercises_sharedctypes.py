@@ -7,6 +7,7 @@ can import, as it imports the learner's ``my_workers_01``. They run under the
 start method of COURSE_START_METHOD: run this file under each of the three.
 """
 
+import os
 import time
 
 import learner_programs_sharedctypes as programs
@@ -167,3 +168,23 @@ def test_something_that_is_not_a_program_is_refused(ctx):
     assert check_shared_sum(programs.shared_sum(ctx, [range(3)])).message == (
         "pass your function itself, e.g. check_shared_sum(shared_sum), not a int"
     )
+
+
+def test_a_segment_another_program_makes_meanwhile_is_neither_blamed_nor_removed(ctx):
+    from multiprocessing import shared_memory
+
+    from helpers.checking import run_program
+
+    made = []
+
+    def program(ctx, chunks):  # stands for another program on the same machine
+        made.append(shared_memory.SharedMemory(create=True, size=16))
+        return programs.shared_sum(ctx, chunks)
+
+    run = run_program(program, ctx, [range(3)], segments=False)
+    try:
+        assert run.leftover_segments == []
+        assert made[0].name.lstrip("/") in os.listdir("/dev/shm")  # still there
+    finally:
+        made[0].close()
+        made[0].unlink()

@@ -158,7 +158,8 @@ def check_shared_sum(shared_sum: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Ve
     ctx = get_context()
     chunks = sum_chunks()
     want = sum(sum(chunk) for chunk in chunks)
-    run = run_program(shared_sum, ctx, chunks, timeout=timeout)
+    # A Value makes no named shared-memory segment, so none is looked for.
+    run = run_program(shared_sum, ctx, chunks, timeout=timeout, segments=False)
     hint = common_mistake(run) or _total_hint(run.result, want)
     if hint is not None:
         return fail(hint)
@@ -167,7 +168,9 @@ def check_shared_sum(shared_sum: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Ve
             f"{len(run.started)} processes added 1 + 2 + … + {chunks[-1][-1]:,} into"
             f" one shared Value: {want:,}, not one update lost"
         )
-    alone = run_program(shared_sum, ctx, [range(1, chunks[-1][-1] + 1)], timeout=timeout)
+    alone = run_program(
+        shared_sum, ctx, [range(1, chunks[-1][-1] + 1)], timeout=timeout, segments=False
+    )
     hint = common_mistake(alone) or _total_hint(alone.result, want)
     if hint is not None:
         return fail(hint)
