@@ -22,14 +22,13 @@ Jeff      8
 from __future__ import annotations
 
 import numbers
-import threading
 import time
 from collections import namedtuple
 from collections.abc import Callable, Iterable
 from multiprocessing.context import BaseContext
 from multiprocessing.managers import BaseProxy, DictProxy, ListProxy, SyncManager, ValueProxy
 
-from helpers.running import DEFAULT_TIMEOUT, run, start, wait
+from helpers.running import DEFAULT_TIMEOUT, CallTimeout, call_with_timeout, run, start, wait
 from helpers.validation import require_context, require_positive_int, require_timeout
 
 # Children import this module: keep typing out of its import path.
@@ -183,38 +182,26 @@ def server_pid(manager: SyncManager) -> int:
 
 
 def _bounded(call: Callable[[], T], *, what: str, timeout: float) -> T:
-    """Run one proxy call in a helper thread and give up after ``timeout`` seconds.
+    """Make one proxy call within ``timeout`` seconds, as :class:`ManagerGone` or
+    :class:`ManagerTimeout` if the server cannot answer.
 
-    A proxy call has no timeout of its own: if the server is stopped it blocks
-    forever. In a fresh thread the proxy opens a fresh connection, so a dead
-    server shows up at once as a refused connection, and a stuck one as our
-    timeout while the notebook stays responsive.
+    A proxy call has no timeout of its own: if the server is stopped it can
+    block forever. :func:`~helpers.running.call_with_timeout` makes it in a
+    fresh thread, where the proxy opens a fresh connection, so a dead server
+    shows up at once as a refused connection and a stuck one as a timeout.
     """
-    outcome: dict[str, Any] = {}
-
-    def attempt() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as exc:  # handed to the caller's thread below
-            outcome["error"] = exc
-
-    helper = threading.Thread(target=attempt, name=f"manager call: {what}", daemon=True)
-    helper.start()
-    helper.join(timeout)
-    if helper.is_alive():
+    try:
+        return call_with_timeout(call, timeout=timeout, what=f"manager call: {what}")
+    except CallTimeout:
         raise ManagerTimeout(
             f"the manager did not answer within {timeout:g} s while {what}: "
             "is its server process stopped or overloaded?"
-        )
-    error = outcome.get("error")
-    if isinstance(error, (EOFError, OSError)):
+        ) from None
+    except (EOFError, OSError):
         raise ManagerGone(
             "the manager's server process is not running (shut down or killed), so "
             f"{what} failed: the objects it held are gone; start a new one with ctx.Manager()"
         ) from None  # the socket error underneath says less than this, and buries it
-    if error is not None:
-        raise error
-    return outcome["value"]
 
 
 def snapshot(proxy: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Any:

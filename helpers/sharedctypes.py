@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 from collections import namedtuple
 from collections.abc import Iterable
 from multiprocessing.context import BaseContext
 from multiprocessing.sharedctypes import SynchronizedBase, typecode_to_type
 
-from helpers.running import DEFAULT_TIMEOUT, Child, run, start, wait
+from helpers.running import DEFAULT_TIMEOUT, Child, run, start, stop, wait
 from helpers.validation import (
     parse_int_list,
     require_context,
@@ -48,24 +49,30 @@ __all__ = [
     "MAX_INCREMENTS",
     "MAX_PROCESSES",
     "MAX_TOTAL_INCREMENTS",
+    "PLAYGROUND_INCREMENTS",
     "PORTABLE_TYPECODES",
     "RACE_INCREMENTS",
     "PlaygroundResult",
     "RaceResult",
+    "add_both_ways",
+    "add_squares_into",
     "add_with_lock",
     "add_without_lock",
     "check_fits",
     "choose_typecode",
     "fill_squares",
+    "hold_lock",
     "increment_in_between",
     "increment_paused",
     "integer_range",
     "playground",
     "race",
     "require_typecode",
+    "send_sum_of_squares",
     "square_into",
     "square_list",
     "square_slice",
+    "try_lock",
     "typecode_table",
 ]
 
@@ -96,6 +103,9 @@ _WIDENING = ("b", "h", "i", "q", "Q")
 # Measured on two cores under a load of 5-11: 4 (or 2) adders x 100,000 lost
 # increments in every run; x 20,000 some runs lost none.
 RACE_INCREMENTS = 100_000
+# The playground's race is shorter: even 10,000 increments per adder lose most of
+# them here, and a click should answer in a fraction of a second.
+PLAYGROUND_INCREMENTS = 20_000
 # A laptop has a handful of cores; more racing processes only slows the lesson.
 MAX_PROCESSES = 16
 # Keeps the widest race (16 × 1,000,000) inside the counter's C int.
@@ -330,6 +340,20 @@ def add_with_lock(counter: Any, gate: Any, times: int, timeout: float = DEFAULT_
             counter.value += 1
 
 
+def add_both_ways(
+    locked_counter: Any, free_counter: Any, gate: Any, times: int, timeout: float = DEFAULT_TIMEOUT
+) -> None:
+    """Runs in each of the playground's racing children: both races, one after the other.
+
+    First :func:`add_with_lock` on ``locked_counter``, then :func:`add_without_lock`
+    on ``free_counter``; the gate (a ``Barrier`` can be passed again and again)
+    lines the children up before each. Sends nothing back: the parent reads both
+    counters after joining. One child for both races halves the processes started.
+    """
+    add_with_lock(locked_counter, gate, times, timeout)
+    add_without_lock(free_counter, gate, times, timeout)
+
+
 class RaceResult(namedtuple("RaceResult", "processes increments locked total")):
     """How many increments reached a shared counter that several processes added to."""
 
@@ -355,11 +379,22 @@ def _start_all(ctx: BaseContext, target: Any, count: int, *args: Any) -> list[Ch
     except BaseException:
         # Those already started wait at the gate for the missing ones: stop them.
         for child in children:
-            child.process.terminate()
-            child.process.join(1.0)
+            stop(child.process)
             child.report.close()
         raise
     return children
+
+
+def _require_race_size(processes: Any, increments: Any) -> tuple[int, int]:
+    processes = require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
+    increments = require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
+    if processes * increments > MAX_TOTAL_INCREMENTS:
+        raise ValueError(
+            f"processes × increments must be at most {MAX_TOTAL_INCREMENTS:,}, not "
+            f"{processes} × {increments:,} = {processes * increments:,}: fewer processes "
+            "or fewer increments give the same lesson in seconds"
+        )
+    return processes, increments
 
 
 def race(
@@ -376,14 +411,7 @@ def race(
     ``locked=False`` some increments are usually lost, with ``locked=True`` none.
     """
     require_context(ctx, needs=("Array",))
-    processes = require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
-    increments = require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
-    if processes * increments > MAX_TOTAL_INCREMENTS:
-        raise ValueError(
-            f"processes × increments must be at most {MAX_TOTAL_INCREMENTS:,}, not "
-            f"{processes} × {increments:,} = {processes * increments:,}: fewer processes "
-            "or fewer increments give the same lesson in seconds"
-        )
+    processes, increments = _require_race_size(processes, increments)
     timeout = require_timeout(timeout)
     counter = ctx.Value("i", 0)
     gate = ctx.Barrier(processes)
@@ -432,6 +460,50 @@ def square_slice(numbers: list[int], squares: Any, begin: int, end: int) -> None
         squares[position] = numbers[position] * numbers[position]
 
 
+def add_squares_into(total: Any, numbers: list[int]) -> None:
+    """Runs in a child: add the sum of the squares of ``numbers`` to the shared ``total``.
+
+    The shared-state way to split a job: every child adds its part to one
+    ``Value``, so it needs the lock around ``+=`` and a typecode wide enough for
+    the whole sum, and the parent must read only after joining them all.
+    """
+    part = sum(number * number for number in numbers)
+    with total.get_lock():  # read, add and write as one step
+        total.value += part
+
+
+def send_sum_of_squares(numbers: list[int], results: Any) -> None:
+    """Runs in a child: put the sum of the squares of ``numbers`` on the queue ``results``.
+
+    The message-passing way to split the same job: the child owns its part,
+    sends one plain Python int, and shares nothing — no lock, no typecode.
+    """
+    results.put(sum(number * number for number in numbers))
+
+
+def try_lock(lock: Any, took: Any, timeout: float) -> None:
+    """Runs in a child: try to take ``lock`` for ``timeout`` s; write 1 into ``took`` if it could.
+
+    ``took`` is a shared ``Value``: 0 means the lock was held by another process.
+    A lock the child did take is released at once.
+    """
+    got_it = lock.acquire(timeout=timeout)
+    took.value = 1 if got_it else 0
+    if got_it:
+        lock.release()
+
+
+def hold_lock(lock: Any, holding: Any, seconds: float) -> None:
+    """Runs in a child: take ``lock``, set the event ``holding``, keep the lock ``seconds`` s.
+
+    Sends nothing back but the event. A child terminated while it sleeps here
+    never reaches the end of its ``with`` block, so it never releases the lock.
+    """
+    with lock:
+        holding.set()
+        time.sleep(seconds)
+
+
 class PlaygroundResult(
     namedtuple("PlaygroundResult", "typecode squares total with_lock without_lock")
 ):
@@ -461,21 +533,35 @@ def playground(
     typecode: Any,
     processes: Any,
     *,
-    increments: Any = RACE_INCREMENTS,
+    increments: Any = PLAYGROUND_INCREMENTS,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> PlaygroundResult:
     """The function behind the widget: square ``numbers`` and race ``processes`` adders.
 
     ``numbers`` is text as typed in the box (``"1, 2, 3"``) or a list. Every
     argument is checked here, in the caller's process, before any child starts.
+    The squaring child and the adders run at the same time, and each adder runs
+    both races (:func:`add_both_ways`), so one click waits for one round of
+    start-ups, not three.
     """
     require_context(ctx, needs=("Array",))
     values = parse_int_list(numbers) if isinstance(numbers, str) else _require_numbers(numbers)
     require_typecode(typecode)
-    require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
-    require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
-    require_timeout(timeout)
-    squares, total = square_list(ctx, values, typecode=typecode, timeout=timeout)
-    with_lock = race(ctx, processes, increments, locked=True, timeout=timeout)
-    without_lock = race(ctx, processes, increments, locked=False, timeout=timeout)
-    return PlaygroundResult(typecode, squares, total, with_lock, without_lock)
+    processes, increments = _require_race_size(processes, increments)
+    timeout = require_timeout(timeout)
+    _check_squares_fit(values, typecode, typecode)
+    squares, total = ctx.Array(typecode, len(values)), ctx.Value(typecode, 0)
+    locked, free = ctx.Value("i", 0), ctx.Value("i", 0)
+    gate = ctx.Barrier(processes)
+    children = _start_all(ctx, add_both_ways, processes, locked, free, gate, increments, timeout)
+    try:
+        children.append(start(ctx, square_into, values, squares, total))
+    finally:
+        wait(children, timeout=timeout)
+    return PlaygroundResult(
+        typecode,
+        squares[:],
+        total.value,
+        RaceResult(processes, increments, True, locked.value),
+        RaceResult(processes, increments, False, free.value),
+    )

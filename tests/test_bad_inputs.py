@@ -32,8 +32,10 @@ import pytest
 from helpers import bench, managers, pipes, processes, queues, running, sharedctypes
 from helpers.checking import Verdict
 from helpers.context import ENV_VAR, get_context, get_multiprocess_context, start_method_from_env
+from helpers.exercises import managers as manager_exercises
 from helpers.exercises import pipes as pipe_exercises
 from helpers.exercises import queues as queue_exercises
+from helpers.exercises import sharedctypes as sharedctypes_exercises
 from helpers.validation import parse_int_list
 
 # The course's promise: a bad input is reported this fast, or something hangs.
@@ -362,6 +364,13 @@ CATALOGUE = [
         "processes must be at most 16, not 17",
     ),
     Bad(
+        "playground: a race too big to answer a click in seconds",
+        lambda kit: sharedctypes.playground(kit.ctx, "1, 2", "i", 16, increments=200_000),
+        ValueError,
+        "processes × increments must be at most 1,600,000, not 16 × 200,000 = 3,200,000: "
+        "fewer processes or fewer increments give the same lesson in seconds",
+    ),
+    Bad(
         "race: a negative number of increments",
         lambda kit: sharedctypes.race(kit.ctx, 2, -1, locked=True),
         ValueError,
@@ -660,6 +669,24 @@ CATALOGUE = [
         lambda kit: pipe_exercises.check_shout("shout"),
         None,
         "pass your function itself, without calling it: check_shout(shout), not a str",
+    ),
+    Bad(
+        "checker: a whole program's result instead of the program",
+        lambda kit: sharedctypes_exercises.check_shared_sum(20_000_100_000),
+        None,
+        "pass your function itself, e.g. check_shared_sum(shared_sum), not a int",
+    ),
+    Bad(
+        "checker: a dict instead of the program that makes it",
+        lambda kit: manager_exercises.check_merge_scores({"Sam": [10]}),
+        None,
+        "pass your function itself, e.g. check_merge_scores(merge_scores), not a dict",
+    ),
+    Bad(
+        "checker: a time limit of zero",
+        lambda kit: sharedctypes_exercises.check_shared_sum(print, timeout=0),
+        ValueError,
+        "timeout must be a positive, finite number of seconds, not 0",
     ),
     # --- the validators every widget shares -------------------------------------------------
     Bad(

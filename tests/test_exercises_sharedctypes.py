@@ -1,14 +1,19 @@
 """Tests for `helpers.exercises.sharedctypes`.
 
-The learner's answers are defined inside each test, like functions in a
-notebook cell, so that ``multiprocess`` has to ship them to the child by value.
+Exercise 1's answers are defined inside each test, like functions in a notebook
+cell, so that ``multiprocess`` has to ship them to the child by value. Exercise
+2's programs live in `learner_programs_sharedctypes`, a module a spawned child
+can import, as it imports the learner's ``my_workers_01``. They run under the
+start method of COURSE_START_METHOD: run this file under each of the three.
 """
 
+import os
 import time
 
+import learner_programs_sharedctypes as programs
 import pytest
 
-from helpers.exercises.sharedctypes import check_running_totals, check_slices
+from helpers.exercises.sharedctypes import check_running_totals, check_shared_sum
 
 
 def test_the_reference_running_totals_worker_passes():
@@ -109,94 +114,77 @@ def test_something_that_is_not_a_function_is_refused_without_a_child():
     )
 
 
-def test_the_reference_make_slices_passes_and_fills_a_raw_array():
-    def make_slices(length, processes):
-        size, extra = divmod(length, processes)
-        slices, begin = [], 0
-        for number in range(processes):
-            end = begin + size + (1 if number < extra else 0)
-            slices.append((begin, end))
-            begin = end
-        return slices
+# ---- exercise 2: a whole program ------------------------------------------------------
 
-    verdict = check_slices(make_slices)
-    assert verdict.passed, verdict.message
-    assert verdict.message == (
-        "3 children filled all 10 squares of one lock-free RawArray, each writing only its"
-        " own slice"
+
+def test_the_reference_program_passes(ctx):
+    verdict = check_shared_sum(programs.shared_sum)
+    assert repr(verdict) == (
+        "✔ 4 processes added 1 + 2 + … + 200,000 into one shared Value:"
+        " 20,000,100,000, not one update lost"
     )
 
 
-def test_slices_that_drop_the_remainder_leave_an_index_unwritten():
-    def make_slices(length, processes):
-        size = length // processes
-        return [(k * size, (k + 1) * size) for k in range(processes)]
-
-    assert check_slices(make_slices).message == (
-        "make_slices(10, 3): index 9 is in no slice, so its square would never be written"
-        " — together the slices must cover 0 to 10"
+def test_a_program_without_the_lock_is_told_updates_were_lost(ctx):
+    message = check_shared_sum(programs.without_lock).message
+    assert message.startswith("updates were lost: 4 processes made ")
+    assert message.endswith(
+        "not 20,000,100,000 (one process alone gets it right) — `total.value += n` is a read"
+        " and then a write; hold the lock from one to the other:"
+        " `with total.get_lock(): total.value += n`"
     )
 
 
-def test_overlapping_slices_name_the_shared_index():
-    def make_slices(length, processes):
-        size = -(-length // processes)  # rounded up
-        return [(k * size, min(length, (k + 1) * size + 1)) for k in range(processes)]
-
-    assert check_slices(make_slices).message == (
-        "make_slices(8, 2): index 4 is in slices 0 and 1, so two children would write the"
-        " same element: slices must not overlap"
+def test_a_value_of_typecode_i_is_told_the_total_wrapped_around(ctx):
+    assert check_shared_sum(programs.int_typecode).message == (
+        "the total wrapped around: -1,474,736,480 instead of 20,000,100,000 — the typecode"
+        " of your Value is too narrow for the sum (a C int, 'i', stops at 2,147,483,647):"
+        " use ctx.Value('q', 0)"
     )
 
 
-def test_a_wrong_number_of_slices_is_named():
-    def make_slices(length, processes):
-        return [(0, length)]
-
-    assert check_slices(make_slices).message == (
-        "make_slices(8, 2) returned 1 slices: return exactly one (start, stop) pair per"
-        " process, even if some are empty"
+def test_a_total_read_before_join_is_told_to_read_after(ctx):
+    message = check_shared_sum(programs.read_before_join).message
+    assert message.startswith("even one process came up short (")
+    assert message.endswith(
+        "of 20,000,100,000): read total.value only after join() has returned for every process"
     )
 
 
-def test_flat_boundaries_instead_of_pairs_are_refused():
-    def make_slices(length, processes):
-        return list(range(0, length + 1, length // processes))
-
-    assert check_slices(make_slices).message == (
-        "make_slices(8, 2) returned [0, 4, 8]: return a list of (start, stop) pairs"
+def test_returning_the_value_itself_asks_for_the_number(ctx):
+    assert check_shared_sum(programs.returns_the_value).message == (
+        "your function returned the shared Value itself: return the number in it,"
+        " total.value, read after every process has been joined"
     )
 
 
-def test_a_slice_past_the_end_is_refused():
-    def make_slices(length, processes):
-        return [(k * length, (k + 1) * length) for k in range(processes)]
+def test_target_called_in_the_notebook_is_named(ctx):
+    message = check_shared_sum(programs.target_called).message
+    assert "Process-" in message
+    assert "was given target=None: write target=worker (the function itself)" in message
 
-    assert check_slices(make_slices).message == (
-        "make_slices(8, 2): slice (8, 16) does not fit an array of length 8"
-        " (need 0 <= start <= stop <= 8)"
+
+def test_something_that_is_not_a_program_is_refused(ctx):
+    assert check_shared_sum(programs.shared_sum(ctx, [range(3)])).message == (
+        "pass your function itself, e.g. check_shared_sum(shared_sum), not a int"
     )
 
 
-def test_a_make_slices_that_raises_names_the_call():
-    def make_slices(length, processes):
-        return [(0, length // (processes - processes))]
+def test_a_segment_another_program_makes_meanwhile_is_neither_blamed_nor_removed(ctx):
+    from multiprocessing import shared_memory
 
-    assert check_slices(make_slices).message == (
-        "make_slices(8, 2) raised ZeroDivisionError: integer division or modulo by zero"
-    )
+    from helpers.checking import run_program
 
+    made = []
 
-@pytest.mark.slow  # waits out a stuck answer on purpose
-def test_a_make_slices_that_never_returns_is_stopped():
-    def make_slices(length, processes):
-        begin = 0
-        while begin < length:
-            pass  # forgot to move begin on
-        return []
+    def program(ctx, chunks):  # stands for another program on the same machine
+        made.append(shared_memory.SharedMemory(create=True, size=16))
+        return programs.shared_sum(ctx, chunks)
 
-    began = time.monotonic()
-    assert check_slices(make_slices, timeout=3).message == (
-        "make_slices did not return within 3 s: does a loop never end?"
-    )
-    assert time.monotonic() - began < 10
+    run = run_program(program, ctx, [range(3)], segments=False)
+    try:
+        assert run.leftover_segments == []
+        assert made[0].name.lstrip("/") in os.listdir("/dev/shm")  # still there
+    finally:
+        made[0].close()
+        made[0].unlink()

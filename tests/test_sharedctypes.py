@@ -13,6 +13,7 @@ from helpers.sharedctypes import (
     INTEGER_TYPECODES,
     MAX_PROCESSES,
     RACE_INCREMENTS,
+    add_both_ways,
     add_without_lock,
     check_fits,
     choose_typecode,
@@ -345,6 +346,14 @@ def test_the_playground_takes_a_list_and_races_several_processes(ctx):
     assert result.with_lock.total == 6000
     assert result.without_lock.total <= 6000
     assert "3 processes × 2000 increments, expected 6000:" in str(result)
+
+
+def test_each_playground_adder_runs_both_races_through_one_gate(ctx):
+    locked, free, gate = ctx.Value("i", 0), ctx.Value("i", 0), ctx.Barrier(2)
+    adders = [start(ctx, add_both_ways, locked, free, gate, 500) for _ in range(2)]
+    wait(adders, timeout=30)
+    assert locked.value == 1000
+    assert free.value <= 1000
 
 
 @settings(

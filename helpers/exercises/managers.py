@@ -1,38 +1,41 @@
 """Checkers for the exercises of notebook 02, a manager's server process.
 
-The learner writes their function in a notebook cell, and a child must run
-it. Under spawn and forkserver a child cannot import a function from a cell,
-so these checkers use ``multiprocess``, whose dill pickling sends the
-function itself. They use ``multiprocess`` objects only — its manager, its
-proxies, its processes — because the two libraries' objects cannot be mixed.
+Exercise 1's function is written in a notebook cell, and a child must run it.
+Under spawn and forkserver a child cannot import a function from a cell, so
+that checker uses ``multiprocess``, whose dill pickling sends the function
+itself, and ``multiprocess`` objects only — its manager, its proxies, its
+processes — because the two libraries' objects cannot be mixed. It starts its
+own manager and shuts it down before returning.
 
-Each checker starts its own manager and shuts it down before returning; every
-child is joined within ``timeout`` seconds, so a wrong answer never hangs.
+Exercise 2 is a whole program: the learner's function starts a manager and the
+processes, joins them and returns a plain copy of the scores.
+:func:`helpers.checking.run_program` runs it within a time limit and records
+every process it started, the manager's server included.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from multiprocessing.managers import BaseManager, BaseProxy
 from typing import Any
 
-from helpers.checking import Verdict, fail, ok
-from helpers.context import get_multiprocess_context
-from helpers.running import DEFAULT_TIMEOUT, ChildError, ChildTimeout, run, start, wait
-from helpers.validation import require_positive_int, require_timeout
+from helpers.checking import (
+    PROGRAM_TIMEOUT,
+    ProgramRun,
+    Verdict,
+    common_mistake,
+    fail,
+    not_a_function,
+    ok,
+    run_program,
+)
+from helpers.context import get_context, get_multiprocess_context
+from helpers.running import DEFAULT_TIMEOUT, ChildError, ChildTimeout, run
+from helpers.validation import require_timeout
 
-__all__ = ["check_add_score", "check_exact_counter", "start_together"]
+__all__ = ["GAMES", "HISTORY", "check_add_score", "check_merge_scores"]
 
-# How long a child waits at the starting line for the others.
-START_TIMEOUT = 20.0
-MAX_WORKERS = 8
-MAX_TIMES = 10_000
 NEW_NAME = "Jeff"  # exercise 1 adds a name the dict does not hold yet
-
-
-def _require_function(answer: Any, name: str) -> Callable[..., Any]:
-    if not callable(answer):
-        raise TypeError(f"pass your function itself, e.g. {name}, not {type(answer).__name__}")
-    return answer
 
 
 def _failure(exc: Exception, timeout: float) -> str:
@@ -101,7 +104,9 @@ def check_add_score(add_score: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Verd
     existing name's list, start a list for a new name, and make both changes
     reach the manager.
     """
-    _require_function(add_score, "add_score")
+    verdict = not_a_function(add_score, "check_add_score(add_score)")
+    if verdict is not None:
+        return verdict
     require_timeout(timeout)
     mp = get_multiprocess_context()
     with mp.Manager() as manager:
@@ -120,75 +125,74 @@ def check_add_score(add_score: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Verd
     return ok("Sam has [10, 7] and Jeff has [8] in the manager, where every process sees them")
 
 
-# ---- exercise 2: no lost updates on a managed Value ------------------------------------
+# ---- exercise 2: a whole program with a manager ----------------------------------------
+
+# Each player's points before, and the new ones: one process per player adds them.
+HISTORY = {"Sam": [10], "Ada": [9, 8], "Bo": []}
+GAMES = {"Sam": [7, 3], "Ada": [6], "Bo": [4, 4]}
 
 
-def start_together(barrier: Any, worker: Callable[..., Any], *args: Any) -> None:
-    """Runs in a child: wait until every child is ready, then call ``worker(*args)``.
+def _is_server(target: Any) -> bool:
+    """True for the target of a manager's server process (a classmethod of the manager)."""
+    return getattr(target, "__func__", None) is BaseManager._run_server.__func__
 
-    Starting together makes the children's loops overlap, so an unprotected
-    ``+=`` really does lose updates instead of getting lucky.
+
+def _server_left_running(run: ProgramRun) -> str | None:
+    """The hint for a manager whose server process outlived the program, else None."""
+    servers = [p for p in run.unjoined if _is_server(p.target)]
+    if not servers:
+        return None
+    return (
+        "the manager's server process was still running after your function returned:"
+        " create it with `with ctx.Manager() as manager:`, so that it is shut down when"
+        " the block ends, and return a plain copy made inside the block"
+    )
+
+
+def _scores_hint(result: Any, want: dict[str, list[int]]) -> str | None:
+    """A hint about the returned scores, or None when they are right."""
+    if isinstance(result, BaseProxy):
+        return (
+            "your function returned the proxy itself, and its manager is shut down, so it"
+            " stands for nothing any more: return a plain copy made inside the with"
+            " block, e.g. `return scores.copy()`"
+        )
+    if not isinstance(result, dict):
+        return f"return the scores as a plain dict (scores.copy()), not a {type(result).__name__}"
+    if result == HISTORY:
+        return (
+            "every list is as it was before: `scores[name].append(...)` appends to a copy"
+            " that the child then throws away — take the list out, extend it, and store it"
+            " back with `scores[name] = ...`"
+        )
+    replaced = [name for name in want if result.get(name) == GAMES[name] != want[name]]
+    if replaced:
+        return (
+            f"{replaced[0]}'s earlier points are gone ({result[replaced[0]]}, not"
+            f" {want[replaced[0]]}): read the list, add the new points, then store it back"
+        )
+    if result != want:
+        return f"the scores should be {want}, not {result}"
+    return None
+
+
+def check_merge_scores(merge_scores: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+    """Exercise 2: ``merge_scores(ctx, history, games)`` returns each player's points, merged.
+
+    It runs under the notebook's start method and must start a manager, one
+    process per player, join them, shut the manager down and return a plain dict.
     """
-    barrier.wait(START_TIMEOUT)
-    worker(*args)
-
-
-def check_exact_counter(
-    add_ones_safely: Any,
-    *,
-    workers: int = 3,
-    times: int = 200,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> Verdict:
-    """Run ``add_ones_safely(counter, lock, times)`` in ``workers`` children at once.
-
-    ``counter`` is a managed Value starting at 0 and ``lock`` a managed Lock;
-    the answer passes if the count ends at exactly ``workers * times``.
-    """
-    _require_function(add_ones_safely, "add_ones_safely")
-    workers = require_positive_int(workers, "workers", maximum=MAX_WORKERS)
-    times = require_positive_int(times, "times", maximum=MAX_TIMES)
+    verdict = not_a_function(merge_scores, "check_merge_scores(merge_scores)")
+    if verdict is not None:
+        return verdict
     require_timeout(timeout)
-    expected = workers * times
-    mp = get_multiprocess_context()
-    with mp.Manager() as manager:
-        counter, lock = manager.Value("i", 0), manager.Lock()
-        barrier = manager.Barrier(workers)
-        children = [
-            start(
-                mp,
-                start_together,
-                barrier,
-                add_ones_safely,
-                counter,
-                lock,
-                times,
-                name=f"add_ones_safely {n}",
-            )
-            for n in range(1, workers + 1)
-        ]
-        try:
-            wait(children, timeout=timeout)
-        except ChildTimeout as exc:
-            if not lock.acquire(False):  # still held by a child that has been stopped
-                return fail(
-                    f"your children were still waiting after {timeout:g} s because the lock "
-                    "was never released: every acquire() needs a release(), and "
-                    "`with lock:` does both for you"
-                )
-            lock.release()
-            return fail(_failure(exc, timeout))
-        except ChildError as exc:
-            return fail(_failure(exc, timeout))
-        total = counter.value
-    if total < expected:
-        return fail(
-            f"updates were lost: the count is {total}, not {expected}; hold the lock around "
-            "the whole read-add-write, e.g. `with lock: counter.value += 1`"
-        )
-    if total > expected:
-        return fail(
-            f"the count is {total}, more than {expected}: each call should add exactly 1, "
-            "`times` times"
-        )
-    return ok(f"{workers} children × {times} increments = {expected}, not one update lost")
+    want = {name: HISTORY[name] + GAMES[name] for name in HISTORY}
+    history = {name: list(points) for name, points in HISTORY.items()}
+    games = {name: list(points) for name, points in GAMES.items()}
+    # Neither a Value nor a manager makes a named shared-memory segment.
+    run = run_program(merge_scores, get_context(), history, games, timeout=timeout, segments=False)
+    hint = _server_left_running(run) or common_mistake(run) or _scores_hint(run.result, want)
+    if hint is not None:
+        return fail(hint)
+    players = [p for p in run.started if not _is_server(p.target)]
+    return ok(f"{len(players)} processes added their player's points through one manager: {want}")

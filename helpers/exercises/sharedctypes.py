@@ -1,40 +1,55 @@
 """Checkers for the exercises of lesson 01 (shared memory with ``Array`` and ``Value``).
 
-Both checkers run the learner's code for real, in a child process started with
-the dill-based ``multiprocess`` package, so that a function defined in a
-notebook cell can run in a child under every start method. That is also why
-they create every shared object through the ``multiprocess`` context: its
-objects cannot be mixed with those of ``multiprocessing``. Each wait has a
-timeout, so a learner's endless loop gives a hint, never a frozen kernel.
+Exercise 1 runs a worker written in a notebook cell, in a child started with
+the dill-based ``multiprocess`` package (which can send a cell's function to a
+child under every start method), so its shared array is a ``multiprocess`` one
+too: the two packages' objects cannot be mixed.
+
+Exercise 2 is a whole program: the learner's function creates the shared
+``Value``, starts and joins the processes and returns the total.
+:func:`helpers.checking.run_program` runs it within a time limit and records
+what it started and joined; the hints name the lesson's own mistakes.
+Every wait has a timeout, so a wrong answer gives a hint, never a frozen kernel.
 """
 
 from __future__ import annotations
 
-import reprlib
-import time
 from typing import Any
 
-from helpers.checking import Verdict, fail, ok
-from helpers.context import get_multiprocess_context
-from helpers.running import ChildError, ChildTimeout, run, start, wait
-from helpers.sharedctypes import square_slice
+from helpers.checking import (
+    PROGRAM_TIMEOUT,
+    Verdict,
+    common_mistake,
+    fail,
+    not_a_function,
+    ok,
+    run_program,
+)
+from helpers.context import get_context, get_multiprocess_context
+from helpers.running import ChildError, ChildTimeout, run
 from helpers.validation import require_timeout
 
 __all__ = [
     "CHECK_TIMEOUT",
     "RUNNING_NUMBERS",
-    "SLICE_CASES",
+    "SUM_CHUNKS",
     "check_running_totals",
-    "check_slices",
+    "check_shared_sum",
+    "sum_chunks",
 ]
 
 # Generous for a spawned child on a busy laptop, short enough to be a hint.
 CHECK_TIMEOUT = 20.0
 # The numbers exercise 1's worker gets; its answer is [3, 4, 8, 9, 14, 23, 25, 31].
 RUNNING_NUMBERS = (3, 1, 4, 1, 5, 9, 2, 6)
-# (array length, processes) for exercise 2: even, uneven, more processes than items.
-SLICE_CASES = ((8, 2), (10, 3), (3, 4), (1, 1))
-_REAL_RUN = 1  # the case that is also run with real children
+# Exercise 2 adds 1 + 2 + … + 200,000 in 4 processes of 50,000 numbers each. The
+# sum, 20,000,100,000, does not fit a C int, and 50,000 unlocked `+=` per process
+# lost updates in every trial here under each start method. The chunks are
+# ranges, so they reach a child at once even under spawn, and the children overlap.
+SUM_CHUNKS = 4
+SUM_CHUNK_SIZE = 50_000
+# A C number of 1, 2, 4 or 8 bytes keeps only the low bits of a bigger sum.
+_WRAPS = (2**8, 2**16, 2**32, 2**64)
 
 
 def _child_failure(err: ChildError, who: str, call: str) -> Verdict:
@@ -99,132 +114,74 @@ def _totals_hint(numbers: list[int], got: list[int], want: list[int]) -> str:
     return f"totals[{k}] is {got[k]} but should be {want[k]}: numbers[0] + … + numbers[{k}]"
 
 
-def _plan_slices(make_slices: Any, cases: list[tuple[int, int]], results: Any) -> None:
-    """Runs in a ``multiprocess`` child: call the learner's ``make_slices`` for each case.
-
-    Sends back, through ``results``, one ``(kind, detail)`` per case, so that an
-    endless loop in the learner's function stops at the parent's timeout.
-    """
-    answers: list[tuple[str, Any]] = []
-    for length, processes in cases:
-        try:
-            answer = make_slices(length, processes)
-        except Exception as exc:
-            answers.append(("raised", f"{type(exc).__name__}: {exc}"))
-            continue
-        try:
-            answers.append(("returned", [tuple(pair) for pair in answer]))
-        except TypeError:
-            answers.append(("shape", reprlib.repr(answer)))
-    results.send(answers)
-    results.close()
+def sum_chunks() -> list[range]:
+    """Exercise 2's input: 1 … 200,000 as four ranges, one per process."""
+    size = SUM_CHUNK_SIZE
+    return [range(k * size + 1, (k + 1) * size + 1) for k in range(SUM_CHUNKS)]
 
 
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _judge_plan(length: int, processes: int, kind: str, detail: Any) -> str | None:
-    """A hint about one case's answer, or None if its slices are right."""
-    call = f"make_slices({length}, {processes})"
-    if kind == "raised":
-        return f"{call} raised {detail}"
-    if kind == "shape":
-        return f"{call} returned {detail}: return a list of (start, stop) pairs"
-    if len(detail) != processes:
+def _total_hint(total: Any, want: int) -> str | None:
+    """A hint about the returned total, or None when it is right or merely short."""
+    if hasattr(total, "get_lock") or hasattr(total, "_wrapper"):
         return (
-            f"{call} returned {len(detail)} slices: return exactly one (start, stop) pair"
-            " per process, even if some are empty"
+            "your function returned the shared Value itself: return the number in it,"
+            " total.value, read after every process has been joined"
         )
-    for pair in detail:
-        if len(pair) != 2 or not all(_whole(end) for end in pair):
-            return f"{call} returned {pair!r}: each slice is a pair of whole numbers"
-        if not 0 <= pair[0] <= pair[1] <= length:
-            return (
-                f"{call}: slice {pair!r} does not fit an array of length {length}"
-                f" (need 0 <= start <= stop <= {length})"
-            )
-    return _coverage_hint(call, length, detail)
-
-
-def _coverage_hint(call: str, length: int, slices: list[tuple[int, int]]) -> str | None:
-    """A hint if two slices share an index or an index is in none, else None."""
-    owner: dict[int, int] = {}
-    for number, (begin, end) in enumerate(slices):
-        for index in range(begin, end):
-            if index in owner:
-                return (
-                    f"{call}: index {index} is in slices {owner[index]} and {number}, so two"
-                    " children would write the same element: slices must not overlap"
-                )
-            owner[index] = number
-    missing = [index for index in range(length) if index not in owner]
-    if missing:
+    if isinstance(total, bool) or not isinstance(total, int):
+        return f"return the total as a whole number (total.value), not a {type(total).__name__}"
+    if total == want:
+        return None
+    # A negative sum of positive numbers, or the sum's low bits alone, is a wrap-around.
+    if total < 0 or any(total < size and (want - total) % size == 0 for size in _WRAPS):
         return (
-            f"{call}: index {missing[0]} is in no slice, so its square would never be"
-            f" written — together the slices must cover 0 to {length}"
+            f"the total wrapped around: {total:,} instead of {want:,} — the typecode of"
+            " your Value is too narrow for the sum (a C int, 'i', stops at"
+            " 2,147,483,647): use ctx.Value('q', 0)"
         )
-    return None
+    if 0 <= total < want:
+        return None  # short: lost updates or read too early, told apart by running again
+    return f"the total is {total:,}, not {want:,}: is a number added twice, or subtracted?"
 
 
-def _plans_from_child(mctx: Any, make_slices: Any, timeout: float) -> list | Verdict:
-    """Run :func:`_plan_slices` in a child; its answers, or a failing verdict."""
-    reader, writer = mctx.Pipe(duplex=False)
-    try:
-        planner = start(mctx, _plan_slices, make_slices, list(SLICE_CASES), writer, name="planner")
-    finally:
-        writer.close()  # the parent only reads: EOF then means the child has gone
-    # Read before joining: a child blocked on a full pipe would never exit.
-    deadline = time.monotonic() + timeout
-    try:
-        answers = reader.recv() if reader.poll(timeout) else None
-    except (EOFError, OSError):
-        answers = None  # the child died before sending: wait() below says how
-    finally:
-        reader.close()
-    try:
-        wait([planner], timeout=max(deadline - time.monotonic(), 1.0))
-    except ChildTimeout:
-        return fail(f"make_slices did not return within {timeout:g} s: does a loop never end?")
-    except ChildError as err:
-        return _child_failure(err, "make_slices", "make_slices(length, processes)")
-    if answers is None:
-        return fail("make_slices sent nothing back: did its process end early?")
-    return answers
+def check_shared_sum(shared_sum: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+    """Exercise 2: ``shared_sum(ctx, chunks)`` adds every number of ``chunks`` in its processes.
 
-
-def check_slices(make_slices: Any, *, timeout: float = CHECK_TIMEOUT) -> Verdict:
-    """Exercise 2: check ``make_slices(length, processes)``, then use it for real.
-
-    It must return one ``(start, stop)`` pair per process, covering every index
-    of the array exactly once. The plan is computed in a child (so an endless
-    loop cannot freeze the kernel); then children square numbers into one
-    lock-free ``RawArray``, each writing only its own slice.
+    Runs the program under the notebook's start method. When the total comes
+    back short, it runs it again with all the numbers in one chunk: one process
+    cannot race with itself, so a right total then means updates were lost (no
+    lock), and a short one that the total was read before the processes ended.
     """
+    verdict = not_a_function(shared_sum, "check_shared_sum(shared_sum)")
+    if verdict is not None:
+        return verdict
     require_timeout(timeout)
-    if not callable(make_slices):
-        return fail(
-            "pass your function itself, e.g. check_slices(make_slices),"
-            f" not {type(make_slices).__name__}"
+    ctx = get_context()
+    chunks = sum_chunks()
+    want = sum(sum(chunk) for chunk in chunks)
+    # A Value makes no named shared-memory segment, so none is looked for.
+    run = run_program(shared_sum, ctx, chunks, timeout=timeout, segments=False)
+    hint = common_mistake(run) or _total_hint(run.result, want)
+    if hint is not None:
+        return fail(hint)
+    if run.result == want:
+        return ok(
+            f"{len(run.started)} processes added 1 + 2 + … + {chunks[-1][-1]:,} into"
+            f" one shared Value: {want:,}, not one update lost"
         )
-    mctx = get_multiprocess_context()
-    answers = _plans_from_child(mctx, make_slices, timeout)
-    if isinstance(answers, Verdict):
-        return answers
-    for (length, processes), (kind, detail) in zip(SLICE_CASES, answers, strict=True):
-        hint = _judge_plan(length, processes, kind, detail)
-        if hint is not None:
-            return fail(hint)
-    # Now for real, with the uneven case: 10 items over 3 processes.
-    length, processes = SLICE_CASES[_REAL_RUN]
-    plan = answers[_REAL_RUN][1]
-    numbers = list(range(1, length + 1))
-    squares = mctx.RawArray("q", length)
-    children = [start(mctx, square_slice, numbers, squares, b, e) for b, e in plan]
-    wait(children, timeout=timeout)
-    if squares[:] != [n * n for n in numbers]:
-        return fail(f"the squares came back as {squares[:]}: were the slices used as planned?")
-    return ok(
-        f"{processes} children filled all {length} squares of one lock-free RawArray,"
-        " each writing only its own slice"
+    alone = run_program(
+        shared_sum, ctx, [range(1, chunks[-1][-1] + 1)], timeout=timeout, segments=False
+    )
+    hint = common_mistake(alone) or _total_hint(alone.result, want)
+    if hint is not None:
+        return fail(hint)
+    if alone.result == want:
+        return fail(
+            f"updates were lost: {len(run.started)} processes made {run.result:,}, not"
+            f" {want:,} (one process alone gets it right) — `total.value += n` is a read and"
+            " then a write; hold the lock from one to the other:"
+            " `with total.get_lock(): total.value += n`"
+        )
+    return fail(
+        f"even one process came up short ({alone.result:,} of {want:,}): read total.value"
+        " only after join() has returned for every process"
     )

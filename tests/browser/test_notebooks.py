@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.sharedctypes import RACE_INCREMENTS
+from helpers.sharedctypes import PLAYGROUND_INCREMENTS
 
 pytestmark = pytest.mark.browser
 
@@ -53,12 +53,12 @@ def _start_up(method: str, starts: int) -> Round:
 def _shared_squares(numbers: str, typecode: str, processes: int) -> Round:
     """01: squares and their sum from a child, then a race with and without the lock."""
     squares = [int(part) ** 2 for part in numbers.split(",")]
-    expected = processes * RACE_INCREMENTS
+    expected = processes * PLAYGROUND_INCREMENTS
     who = f"{processes} process" + ("" if processes == 1 else "es")
     lines = [
         re.escape(f"squares in {typecode!r}: {squares}"),
         re.escape(f"sum of squares: {sum(squares)}"),
-        re.escape(f"{who} × {RACE_INCREMENTS} increments, expected {expected}:"),
+        re.escape(f"{who} × {PLAYGROUND_INCREMENTS} increments, expected {expected}:"),
         re.escape(f"  with the lock:    {expected} (lost 0)"),
         r"  without the lock: \d+ \(lost \d+\)",  # how many are lost varies
     ]
