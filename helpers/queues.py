@@ -21,13 +21,21 @@ from __future__ import annotations
 
 import numbers
 import queue
-import threading
 import time
 from collections import Counter, namedtuple
 from collections.abc import Iterable
 from multiprocessing.context import BaseContext
 
-from helpers.running import DEFAULT_TIMEOUT, Child, ChildError, ChildTimeout, start, wait
+from helpers.running import (
+    DEFAULT_TIMEOUT,
+    CallTimeout,
+    Child,
+    ChildError,
+    ChildTimeout,
+    call_with_timeout,
+    start,
+    wait,
+)
 from helpers.validation import require_context, require_positive_int, require_timeout
 
 # Children import this module: keep typing out of its import path.
@@ -209,37 +217,27 @@ def _get(q: Any, timeout: float, *, deadline: float, children: list[Child]) -> A
     ``Queue.get``'s own timeout bounds only the wait for an item to *begin*. A
     producer killed while writing an item bigger than the pipe leaves half of
     it, and ``get()`` then waits for the rest for ever: this process's own copy
-    of the queue's write end keeps end-of-file from arriving. So the get runs
-    in a helper thread, and while it reads, a failed child in ``children`` is
-    raised at once, and a missed ``deadline`` as :class:`QueueTimeout`. A helper
-    left stuck keeps that queue's read lock, but not the caller.
+    of the queue's write end keeps end-of-file from arriving. So the get goes
+    through :func:`~helpers.running.call_with_timeout`, which watches
+    ``children`` meanwhile: a failed child is raised at once, and a missed
+    ``deadline`` as :class:`QueueTimeout`.
     """
-    outcome: dict[str, Any] = {}
-
-    def attempt() -> None:
-        try:
-            outcome["item"] = q.get(timeout=timeout)
-        except BaseException as exc:  # handed to the caller's thread below
-            outcome["error"] = exc
-
-    helper = threading.Thread(target=attempt, name="queue get", daemon=True)
-    helper.start()
-    helper.join(timeout + POLL_INTERVAL)
-    while helper.is_alive():  # an item has begun to arrive and is not finished
-        _raise_if_one_failed(children)
-        if time.monotonic() > deadline:
-            raise QueueTimeout(
-                "an item began to arrive but was not finished before the deadline: "
-                "did its producer die while putting it?"
-            )
-        helper.join(POLL_INTERVAL)
-    error = outcome.pop("error", None)
-    if error is not None:
-        try:
-            raise error.with_traceback(None)
-        finally:
-            error = None  # no cycle through this frame that would pin the queue
-    return outcome["item"]
+    limit = max(timeout + POLL_INTERVAL, deadline - time.monotonic())
+    try:
+        return call_with_timeout(
+            lambda: q.get(timeout=timeout),
+            timeout=limit,
+            what="queue get",
+            while_waiting=lambda: _raise_if_one_failed(children),
+            every=POLL_INTERVAL,
+        )
+    except CallTimeout:
+        raise QueueTimeout(
+            "an item began to arrive but was not finished before the deadline: "
+            "did its producer die while putting it?"
+        ) from None
+    except queue.Empty:
+        raise queue.Empty from None  # without frames that would pin the queue
 
 
 def take(
@@ -329,17 +327,18 @@ def start_consumers(
 def join_within(q: Any, *, timeout: float = DEFAULT_TIMEOUT) -> bool:
     """In the caller's process: ``q.join()`` with a limit; True if every task was done.
 
-    ``JoinableQueue.join()`` itself has no timeout, so it runs in a helper
-    thread that we wait for. On False, that daemon thread keeps waiting until
-    the missing ``task_done()`` calls arrive; it never blocks the kernel.
+    ``JoinableQueue.join()`` itself has no timeout, so it runs through
+    :func:`~helpers.running.call_with_timeout`. On False, its daemon thread keeps
+    waiting until the missing ``task_done()`` calls arrive; it never blocks the kernel.
     """
     timeout = require_timeout(timeout)
     if not callable(getattr(q, "join", None)) or not callable(getattr(q, "task_done", None)):
         raise TypeError(f"join_within needs a JoinableQueue, not {type(q).__name__}")
-    waiter = threading.Thread(target=q.join, name="join_within", daemon=True)
-    waiter.start()
-    waiter.join(timeout)
-    return not waiter.is_alive()
+    try:
+        call_with_timeout(q.join, timeout=timeout, what="JoinableQueue.join")
+    except CallTimeout:
+        return False
+    return True
 
 
 def in_producer_order(taken: Iterable[tuple[str, int, Any]]) -> bool:

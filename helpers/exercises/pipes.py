@@ -18,7 +18,7 @@ from typing import Any
 
 from helpers.checking import Verdict, fail, ok, raised_hint
 from helpers.context import get_multiprocess_context
-from helpers.running import ChildError, ChildTimeout, start, wait
+from helpers.running import ChildError, ChildTimeout, start, stop, wait
 
 __all__ = [
     "CHECK_TIMEOUT",
@@ -86,8 +86,7 @@ def _finish(children: list[Any], learner: Any, name: str) -> str | None:
     deadline = time.monotonic() + GRACE
     for child in children:
         child.process.join(max(0.0, deadline - time.monotonic()))
-        if child.process.is_alive():
-            child.process.terminate()
+        stop(child.process)
     hint = None
     for child in children:
         try:
