@@ -25,6 +25,7 @@ __all__ = [
     "NAME_ERROR_ADVICE",
     "PROGRAM_TIMEOUT",
     "ProgramRun",
+    "RecordingContext",
     "Started",
     "Verdict",
     "common_mistake",
@@ -100,6 +101,7 @@ class Started:
     target: Any  # what was passed as target= (None when the class overrides run)
     overrides_run: bool
     joined: bool = False  # a join() returned with the process ended
+    join_ran_out: bool = False  # a join(timeout=...) returned with the process still running
     exitcode: int | None = None  # when the program returned (None: still running)
 
     @property
@@ -162,6 +164,8 @@ def watching_processes() -> Iterator[list[Started]]:
             for record in seen:
                 if record.process is self and self.exitcode is not None:
                     record.joined = True
+                elif record.process is self:
+                    record.join_ran_out = True
 
         cls.start, cls.join = start, join  # type: ignore[method-assign]
         patched.append((cls, original_start, original_join))
@@ -172,6 +176,33 @@ def watching_processes() -> Iterator[list[Started]]:
             cls.start, cls.join = original_start, original_join  # type: ignore[method-assign]
 
 
+class RecordingContext:
+    """A start-method context that remembers every queue and pipe a program makes.
+
+    Give it to a learner's program instead of ``ctx``: everything works as
+    usual, and afterwards the checker can look at the channels themselves (an
+    end left open, a queue still holding items nobody read).
+    """
+
+    def __init__(self, ctx: Any) -> None:
+        self._ctx = ctx
+        self.queues: list[Any] = []
+        self.pipes: list[tuple[Any, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+    def Queue(self, *args: Any, **kwargs: Any) -> Any:
+        made = self._ctx.Queue(*args, **kwargs)
+        self.queues.append(made)
+        return made
+
+    def Pipe(self, duplex: bool = True) -> tuple[Any, Any]:
+        ends = self._ctx.Pipe(duplex)
+        self.pipes.append(ends)
+        return ends
+
+
 def _segments() -> set[str]:
     try:
         return set(os.listdir(SHM_DIR))
@@ -180,7 +211,11 @@ def _segments() -> set[str]:
 
 
 def run_program(
-    program: Callable[..., Any], *args: Any, timeout: float = PROGRAM_TIMEOUT, **kwargs: Any
+    program: Callable[..., Any],
+    *args: Any,
+    timeout: float = PROGRAM_TIMEOUT,
+    shared_memory: bool = True,
+    **kwargs: Any,
 ) -> ProgramRun:
     """Run ``program(*args, **kwargs)`` here, within ``timeout``, and report what it did.
 
@@ -188,6 +223,9 @@ def run_program(
     it, while the checker watches which processes it starts and joins.
     Afterwards nothing it left behind is kept: a process still running is
     stopped, and a new shared-memory segment is listed in the report, then removed.
+    A checker whose program makes no shared memory passes ``shared_memory=False``:
+    then ``/dev/shm`` is left alone, since on a shared machine a new segment there
+    may belong to someone else's program.
     """
     before = _segments()
     run = ProgramRun(timeout=timeout)
@@ -212,6 +250,8 @@ def run_program(
         if record.process.is_alive():
             stop(record.process)
     # Semaphores (sem.*) belong to queues and locks the program may still hold.
+    if not shared_memory:
+        return run
     run.leftover_segments = sorted(n for n in _segments() - before if not n.startswith("sem."))
     for name in run.leftover_segments:
         with suppress(OSError):

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numbers
 import queue
+import sys
+import threading
 import time
 from collections import Counter, namedtuple
 from collections.abc import Iterable
@@ -52,11 +54,14 @@ __all__ = [
     "QueueTimeout",
     "WorkReport",
     "collect_reports",
+    "drain",
     "in_producer_order",
     "join_within",
+    "put_numbered",
     "put_payload",
     "put_squares",
     "put_tagged",
+    "put_unpicklable",
     "share_work",
     "start_consumers",
     "take",
@@ -105,13 +110,24 @@ def put_squares(
         q.put(n * n)
 
 
-def put_tagged(q: Any, label: str, values: list[int], *, pause: float = 0.0) -> None:
+def put_tagged(
+    q: Any,
+    label: str,
+    values: list[int],
+    *,
+    pause: float = 0.0,
+    together: Any = None,
+    timeout: float = DEFAULT_GET_TIMEOUT,
+) -> None:
     """Runs in a producer child: put ``(label, position, value)`` for each value.
 
     The label and position let whoever takes the items check that one
-    producer's items come out in the order it put them. ``pause`` (seconds
-    between puts) only makes producers interleave visibly.
+    producer's items come out in the order it put them. ``together`` (a
+    ``Barrier``) holds this producer until all of them are ready, and ``pause``
+    (seconds between puts) keeps them putting at the same time. Sends nothing else.
     """
+    if together is not None:
+        together.wait(timeout)  # raises BrokenBarrierError after timeout seconds
     for position, value in enumerate(values):
         q.put((label, position, value))
         if pause:
@@ -125,6 +141,37 @@ def put_payload(q: Any, size: int) -> None:
     function returns, until someone gets the payload: the lesson's deadlock.
     """
     q.put(bytes(size))
+
+
+def put_numbered(q: Any, count: int, size: int, *, done: Any = None, leave: bool = False) -> None:
+    """Runs in a producer child: put ``(position, size zero bytes)`` for 0 … count - 1.
+
+    Then sets ``done`` (an ``Event``), if given: every ``put()`` has returned.
+    With ``leave``, it first calls ``q.cancel_join_thread()``, so this child
+    exits without waiting for its feeder thread, and whatever that thread has
+    not written into the pipe by then is lost. Sends nothing else.
+    """
+    if leave:
+        q.cancel_join_thread()
+    for position in range(count):
+        q.put((position, bytes(size)))
+    if done is not None:
+        done.set()
+
+
+def put_unpicklable(q: Any, log_path: str) -> None:
+    """Runs in a producer child: put "before", a lock (it cannot be pickled), then "after".
+
+    This child's stderr goes to the file ``log_path``, so that the notebook can
+    read what the feeder thread reports about the lock. Sends the items it can.
+    """
+    with open(log_path, "w") as log:
+        sys.stderr = log  # the feeder thread prints its errors here
+        q.put("before")
+        q.put(threading.Lock())  # returns at once: the pickling happens later
+        q.put("after")
+        q.close()
+        q.join_thread()  # wait until the feeder thread has dealt with every item
 
 
 def take_until_empty(
@@ -265,6 +312,23 @@ def take(
             )
         except queue.Empty:
             _raise_if_one_failed(children)
+    return items
+
+
+def drain(q: Any, *, quiet: float = 0.5, limit: int = MAX_ITEMS) -> list[Any]:
+    """In the caller's process: get items until none comes for ``quiet`` seconds.
+
+    For a queue whose producers are gone, when nobody knows how many items
+    made it. Stops after ``limit`` items, so it always ends.
+    """
+    quiet = require_timeout(quiet, "quiet")
+    limit = require_positive_int(limit, "limit")
+    items: list[Any] = []
+    while len(items) < limit:
+        try:
+            items.append(_get(q, quiet, deadline=time.monotonic() + quiet, children=[]))
+        except queue.Empty:
+            break
     return items
 
 
