@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import queue
 import sys
@@ -56,6 +57,7 @@ __all__ = [
     "collect_reports",
     "drain",
     "in_producer_order",
+    "interleaved",
     "join_within",
     "put_numbered",
     "put_payload",
@@ -420,6 +422,19 @@ def in_producer_order(taken: Iterable[tuple[str, int, Any]]) -> bool:
             return False
         last[label] = position
     return True
+
+
+def interleaved(taken: Iterable[tuple[str, int, Any]]) -> bool:
+    """True if items of different producers are mixed, not one producer's block after another.
+
+    >>> interleaved([("A", 0, 1), ("A", 1, 2), ("B", 0, 3)])
+    False
+    >>> interleaved([("A", 0, 1), ("B", 0, 3), ("A", 1, 2)])
+    True
+    """
+    labels = [label for label, _position, _value in taken]
+    blocks = sum(1 for _label, _block in itertools.groupby(labels))
+    return blocks > len(set(labels))
 
 
 def _plural(count: int, noun: str) -> str:
