@@ -39,6 +39,7 @@ from helpers.running import (
     start,
     wait,
 )
+from helpers.timeline import Recorder, collect, now
 from helpers.validation import require_context, require_positive_int, require_timeout
 
 # Children import this module: keep typing out of its import path.
@@ -204,6 +205,7 @@ def take_until_sentinel(
     label: str = "consumer",
     mark_done: bool = False,
     work: float = 0.0,
+    events: Any = None,
     timeout: float = DEFAULT_GET_TIMEOUT,
 ) -> None:
     """Runs in a consumer child: take items until the :data:`SENTINEL` arrives.
@@ -211,10 +213,13 @@ def take_until_sentinel(
     Sends ``(label, items taken)`` on ``results`` once, after the sentinel.
     With ``mark_done`` (for a ``JoinableQueue``) it calls ``task_done()`` for
     every item, the sentinel included. ``work`` seconds of sleep per item
-    stand in for real work on it. A wait longer than ``timeout`` seconds raises
-    :class:`QueueTimeout`, which the parent receives as a ``ChildError``.
+    stand in for real work on it. With ``events`` (a queue), it also records
+    each item on a :mod:`helpers.timeline`: when it took it, and from whom. A
+    wait longer than ``timeout`` seconds raises :class:`QueueTimeout`, which
+    the parent receives as a ``ChildError``.
     """
     taken = []
+    timeline = None if events is None else Recorder(events, label)
     while True:
         try:
             item = q.get(timeout=timeout)
@@ -224,8 +229,12 @@ def take_until_sentinel(
             ) from None
         if item is not SENTINEL:
             taken.append(item)
+            began = now()
             if work:
                 time.sleep(work)
+            if timeline is not None:  # a bar for the work, or a mark if there was none
+                source = item[0] if isinstance(item, tuple) else "item"
+                timeline.record(source, began, now() if work else began)
         if mark_done:
             q.task_done()  # after the item is handled: join() may return once all are
         if item is SENTINEL:
@@ -374,7 +383,7 @@ def start_consumers(
 ) -> list[Child]:
     """Start ``count`` :func:`take_until_sentinel` children labelled consumer-1, consumer-2, …
 
-    ``options`` go to the worker (``mark_done``, ``work``, ``timeout``). The caller owes
+    ``options`` go to the worker (``mark_done``, ``work``, ``events``, ``timeout``). The caller owes
     each of them one :data:`SENTINEL`, then collects their reports, then joins them.
     """
     require_context(ctx, needs=("Queue",))
@@ -441,14 +450,31 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-class WorkReport(namedtuple("WorkReport", "n_items n_producers n_consumers handled")):
-    """What :func:`share_work` saw: which consumer took which ``(producer, position, value)``."""
+class WorkReport(
+    namedtuple(
+        "WorkReport", "n_items n_producers n_consumers handled events t0", defaults=((), None)
+    )
+):
+    """What :func:`share_work` saw: which consumer took which ``(producer, position, value)``.
+
+    ``events`` is its timeline (one :class:`helpers.timeline.Event` per item a
+    consumer took, named after the consumer and the item's producer), and
+    ``t0`` the moment the first child was started, on the same clock.
+    """
 
     # An immutable record: a namedtuple, not a frozen dataclass, because children
     # import this module and dataclasses would pull inspect, ast and dis into each.
     # n_items: int, n_producers: int, n_consumers: int,
-    # handled: dict[str, list[tuple[str, int, int]]]
+    # handled: dict[str, list[tuple[str, int, int]]], events: list[Event], t0: int | None
     __slots__ = ()
+
+    def draw(self) -> Any:
+        """The timeline as a chart: one row per consumer, one colour per producer."""
+        from helpers.timeline import draw  # noqa: PLC0415 - only the parent draws
+
+        rows = [f"consumer-{number}" for number in range(1, self.n_consumers + 1)]
+        title = "which consumer took which producer's item, and when"
+        return draw(self.events, t0=self.t0, rows=rows, title=title)
 
     @property
     def values(self) -> list[int]:
@@ -549,11 +575,14 @@ def share_work(
         )
     timeout = require_timeout(timeout)
     deadline = time.monotonic() + timeout
-    tasks, results = ctx.Queue(), ctx.Queue()
+    tasks, results, events = ctx.Queue(), ctx.Queue(), ctx.Queue()
     children: list[Child] = []
+    t0 = now()
     try:
         # Consumers first, so the queue is drained while the producers fill it.
-        consumers = start_consumers(ctx, tasks, results, n_consumers, work=work, timeout=timeout)
+        consumers = start_consumers(
+            ctx, tasks, results, n_consumers, work=work, events=events, timeout=timeout
+        )
         children += consumers
         for number in range(1, n_producers + 1):
             label = f"producer-{number}"
@@ -574,13 +603,16 @@ def share_work(
             tasks.put(SENTINEL)
         remaining = max(POLL_INTERVAL, deadline - time.monotonic())
         handled = collect_reports(results, n_consumers, watch=children, timeout=remaining)
+        # Every event was put before its consumer's report: all are on their way.
+        remaining = max(POLL_INTERVAL, deadline - time.monotonic())
+        timeline = collect(events, expected=n_items, timeout=remaining)
         wait(consumers, timeout=max(POLL_INTERVAL, deadline - time.monotonic()))
     except BaseException:
         _stop(children)
         tasks.cancel_join_thread()  # nobody is left to read our sentinels: don't wait on them
         raise
     finally:
-        for q in (tasks, results):
+        for q in (tasks, results, events):
             q.close()
             q.join_thread()
-    return WorkReport(n_items, n_producers, n_consumers, handled)
+    return WorkReport(n_items, n_producers, n_consumers, handled, timeline, t0)
