@@ -35,8 +35,8 @@ from multiprocessing.connection import wait as wait_for_any
 from multiprocessing.context import BaseContext
 from multiprocessing.reduction import ForkingPickler
 
-from helpers.running import Child, ChildError, ChildTimeout, start, wait
-from helpers.validation import require_context, require_positive_int, require_timeout
+from helpers.running import Child, ChildError, ChildTimeout, start, stop, wait
+from helpers.validation import _kind, require_context, require_positive_int, require_timeout
 
 # Children import this module: keep typing out of its import path.
 TYPE_CHECKING = False
@@ -87,10 +87,6 @@ _HEADER = struct.Struct("!I")
 _short = reprlib.Repr()
 _short.maxstring = 40
 _short.maxother = 40
-
-
-def _kind(value: object) -> str:
-    return type(value).__name__
 
 
 # --------------------------------------------------------------------------
@@ -362,8 +358,7 @@ def _await_report(report: Any, children: list[Child], timeout: float, what: str)
         child.process.join(max(0.0, grace - time.monotonic()))
     failed = [c for c in children if c.process.exitcode not in (None, 0)]
     for child in children:
-        if child.process.is_alive():
-            child.process.terminate()
+        stop(child.process)
     try:
         # The first failure in start order is the cause: a sender that died
         # comes before the receiver that then saw EOF.
@@ -728,9 +723,7 @@ def share_one_end(
         for end in (shared_end, writer_end, *reports):
             end.close()
         for child in children:
-            if child.process.is_alive():
-                child.process.kill()
-                child.process.join(EXIT_TIMEOUT)
+            stop(child.process)
     if use_lock and result.problems:
         raise RuntimeError(
             "with the lock held, readers still failed: " + "; ".join(result.problems)

@@ -19,15 +19,27 @@ True
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import queue
+import sys
 import threading
 import time
 from collections import Counter, namedtuple
 from collections.abc import Iterable
 from multiprocessing.context import BaseContext
 
-from helpers.running import DEFAULT_TIMEOUT, Child, ChildError, ChildTimeout, start, wait
+from helpers.running import (
+    DEFAULT_TIMEOUT,
+    CallTimeout,
+    Child,
+    ChildError,
+    ChildTimeout,
+    call_with_timeout,
+    start,
+    wait,
+)
+from helpers.timeline import Recorder, collect, now
 from helpers.validation import require_context, require_positive_int, require_timeout
 
 # Children import this module: keep typing out of its import path.
@@ -44,11 +56,15 @@ __all__ = [
     "QueueTimeout",
     "WorkReport",
     "collect_reports",
+    "drain",
     "in_producer_order",
+    "interleaved",
     "join_within",
+    "put_numbered",
     "put_payload",
     "put_squares",
     "put_tagged",
+    "put_unpicklable",
     "share_work",
     "start_consumers",
     "take",
@@ -97,13 +113,24 @@ def put_squares(
         q.put(n * n)
 
 
-def put_tagged(q: Any, label: str, values: list[int], *, pause: float = 0.0) -> None:
+def put_tagged(
+    q: Any,
+    label: str,
+    values: list[int],
+    *,
+    pause: float = 0.0,
+    together: Any = None,
+    timeout: float = DEFAULT_GET_TIMEOUT,
+) -> None:
     """Runs in a producer child: put ``(label, position, value)`` for each value.
 
     The label and position let whoever takes the items check that one
-    producer's items come out in the order it put them. ``pause`` (seconds
-    between puts) only makes producers interleave visibly.
+    producer's items come out in the order it put them. ``together`` (a
+    ``Barrier``) holds this producer until all of them are ready, and ``pause``
+    (seconds between puts) keeps them putting at the same time. Sends nothing else.
     """
+    if together is not None:
+        together.wait(timeout)  # raises BrokenBarrierError after timeout seconds
     for position, value in enumerate(values):
         q.put((label, position, value))
         if pause:
@@ -117,6 +144,37 @@ def put_payload(q: Any, size: int) -> None:
     function returns, until someone gets the payload: the lesson's deadlock.
     """
     q.put(bytes(size))
+
+
+def put_numbered(q: Any, count: int, size: int, *, done: Any = None, leave: bool = False) -> None:
+    """Runs in a producer child: put ``(position, size zero bytes)`` for 0 … count - 1.
+
+    Then sets ``done`` (an ``Event``), if given: every ``put()`` has returned.
+    With ``leave``, it first calls ``q.cancel_join_thread()``, so this child
+    exits without waiting for its feeder thread, and whatever that thread has
+    not written into the pipe by then is lost. Sends nothing else.
+    """
+    if leave:
+        q.cancel_join_thread()
+    for position in range(count):
+        q.put((position, bytes(size)))
+    if done is not None:
+        done.set()
+
+
+def put_unpicklable(q: Any, log_path: str) -> None:
+    """Runs in a producer child: put "before", a lock (it cannot be pickled), then "after".
+
+    This child's stderr goes to the file ``log_path``, so that the notebook can
+    read what the feeder thread reports about the lock. Sends the items it can.
+    """
+    with open(log_path, "w") as log:
+        sys.stderr = log  # the feeder thread prints its errors here
+        q.put("before")
+        q.put(threading.Lock())  # returns at once: the pickling happens later
+        q.put("after")
+        q.close()
+        q.join_thread()  # wait until the feeder thread has dealt with every item
 
 
 def take_until_empty(
@@ -147,6 +205,7 @@ def take_until_sentinel(
     label: str = "consumer",
     mark_done: bool = False,
     work: float = 0.0,
+    events: Any = None,
     timeout: float = DEFAULT_GET_TIMEOUT,
 ) -> None:
     """Runs in a consumer child: take items until the :data:`SENTINEL` arrives.
@@ -154,10 +213,13 @@ def take_until_sentinel(
     Sends ``(label, items taken)`` on ``results`` once, after the sentinel.
     With ``mark_done`` (for a ``JoinableQueue``) it calls ``task_done()`` for
     every item, the sentinel included. ``work`` seconds of sleep per item
-    stand in for real work on it. A wait longer than ``timeout`` seconds raises
-    :class:`QueueTimeout`, which the parent receives as a ``ChildError``.
+    stand in for real work on it. With ``events`` (a queue), it also records
+    each item on a :mod:`helpers.timeline`: when it took it, and from whom. A
+    wait longer than ``timeout`` seconds raises :class:`QueueTimeout`, which
+    the parent receives as a ``ChildError``.
     """
     taken = []
+    timeline = None if events is None else Recorder(events, label)
     while True:
         try:
             item = q.get(timeout=timeout)
@@ -167,8 +229,12 @@ def take_until_sentinel(
             ) from None
         if item is not SENTINEL:
             taken.append(item)
+            began = now()
             if work:
                 time.sleep(work)
+            if timeline is not None:  # a bar for the work, or a mark if there was none
+                source = item[0] if isinstance(item, tuple) else "item"
+                timeline.record(source, began, now() if work else began)
         if mark_done:
             q.task_done()  # after the item is handled: join() may return once all are
         if item is SENTINEL:
@@ -209,37 +275,27 @@ def _get(q: Any, timeout: float, *, deadline: float, children: list[Child]) -> A
     ``Queue.get``'s own timeout bounds only the wait for an item to *begin*. A
     producer killed while writing an item bigger than the pipe leaves half of
     it, and ``get()`` then waits for the rest for ever: this process's own copy
-    of the queue's write end keeps end-of-file from arriving. So the get runs
-    in a helper thread, and while it reads, a failed child in ``children`` is
-    raised at once, and a missed ``deadline`` as :class:`QueueTimeout`. A helper
-    left stuck keeps that queue's read lock, but not the caller.
+    of the queue's write end keeps end-of-file from arriving. So the get goes
+    through :func:`~helpers.running.call_with_timeout`, which watches
+    ``children`` meanwhile: a failed child is raised at once, and a missed
+    ``deadline`` as :class:`QueueTimeout`.
     """
-    outcome: dict[str, Any] = {}
-
-    def attempt() -> None:
-        try:
-            outcome["item"] = q.get(timeout=timeout)
-        except BaseException as exc:  # handed to the caller's thread below
-            outcome["error"] = exc
-
-    helper = threading.Thread(target=attempt, name="queue get", daemon=True)
-    helper.start()
-    helper.join(timeout + POLL_INTERVAL)
-    while helper.is_alive():  # an item has begun to arrive and is not finished
-        _raise_if_one_failed(children)
-        if time.monotonic() > deadline:
-            raise QueueTimeout(
-                "an item began to arrive but was not finished before the deadline: "
-                "did its producer die while putting it?"
-            )
-        helper.join(POLL_INTERVAL)
-    error = outcome.pop("error", None)
-    if error is not None:
-        try:
-            raise error.with_traceback(None)
-        finally:
-            error = None  # no cycle through this frame that would pin the queue
-    return outcome["item"]
+    limit = max(timeout + POLL_INTERVAL, deadline - time.monotonic())
+    try:
+        return call_with_timeout(
+            lambda: q.get(timeout=timeout),
+            timeout=limit,
+            what="queue get",
+            while_waiting=lambda: _raise_if_one_failed(children),
+            every=POLL_INTERVAL,
+        )
+    except CallTimeout:
+        raise QueueTimeout(
+            "an item began to arrive but was not finished before the deadline: "
+            "did its producer die while putting it?"
+        ) from None
+    except queue.Empty:
+        raise queue.Empty from None  # without frames that would pin the queue
 
 
 def take(
@@ -267,6 +323,23 @@ def take(
             )
         except queue.Empty:
             _raise_if_one_failed(children)
+    return items
+
+
+def drain(q: Any, *, quiet: float = 0.5, limit: int = MAX_ITEMS) -> list[Any]:
+    """In the caller's process: get items until none comes for ``quiet`` seconds.
+
+    For a queue whose producers are gone, when nobody knows how many items
+    made it. Stops after ``limit`` items, so it always ends.
+    """
+    quiet = require_timeout(quiet, "quiet")
+    limit = require_positive_int(limit, "limit")
+    items: list[Any] = []
+    while len(items) < limit:
+        try:
+            items.append(_get(q, quiet, deadline=time.monotonic() + quiet, children=[]))
+        except queue.Empty:
+            break
     return items
 
 
@@ -310,7 +383,7 @@ def start_consumers(
 ) -> list[Child]:
     """Start ``count`` :func:`take_until_sentinel` children labelled consumer-1, consumer-2, …
 
-    ``options`` go to the worker (``mark_done``, ``work``, ``timeout``). The caller owes
+    ``options`` go to the worker (``mark_done``, ``work``, ``events``, ``timeout``). The caller owes
     each of them one :data:`SENTINEL`, then collects their reports, then joins them.
     """
     require_context(ctx, needs=("Queue",))
@@ -329,17 +402,18 @@ def start_consumers(
 def join_within(q: Any, *, timeout: float = DEFAULT_TIMEOUT) -> bool:
     """In the caller's process: ``q.join()`` with a limit; True if every task was done.
 
-    ``JoinableQueue.join()`` itself has no timeout, so it runs in a helper
-    thread that we wait for. On False, that daemon thread keeps waiting until
-    the missing ``task_done()`` calls arrive; it never blocks the kernel.
+    ``JoinableQueue.join()`` itself has no timeout, so it runs through
+    :func:`~helpers.running.call_with_timeout`. On False, its daemon thread keeps
+    waiting until the missing ``task_done()`` calls arrive; it never blocks the kernel.
     """
     timeout = require_timeout(timeout)
     if not callable(getattr(q, "join", None)) or not callable(getattr(q, "task_done", None)):
         raise TypeError(f"join_within needs a JoinableQueue, not {type(q).__name__}")
-    waiter = threading.Thread(target=q.join, name="join_within", daemon=True)
-    waiter.start()
-    waiter.join(timeout)
-    return not waiter.is_alive()
+    try:
+        call_with_timeout(q.join, timeout=timeout, what="JoinableQueue.join")
+    except CallTimeout:
+        return False
+    return True
 
 
 def in_producer_order(taken: Iterable[tuple[str, int, Any]]) -> bool:
@@ -359,18 +433,48 @@ def in_producer_order(taken: Iterable[tuple[str, int, Any]]) -> bool:
     return True
 
 
+def interleaved(taken: Iterable[tuple[str, int, Any]]) -> bool:
+    """True if items of different producers are mixed, not one producer's block after another.
+
+    >>> interleaved([("A", 0, 1), ("A", 1, 2), ("B", 0, 3)])
+    False
+    >>> interleaved([("A", 0, 1), ("B", 0, 3), ("A", 1, 2)])
+    True
+    """
+    labels = [label for label, _position, _value in taken]
+    blocks = sum(1 for _label, _block in itertools.groupby(labels))
+    return blocks > len(set(labels))
+
+
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-class WorkReport(namedtuple("WorkReport", "n_items n_producers n_consumers handled")):
-    """What :func:`share_work` saw: which consumer took which ``(producer, position, value)``."""
+class WorkReport(
+    namedtuple(
+        "WorkReport", "n_items n_producers n_consumers handled events t0", defaults=((), None)
+    )
+):
+    """What :func:`share_work` saw: which consumer took which ``(producer, position, value)``.
+
+    ``events`` is its timeline (one :class:`helpers.timeline.Event` per item a
+    consumer took, named after the consumer and the item's producer), and
+    ``t0`` the moment the first child was started, on the same clock.
+    """
 
     # An immutable record: a namedtuple, not a frozen dataclass, because children
     # import this module and dataclasses would pull inspect, ast and dis into each.
     # n_items: int, n_producers: int, n_consumers: int,
-    # handled: dict[str, list[tuple[str, int, int]]]
+    # handled: dict[str, list[tuple[str, int, int]]], events: list[Event], t0: int | None
     __slots__ = ()
+
+    def draw(self) -> Any:
+        """The timeline as a chart: one row per consumer, one colour per producer."""
+        from helpers.timeline import draw  # noqa: PLC0415 - only the parent draws
+
+        rows = [f"consumer-{number}" for number in range(1, self.n_consumers + 1)]
+        title = "which consumer took which producer's item, and when"
+        return draw(self.events, t0=self.t0, rows=rows, title=title)
 
     @property
     def values(self) -> list[int]:
@@ -471,11 +575,14 @@ def share_work(
         )
     timeout = require_timeout(timeout)
     deadline = time.monotonic() + timeout
-    tasks, results = ctx.Queue(), ctx.Queue()
+    tasks, results, events = ctx.Queue(), ctx.Queue(), ctx.Queue()
     children: list[Child] = []
+    t0 = now()
     try:
         # Consumers first, so the queue is drained while the producers fill it.
-        consumers = start_consumers(ctx, tasks, results, n_consumers, work=work, timeout=timeout)
+        consumers = start_consumers(
+            ctx, tasks, results, n_consumers, work=work, events=events, timeout=timeout
+        )
         children += consumers
         for number in range(1, n_producers + 1):
             label = f"producer-{number}"
@@ -496,13 +603,16 @@ def share_work(
             tasks.put(SENTINEL)
         remaining = max(POLL_INTERVAL, deadline - time.monotonic())
         handled = collect_reports(results, n_consumers, watch=children, timeout=remaining)
+        # Every event was put before its consumer's report: all are on their way.
+        remaining = max(POLL_INTERVAL, deadline - time.monotonic())
+        timeline = collect(events, expected=n_items, timeout=remaining)
         wait(consumers, timeout=max(POLL_INTERVAL, deadline - time.monotonic()))
     except BaseException:
         _stop(children)
         tasks.cancel_join_thread()  # nobody is left to read our sentinels: don't wait on them
         raise
     finally:
-        for q in (tasks, results):
+        for q in (tasks, results, events):
             q.close()
             q.join_thread()
-    return WorkReport(n_items, n_producers, n_consumers, handled)
+    return WorkReport(n_items, n_producers, n_consumers, handled, timeline, t0)

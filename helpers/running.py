@@ -96,15 +96,27 @@ class CallTimeout(TimeoutError):
     """A call made through :func:`call_with_timeout` did not return in time."""
 
 
-def call_with_timeout(call: Callable[[], Any], *, timeout: float, what: str) -> Any:
+def call_with_timeout(
+    call: Callable[[], Any],
+    *,
+    timeout: float,
+    what: str,
+    while_waiting: Callable[[], None] | None = None,
+    every: float = 0.1,
+) -> Any:
     """Return ``call()``, made in a helper thread, or raise :class:`CallTimeout`.
 
     For calls that have no timeout of their own (a proxy call, a learner's whole
-    program): the caller gets control back after ``timeout`` seconds even if the
-    call never returns. The thread cannot be killed; it is a daemon, so it never
-    keeps the interpreter alive. An exception raised by ``call`` is re-raised here.
+    program, a ``Queue.get`` stuck half-way through an item): the caller gets
+    control back after ``timeout`` seconds even if the call never returns. The
+    thread cannot be killed; it is a daemon, so it never keeps the interpreter
+    alive. An exception raised by ``call`` is re-raised here.
+
+    ``while_waiting``, if given, is called every ``every`` seconds while the call
+    runs; whatever it raises (a watched child that died, say) ends the wait at once.
     """
     require_timeout(timeout)
+    deadline = time.monotonic() + timeout
     outcome: dict[str, Any] = {}
 
     def attempt() -> None:
@@ -115,7 +127,13 @@ def call_with_timeout(call: Callable[[], Any], *, timeout: float, what: str) -> 
 
     helper = threading.Thread(target=attempt, name=what, daemon=True)
     helper.start()
-    helper.join(timeout)
+    if while_waiting is None:
+        helper.join(timeout)
+    else:
+        helper.join(min(every, timeout))
+        while helper.is_alive() and time.monotonic() < deadline:
+            while_waiting()
+            helper.join(min(every, max(0.0, deadline - time.monotonic())))
     if helper.is_alive():
         raise CallTimeout(f"{what} did not finish within {timeout:g} s")
     if "error" in outcome:

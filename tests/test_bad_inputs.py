@@ -708,6 +708,31 @@ CATALOGUE = [
         ValueError,
         "timeout must be a positive, finite number of seconds, not inf",
     ),
+    # --- lessons 03 and 04: draining a queue, whole-program checkers -----------------------
+    Bad(
+        "drain: no quiet time at all",
+        lambda kit: queues.drain(kit.queue, quiet=0),
+        ValueError,
+        "quiet must be a positive, finite number of seconds, not 0",
+    ),
+    Bad(
+        "drain: a limit of no items",
+        lambda kit: queues.drain(kit.queue, limit=0),
+        ValueError,
+        "limit must be at least 1, not 0",
+    ),
+    Bad(
+        "program checker: the program's result instead of the program",
+        lambda kit: queue_exercises.check_squares_program(None),
+        None,
+        "pass your function itself, e.g. check_squares_program(squares_program), not a NoneType",
+    ),
+    Bad(
+        "program checker: the program's name instead of the program",
+        lambda kit: pipe_exercises.check_lines_program("lines_program"),
+        None,
+        "pass your function itself, e.g. check_lines_program(lines_program), not a str",
+    ),
 ]
 
 # Gaps this catalogue found, fixed in the modules since; kept apart to show where

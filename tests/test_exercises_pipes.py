@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers.exercises.pipes import check_collect, check_shout
+from helpers.exercises.pipes import check_collect, check_lines_program, check_shout
 
 # Stuck answers are given this long before the hint; correct ones never wait for it.
 PATIENCE = 2.0
@@ -200,4 +200,47 @@ def test_a_value_instead_of_a_function_gets_a_hint():
     verdict = check_collect(["one", "two", "three"])
     assert verdict.message == (
         "pass your function itself, without calling it: check_collect(collect), not a list"
+    )
+
+
+# ---- the whole program: a pipe, a child, closing the right ends -----------------------
+
+pipe_programs = pytest.importorskip("pipe_programs")  # tests/, a child imports it by name
+
+
+@pytest.mark.parametrize(
+    ("program", "expected"),
+    [
+        pytest.param(
+            "lines_program",
+            "✔ all 5 lines arrived in order, the receiver stopped at EOFError",
+            id="reference",
+        ),
+        pytest.param(
+            "writer_left_open",
+            "✘ your program never closed its own copy of the write end",
+            id="writer-open",
+        ),
+        pytest.param(
+            "closed_the_read_end",
+            "✘ your program raised OSError: handle is closed — it closed the end it receives on",
+            id="wrong-end",
+        ),
+        pytest.param(
+            "sends_after_close",
+            "✘ your worker send_then_close_then_send() sends after it has closed its end",
+            id="send-after-close",
+        ),
+        pytest.param("never_joined", "✘ 1 of 1 process(es) were never joined", id="no-join"),
+    ],
+)
+def test_program_checker_names_each_mistake(ctx, program, expected):
+    verdict = check_lines_program(getattr(pipe_programs, program), ctx=ctx)
+    assert repr(verdict).startswith(expected)
+    assert verdict.passed == expected.startswith("✔")
+
+
+def test_program_checker_wants_the_function_itself():
+    assert repr(check_lines_program("lines_program")) == (
+        "✘ pass your function itself, e.g. check_lines_program(lines_program), not a str"
     )

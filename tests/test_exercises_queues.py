@@ -4,7 +4,11 @@ import time
 
 import pytest
 
-from helpers.exercises.queues import check_sentinel_consumer, check_sentinel_producer
+from helpers.exercises.queues import (
+    check_sentinel_consumer,
+    check_sentinel_producer,
+    check_squares_program,
+)
 
 # A checker must answer well within its own limit, even for an answer that hangs.
 ANSWERED_WITHIN = 15.0
@@ -209,3 +213,47 @@ def test_checkers_refuse_a_bad_timeout():
     with pytest.raises(ValueError) as info:
         check_sentinel_consumer(print, timeout=0)
     assert str(info.value) == "timeout must be a positive, finite number of seconds, not 0"
+
+
+# --- the whole program: workers, sentinels, joins ---
+
+queue_programs = pytest.importorskip("queue_programs")  # tests/, a child imports it by name
+
+
+@pytest.mark.parametrize(
+    ("program", "expected"),
+    [
+        pytest.param(
+            "squares_program",
+            "✔ 3 workers squared 20,000 numbers, every one stopped on its sentinel, "
+            "and every one was joined after its results were read",
+            id="reference",
+        ),
+        pytest.param(
+            "no_sentinel", "✘ none of your 3 workers stopped: each is still waiting", id="none"
+        ),
+        pytest.param("one_sentinel", "✘ 2 of your 3 workers never stopped", id="too-few"),
+        pytest.param(
+            "joined_before_draining",
+            "✘ your program joined a worker before reading its results",
+            id="join-first",
+        ),
+        pytest.param(
+            "stops_on_empty",
+            "✘ your worker square_until_empty() decides to stop when the queue's empty()",
+            id="empty",
+        ),
+        pytest.param("never_joined", "✘ 3 of 3 process(es) were never joined", id="no-join"),
+        pytest.param("target_called", "✘ process ", id="target-called"),
+    ],
+)
+def test_program_checker_names_each_mistake(ctx, program, expected):
+    verdict = check_squares_program(getattr(queue_programs, program), ctx=ctx)
+    assert repr(verdict).startswith(expected)
+    assert verdict.passed == expected.startswith("✔")
+
+
+def test_program_checker_wants_the_function_itself():
+    assert repr(check_squares_program(42)) == (
+        "✘ pass your function itself, e.g. check_squares_program(squares_program), not a int"
+    )

@@ -13,18 +13,22 @@ from helpers.queues import (
     QueueTimeout,
     WorkReport,
     collect_reports,
+    drain,
     in_producer_order,
+    interleaved,
     join_within,
+    put_numbered,
     put_payload,
     put_squares,
     put_tagged,
+    put_unpicklable,
     share_work,
     start_consumers,
     take,
     take_until_empty,
     take_until_sentinel,
 )
-from helpers.running import ChildError, run, start, wait
+from helpers.running import ChildError, ChildTimeout, run, start, wait
 
 # A failure must reach the caller well within this many seconds (the course's promise).
 PROMPT = 5.0
@@ -391,3 +395,70 @@ def test_start_consumers_refuses_bad_input(ctx, queues, count, options, message)
     assert type(info.value) is ValueError
     assert str(info.value) == message
     assert ctx.active_children() == []
+
+
+# --- the pitfalls lesson 03 now shows live ------------------------------------------------
+
+
+def test_producers_held_at_a_barrier_interleave_and_keep_their_own_order(ctx, queues):
+    mixed, _ = queues
+    together = ctx.Barrier(3)
+    producers = [
+        start(ctx, put_tagged, mixed, name, list(range(5)), pause=0.02, together=together)
+        for name in "ABC"
+    ]
+    taken = take(mixed, 15, watch=producers, timeout=30)
+    wait(producers, timeout=30)
+    assert interleaved(taken)
+    assert in_producer_order(taken)
+
+
+def test_interleaved_counts_blocks_not_labels():
+    assert not interleaved([])
+    assert not interleaved([("A", 0, 1), ("B", 0, 2), ("B", 1, 3)])
+    assert interleaved([("A", 0, 1), ("B", 0, 2), ("A", 1, 3)])
+
+
+def test_a_producer_that_cancels_its_join_thread_exits_unread_and_loses_items(ctx, queues):
+    leaving, _ = queues
+    child = ctx.Process(target=put_numbered, args=(leaving, 1000, 1000), kwargs={"leave": True})
+    child.start()
+    child.join(timeout=30)
+    assert child.exitcode == 0
+    arrived = drain(leaving)
+    assert len(arrived) < 1000
+    assert [position for position, _ in arrived] == list(range(len(arrived)))
+
+
+def test_a_terminated_producer_leaves_the_queue_s_write_lock_taken(ctx, queues):
+    broken, _ = queues
+    all_put = ctx.Event()
+    child = ctx.Process(target=put_numbered, args=(broken, 1000, 1000), kwargs={"done": all_put})
+    child.start()
+    assert all_put.wait(timeout=30)
+    child.join(timeout=0.5)
+    child.terminate()
+    child.join(timeout=30)
+    assert len(drain(broken)) < 1000
+    with pytest.raises(ChildTimeout):
+        run(ctx, put_squares, broken, [7], timeout=2)
+    assert drain(broken, quiet=0.2) == []
+
+
+def test_an_unpicklable_item_is_dropped_and_reported_only_on_stderr(ctx, queues, tmp_path):
+    q, _ = queues
+    log_path = tmp_path / "stderr.txt"
+    run(ctx, put_unpicklable, q, str(log_path), timeout=30)
+    assert drain(q) == ["before", "after"]
+    lines = log_path.read_text().splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert "TypeError: cannot pickle '_thread.lock' object" in lines
+
+
+def test_share_work_records_one_timeline_event_per_item(ctx):
+    report = share_work(ctx, 30, 2, 2, work=0.001)
+    assert len(report.events) == 30
+    assert {event.process for event in report.events} <= {"consumer-1", "consumer-2"}
+    assert {event.what for event in report.events} == {"producer-1", "producer-2"}
+    assert all(event.start >= report.t0 for event in report.events)
+    assert report.draw().axes  # a chart with axes, drawn without a display

@@ -6,7 +6,15 @@ import time
 
 import pytest
 
-from helpers.running import ChildError, ChildTimeout, run, start, wait
+from helpers.running import (
+    CallTimeout,
+    ChildError,
+    ChildTimeout,
+    call_with_timeout,
+    run,
+    start,
+    wait,
+)
 
 
 def test_a_child_that_returns_is_silent(ctx):
@@ -82,3 +90,22 @@ def test_a_name_or_context_of_the_wrong_kind_is_refused_before_any_child(ctx):
         start(ctx, abs, -1, name=5)
     with pytest.raises(TypeError, match=r"^ctx must be a multiprocessing context .*not str$"):
         start("spawn", abs, -1)
+
+
+def test_call_with_timeout_watches_while_it_waits():
+    looks = []
+
+    def look():
+        looks.append(time.monotonic())
+        if len(looks) == 3:
+            raise LookupError("a watched child died")
+
+    began = time.monotonic()
+    with pytest.raises(LookupError, match="a watched child died"):
+        call_with_timeout(lambda: time.sleep(30), timeout=20, what="nap", while_waiting=look)
+    assert time.monotonic() - began < 5
+    with pytest.raises(CallTimeout, match=r"^nap did not finish within 0\.3 s$"):
+        call_with_timeout(
+            lambda: time.sleep(30), timeout=0.3, what="nap", while_waiting=lambda: None
+        )
+    assert call_with_timeout(lambda: 7, timeout=1, what="seven", while_waiting=look) == 7

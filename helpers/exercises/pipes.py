@@ -1,6 +1,9 @@
-"""Checkers for lesson 04's exercises: a server that shouts back, a reader that knows when to stop.
+"""Checkers for lesson 04's exercises: a whole program, a server, and a careful reader.
 
-Both exercises ask for a worker written in a notebook cell.  A child cannot
+:func:`check_lines_program` runs a learner's whole program (worker module,
+pipe, process, closing the right ends, join) through
+:func:`helpers.checking.run_program` and names the pipe lesson's own mistakes.
+The other two exercises ask for a worker written in a notebook cell.  A child cannot
 import such a function, so these checkers run it with ``multiprocess``
 (whose dill pickling sends the function's code along) and use only
 ``multiprocess`` objects with it: pipes, events and processes alike.  The
@@ -16,16 +19,29 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from helpers.checking import Verdict, fail, ok, raised_hint
-from helpers.context import get_multiprocess_context
-from helpers.running import ChildError, ChildTimeout, start, wait
+from helpers.checking import (
+    PROGRAM_TIMEOUT,
+    ProgramRun,
+    RecordingContext,
+    Verdict,
+    common_mistake,
+    fail,
+    not_a_function,
+    ok,
+    raised_hint,
+    run_program,
+)
+from helpers.context import get_context, get_multiprocess_context
+from helpers.running import ChildError, ChildTimeout, start, stop, wait
 
 __all__ = [
     "CHECK_TIMEOUT",
     "PATIENCE",
+    "PROGRAM_LINES",
     "SILENCE",
     "STOP",
     "check_collect",
+    "check_lines_program",
     "check_shout",
     "hold_then_close",
 ]
@@ -86,8 +102,7 @@ def _finish(children: list[Any], learner: Any, name: str) -> str | None:
     deadline = time.monotonic() + GRACE
     for child in children:
         child.process.join(max(0.0, deadline - time.monotonic()))
-        if child.process.is_alive():
-            child.process.terminate()
+        stop(child.process)
     hint = None
     for child in children:
         try:
@@ -323,4 +338,117 @@ def check_collect(  # noqa: PLR0911 - one early return per hint
     return ok(
         "collect() stopped when the sender hung up (EOFError) and after a second of silence, "
         "with every message in order"
+    )
+
+
+# ---- the whole program: a pipe, a sender child, and the end of the stream ----------------
+
+# What the checker asks the learner's program to carry, in this order.
+PROGRAM_LINES = ("hello", "hey", "hru?", "ünïcode ✓", "")
+
+
+def _source(function: Any) -> str:
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):  # built in, or written where no source is kept
+        return ""
+
+
+def _sends_after_close(run: ProgramRun) -> str | None:
+    for worker in run.started:
+        if not callable(worker.target) or worker.exitcode in (0, None):
+            continue
+        text = _source(worker.target)
+        closed = text.find(".close()")
+        if closed != -1 and ".send" in text[closed:]:
+            return (
+                f"your worker {worker.target.__name__}() sends after it has closed its end: "
+                "send() on a closed connection raises OSError (handle is closed) in the "
+                "child. Close the end once, after the last send"
+            )
+    return None
+
+
+def _closed_the_read_end(run: ProgramRun, recorder: RecordingContext) -> str | None:
+    if not isinstance(run.error, OSError):
+        return None
+    if not any(reader.closed for reader, _writer in recorder.pipes):
+        return None
+    return (
+        f"your program raised {type(run.error).__name__}: {run.error} — it closed the end it "
+        "receives on. After start(), close the notebook's copy of the WRITE end (the child "
+        "has its own) and keep the read end open until you are done reading"
+    )
+
+
+def _writer_left_open(run: ProgramRun, recorder: RecordingContext) -> str | None:
+    open_writers = [w for _r, w in recorder.pipes if not w.closed]
+    if not open_writers or run.error is not None:
+        return None
+    slow = run.timed_out or run.seconds > PATIENCE / 2
+    waited = (
+        f" — so your program waited {run.seconds:.0f} s for an end of file that could not come"
+        if slow
+        else ""
+    )
+    return (
+        "your program never closed its own copy of the write end: recv() raises EOFError "
+        "only once EVERY copy of the write end is closed, and yours stayed open"
+        f"{waited}. Call writer.close() right after start()"
+    )
+
+
+def _wrong_lines(run: ProgramRun) -> str | None:
+    expected = list(PROGRAM_LINES)
+    if run.result == expected:
+        return None
+    if run.result is None:
+        return "your program returned None: return the list of lines it received"
+    return (
+        f"your program returned {_short(run.result)}, but the child sent {expected!r}: keep "
+        "every message, in order, until recv() raises EOFError"
+    )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _discard(recorder: RecordingContext) -> None:
+    for ends in recorder.pipes:
+        for end in ends:
+            end.close()  # closing twice is harmless
+
+
+def check_lines_program(
+    program: Any, *, ctx: Any = None, timeout: float = PROGRAM_TIMEOUT
+) -> Verdict:
+    """Run ``program(ctx, lines)``, a learner's whole program, and judge it.
+
+    It must make a one-way pipe, start a child that sends every line and closes
+    its end, close the notebook's copy of the write end, receive until
+    ``EOFError``, join the child and return the lines in order. ``ctx``
+    defaults to the course's context (``COURSE_START_METHOD``).
+    """
+    refused = not_a_function(program, "check_lines_program(lines_program)")
+    if refused is not None:
+        return refused
+    recorder = RecordingContext(get_context() if ctx is None else ctx)
+    run = run_program(program, recorder, list(PROGRAM_LINES), timeout=timeout, shared_memory=False)
+    try:
+        hint = (
+            _sends_after_close(run)
+            or _closed_the_read_end(run, recorder)
+            or _writer_left_open(run, recorder)
+            or common_mistake(run)
+            or _wrong_lines(run)
+        )
+    finally:
+        _discard(recorder)
+    if hint is not None:
+        return fail(hint)
+    return ok(
+        f"all {len(PROGRAM_LINES)} lines arrived in order, the receiver stopped at EOFError "
+        "because every copy of the write end was closed, and the child was joined"
     )

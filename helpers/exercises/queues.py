@@ -1,7 +1,10 @@
-"""Checkers for lesson 03's exercises: a consumer that stops on a sentinel, and its producer.
+"""Checkers for lesson 03's exercises: a whole program, a consumer, and a producer.
 
-The learner writes each worker in a notebook cell. A child cannot import such
-a function, so these checkers run it with ``multiprocess`` (whose dill
+:func:`check_squares_program` runs a learner's whole program (worker module,
+queues, processes, sentinels, joins) through :func:`helpers.checking.run_program`
+and names the queue lesson's own mistakes. For the other two exercises the
+learner writes each worker in a notebook cell. A child cannot import such a
+function, so these checkers run it with ``multiprocess`` (whose dill
 pickling sends the function's code along) and use only ``multiprocess``
 objects around it — queues, event and processes alike. Every wait has a
 timeout; a worker that never stops is stopped and named in the hint.
@@ -12,13 +15,26 @@ timeout; a worker that never stops is stopped and named in the hint.
 
 from __future__ import annotations
 
+import inspect
 import queue
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
-from helpers.checking import Verdict, fail, ok
-from helpers.context import get_multiprocess_context
+from helpers.checking import (
+    PROGRAM_TIMEOUT,
+    ProgramRun,
+    RecordingContext,
+    Started,
+    Verdict,
+    common_mistake,
+    fail,
+    not_a_function,
+    ok,
+    run_program,
+)
+from helpers.context import get_context, get_multiprocess_context
 from helpers.queues import take_until_sentinel
 from helpers.running import Child, ChildError, ChildTimeout, start, wait
 from helpers.validation import require_timeout
@@ -28,8 +44,11 @@ __all__ = [
     "CONSUMER_ITEMS",
     "PRODUCER_CONSUMERS",
     "PRODUCER_ITEMS",
+    "PROGRAM_NUMBERS",
+    "PROGRAM_WORKERS",
     "check_sentinel_consumer",
     "check_sentinel_producer",
+    "check_squares_program",
 ]
 
 # A spawned multiprocess child imports dill before it runs anything: well under
@@ -319,4 +338,135 @@ def _judge_producer_run(reports: dict[str, list[Any]], q: Any) -> Verdict:
         )
     return ok(
         f"all {len(PRODUCER_ITEMS)} items were taken and all {PRODUCER_CONSUMERS} consumers stopped"
+    )
+
+
+# --------------------------------------------------------------------------
+# The whole program: workers, a task queue, a results queue, sentinels, joins
+# --------------------------------------------------------------------------
+
+# Enough results (a few hundred KiB) to overflow a pipe's buffer: a program that
+# joins its workers before reading their results is then stuck for sure.
+PROGRAM_NUMBERS = tuple(range(1, 20_001))
+PROGRAM_WORKERS = 3
+
+
+def _source(function: Any) -> str:
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):  # built in, or written where no source is kept
+        return ""
+
+
+def _workers(run: ProgramRun) -> list[Started]:
+    return [p for p in run.started if callable(p.target)]
+
+
+def _stops_on_empty(run: ProgramRun) -> str | None:
+    for worker in _workers(run):
+        if ".empty()" in _source(worker.target):
+            return (
+                f"your worker {worker.target.__name__}() decides to stop when the queue's "
+                "empty() says True: between processes that is only a snapshot — it is True "
+                "before the first number arrives, and False just before another worker takes "
+                "the last one. Loop on get(timeout=...) until the sentinel None arrives"
+            )
+    return None
+
+
+def _joined_before_draining(run: ProgramRun, recorder: RecordingContext) -> str | None:
+    finished_late = [p for p in run.started if p.join_ran_out and p.exitcode == 0]
+    unread = run.timed_out and any(_holds_items(q) for q in recorder.queues)
+    if not (finished_late or unread):
+        return None
+    return (
+        "your program joined a worker before reading its results: a process that has put "
+        "items cannot exit until they are all in the pipe, and the pipe holds only 64 KiB, "
+        "so join() waited for a worker that was waiting for you. Take every result first, "
+        "then join"
+    )
+
+
+def _holds_items(q: Any) -> bool:
+    try:
+        return not q.empty()
+    except (OSError, ValueError):  # closed by the program: it holds nothing we can see
+        return False
+
+
+def _missing_sentinels(run: ProgramRun) -> str | None:
+    workers = _workers(run)
+    waiting = [p for p in workers if p.exitcode is None]
+    if not waiting:
+        return None
+    if len(waiting) == len(workers):
+        return (
+            f"none of your {len(workers)} workers stopped: each is still waiting for its "
+            "sentinel. After the last number, put one None per worker"
+        )
+    return (
+        f"{len(waiting)} of your {len(workers)} workers never stopped: a worker stops at the "
+        "first sentinel it takes, and each sentinel is taken by one worker — put one None "
+        "per worker, after the last number"
+    )
+
+
+def _wrong_result(run: ProgramRun, numbers: list[int]) -> str | None:
+    expected = [n * n for n in numbers]
+    if run.result is None:
+        return "your program returned None: return the list of squares it collected"
+    try:
+        got = sorted(run.result)
+    except TypeError:
+        return f"your program returned a {type(run.result).__name__}: return a list of squares"
+    if got == expected:
+        return None
+    return (
+        f"your program returned {len(got)} values, expected the {len(expected)} squares of "
+        f"1…{len(numbers)}: take exactly one result per number, every one of them"
+    )
+
+
+def _discard(recorder: RecordingContext) -> None:
+    for q in recorder.queues:
+        with suppress(OSError, ValueError):
+            q.cancel_join_thread()  # what a failed program left need not be delivered
+            q.close()
+
+
+def check_squares_program(
+    program: Any,
+    *,
+    ctx: Any = None,
+    workers: int = PROGRAM_WORKERS,
+    timeout: float = PROGRAM_TIMEOUT,
+) -> Verdict:
+    """Run ``program(ctx, numbers, n_workers)``, a learner's whole program, and judge it.
+
+    It must start ``n_workers`` processes that square numbers from a task
+    queue, send each number, stop every worker with a sentinel, collect one
+    square per number, join every worker, and return the squares. ``ctx``
+    defaults to the course's context (``COURSE_START_METHOD``).
+    """
+    refused = not_a_function(program, "check_squares_program(squares_program)")
+    if refused is not None:
+        return refused
+    numbers = list(PROGRAM_NUMBERS)
+    recorder = RecordingContext(get_context() if ctx is None else ctx)
+    run = run_program(program, recorder, numbers, workers, timeout=timeout, shared_memory=False)
+    try:
+        hint = (
+            _stops_on_empty(run)
+            or _joined_before_draining(run, recorder)
+            or _missing_sentinels(run)
+            or common_mistake(run)
+            or _wrong_result(run, numbers)
+        )
+    finally:
+        _discard(recorder)
+    if hint is not None:
+        return fail(hint)
+    return ok(
+        f"{len(run.started)} workers squared {len(numbers):,} numbers, every one stopped on "
+        "its sentinel, and every one was joined after its results were read"
     )
