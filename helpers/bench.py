@@ -50,8 +50,8 @@ from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING, Any
 
 from helpers.context import START_METHODS, get_context
-from helpers.running import Child, ChildError, ChildTimeout, start, wait
-from helpers.validation import require_positive_int, require_timeout
+from helpers.running import Child, ChildError, ChildTimeout, receive, start, stop, wait
+from helpers.validation import require_context, require_positive_int, require_timeout
 
 if TYPE_CHECKING:
     import argparse
@@ -60,7 +60,6 @@ __all__ = [
     "BULK_CHANNELS",
     "BULK_LIMITS",
     "DEFAULT_REPEATS",
-    "DEFAULT_TIMEOUT",
     "EXPERIMENTS",
     "FULL_SIZES",
     "GUIDE_NEEDS",
@@ -69,6 +68,7 @@ __all__ = [
     "MANAGER_CHUNK",
     "PIPE_CHUNK",
     "QUEUE_CHUNK",
+    "TRANSFER_TIMEOUT",
     "KiB",
     "Measurement",
     "MiB",
@@ -115,7 +115,7 @@ MAX_REPEATS = 50
 MAX_ROUND_TRIPS = 100_000
 # Per transfer (or per batch of round trips): generous, because a 256 MiB
 # transfer through a Manager takes seconds on a busy laptop.
-DEFAULT_TIMEOUT = 120.0
+TRANSFER_TIMEOUT = 120.0
 # A child that failed first gets this long to report before it is stopped.
 _GRACE = 2.0
 
@@ -514,10 +514,8 @@ def _left(deadline: float, what: str) -> float:
 
 
 def _receive(conn: Any, deadline: float, what: str) -> Any:
-    """Wait (bounded) for one object on ``conn``."""
-    if not conn.poll(_left(deadline, what)):
-        raise TimeoutError(f"{what} did not happen before the deadline")
-    return conn.recv()
+    """Wait (bounded by ``deadline``) for one object on ``conn``."""
+    return receive(conn, timeout=_left(deadline, what), waiting_for=what)
 
 
 def _expect(conn: Any, deadline: float, word: str, what: str) -> tuple:
@@ -1039,15 +1037,6 @@ def _time_channel(
 # --------------------------------------------------------------------------
 
 
-def _require_context(ctx: Any) -> BaseContext:
-    if not isinstance(ctx, BaseContext):
-        raise TypeError(
-            "ctx must be a multiprocessing context from helpers.context.get_context(), "
-            f"not {type(ctx).__name__}"
-        )
-    return ctx
-
-
 def _require_names(names: Any, valid: dict[str, str], what: str) -> list[str]:
     if isinstance(names, str):
         names = [n for n in names.replace(",", " ").split() if n]
@@ -1075,7 +1064,7 @@ def _require_sizes(sizes: Any) -> list[int]:
 
 def _check_common(ctx: Any, repeats: Any, timeout: Any) -> tuple[BaseContext, int, float]:
     return (
-        _require_context(ctx),
+        require_context(ctx, needs=("Pipe",)),
         require_positive_int(repeats, "repeats", maximum=MAX_REPEATS),
         require_timeout(timeout),
     )
@@ -1093,7 +1082,7 @@ def measure_bulk(
     channels: Any = tuple(BULK_CHANNELS),
     limits: Any = tuple(BULK_LIMITS),
     repeats: int = DEFAULT_REPEATS,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = TRANSFER_TIMEOUT,
     progress: bool | None = None,
 ) -> Results:
     """Time moving ``sizes`` bytes from a child to the parent through each channel.
@@ -1155,7 +1144,7 @@ def measure_chunks(
     chunks: Any = (1 * KiB, 16 * KiB, 64 * KiB, 1 * MiB, 16 * MiB),
     *,
     repeats: int = DEFAULT_REPEATS,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = TRANSFER_TIMEOUT,
     progress: bool | None = None,
 ) -> Results:
     """Time ``Pipe.send_bytes`` moving ``size`` bytes in each chunk size, against raw os.pipe."""
@@ -1185,7 +1174,7 @@ def sweep(
     *,
     channels: Any = tuple(BULK_CHANNELS),
     repeats: int = DEFAULT_REPEATS,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = TRANSFER_TIMEOUT,
     progress: bool | None = None,
 ) -> Results:
     """The playground's function: :func:`measure_bulk` (limits included) over a size ladder."""
@@ -1200,7 +1189,7 @@ def measure_first_touch(
     size: Any = 64 * MiB,
     *,
     repeats: int = DEFAULT_REPEATS,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = TRANSFER_TIMEOUT,
 ) -> Results:
     """Fresh memory for every copy against memory used before, in-process and child→parent.
 
@@ -1299,7 +1288,7 @@ def measure_startup(
     methods: Any = START_METHODS,
     *,
     repeats: int = DEFAULT_REPEATS,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = TRANSFER_TIMEOUT,
 ) -> Results:
     """Time ``Process(target=os.getpid).start()`` + ``join()`` under each start method.
 
@@ -1322,8 +1311,7 @@ def measure_startup(
             process.join(timeout)
             samples.append(time.perf_counter() - started)
             if process.is_alive():
-                process.kill()
-                process.join(_GRACE)
+                stop(process, grace=_GRACE)
                 raise TimeoutError(f"a {method} child did not finish within {timeout:g} s")
             if process.exitcode != 0:
                 raise ChildError(f"getpid ({method})", process.exitcode)
@@ -1491,7 +1479,7 @@ def measure_latency(
     limits: Any = tuple(LATENCY_LIMITS),
     round_trips: int = 2000,
     repeats: int = DEFAULT_REPEATS,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = TRANSFER_TIMEOUT,
 ) -> Results:
     """Time one small message there and back (a **round trip**) through each channel.
 
@@ -1561,7 +1549,7 @@ def measure_seed_writes(
     count: int = 100_000,
     *,
     repeats: int = DEFAULT_REPEATS,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = TRANSFER_TIMEOUT,
 ) -> Results:
     """Time the seed's element-by-element writes into a locked ``Array`` against one bulk write."""
     import numpy as np  # noqa: PLC0415
@@ -1945,8 +1933,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout",
         type=_argument(lambda t: require_timeout(_float(t, "--timeout"), "--timeout")),
-        default=DEFAULT_TIMEOUT,
-        help=f"seconds allowed for any one transfer or wait (default {DEFAULT_TIMEOUT:g})",
+        default=TRANSFER_TIMEOUT,
+        help=f"seconds allowed for any one transfer or wait (default {TRANSFER_TIMEOUT:g})",
     )
     parser.add_argument(
         "--start-method",

@@ -22,6 +22,7 @@ from typing import Any
 from helpers.running import CallTimeout, call_with_timeout, stop
 
 __all__ = [
+    "CHECK_TIMEOUT",
     "NAME_ERROR_ADVICE",
     "PROGRAM_TIMEOUT",
     "ProgramRun",
@@ -83,6 +84,10 @@ def raised_hint(who: str, exc_type: str, exc_message: str | None) -> str:
 # Whole programs: a learner's function that creates, starts and joins processes
 # --------------------------------------------------------------------------
 
+# How long a checker waits for a learner's worker run in one child: a spawned
+# multiprocess child imports dill before it runs anything, well under a second
+# normally, several on a loaded laptop. Twenty means stuck.
+CHECK_TIMEOUT = 20.0
 # Long enough for a few spawned children on a loaded laptop; a program still
 # running after this is stuck (a join before draining, a missing sentinel).
 PROGRAM_TIMEOUT = 30.0

@@ -90,8 +90,7 @@ class ManagerTimeout(TimeoutError):
 # --------------------------------------------------------------------------
 
 
-def _kind(value: object) -> str:
-    return type(value).__name__
+from helpers.validation import kind as _kind  # noqa: E402 - one definition, shared
 
 
 def require_name(name: Any) -> str:

@@ -37,15 +37,17 @@ __all__ = [
     "ChildError",
     "ChildTimeout",
     "call_with_timeout",
+    "receive",
     "run",
     "start",
     "stop",
     "wait",
 ]
 
-# Long enough for a spawned child on a busy laptop (start-up alone is ~40 ms
-# here, seconds on a loaded Windows machine); short enough that a learner
-# whose worker never returns gets an error, not a frozen kernel.
+# How long a child may run before it is stopped (the one default of
+# start/wait/run): long enough for a spawned child on a busy laptop (start-up
+# alone is ~40 ms here, seconds on a loaded Windows machine); short enough that
+# a learner whose worker never returns gets an error, not a frozen kernel.
 DEFAULT_TIMEOUT = 30.0
 
 
@@ -125,6 +127,21 @@ def call_with_timeout(call: Callable[[], Any], *, timeout: float, what: str) -> 
         finally:
             del error  # no cycle through this frame
     return outcome["value"]
+
+
+def receive(conn: Any, *, timeout: float, waiting_for: str = "a message") -> Any:
+    """Wait at most ``timeout`` seconds for one object on ``conn`` and return it.
+
+    ``poll(timeout)`` first, so a silent peer gives ``TimeoutError`` instead of
+    a hang; a peer that closed its end (or died) gives ``EOFError`` at once.
+    Both messages say what was being waited for.
+    """
+    if not conn.poll(timeout):
+        raise TimeoutError(f"nothing arrived within {timeout:g} s while waiting for {waiting_for}")
+    try:
+        return conn.recv()
+    except (EOFError, OSError) as exc:
+        raise EOFError(f"the other end hung up while we waited for {waiting_for}") from exc
 
 
 def stop(process: Any, *, grace: float = 1.0) -> int | None:

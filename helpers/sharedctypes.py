@@ -46,7 +46,7 @@ __all__ = [
     "C_TYPE_NAMES",
     "INTEGER_TYPECODES",
     "MAX_INCREMENTS",
-    "MAX_PROCESSES",
+    "MAX_RACING_PROCESSES",
     "MAX_TOTAL_INCREMENTS",
     "PORTABLE_TYPECODES",
     "RACE_INCREMENTS",
@@ -97,7 +97,7 @@ _WIDENING = ("b", "h", "i", "q", "Q")
 # increments in every run; x 20,000 some runs lost none.
 RACE_INCREMENTS = 100_000
 # A laptop has a handful of cores; more racing processes only slows the lesson.
-MAX_PROCESSES = 16
+MAX_RACING_PROCESSES = 16
 # Keeps the widest race (16 × 1,000,000) inside the counter's C int.
 MAX_INCREMENTS = 1_000_000
 # processes × increments: locked adding costs about a microsecond or more under
@@ -376,7 +376,7 @@ def race(
     ``locked=False`` some increments are usually lost, with ``locked=True`` none.
     """
     require_context(ctx, needs=("Array",))
-    processes = require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
+    processes = require_positive_int(processes, "processes", maximum=MAX_RACING_PROCESSES)
     increments = require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
     if processes * increments > MAX_TOTAL_INCREMENTS:
         raise ValueError(
@@ -472,7 +472,7 @@ def playground(
     require_context(ctx, needs=("Array",))
     values = parse_int_list(numbers) if isinstance(numbers, str) else _require_numbers(numbers)
     require_typecode(typecode)
-    require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
+    require_positive_int(processes, "processes", maximum=MAX_RACING_PROCESSES)
     require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
     require_timeout(timeout)
     squares, total = square_list(ctx, values, typecode=typecode, timeout=timeout)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "kind",
     "parse_int_list",
     "require_context",
     "require_int_list",
@@ -23,8 +24,12 @@ __all__ = [
 ]
 
 
-def _kind(value: object) -> str:
+def kind(value: object) -> str:
+    """The name of ``value``'s type, as error messages quote it: ``kind(3)`` → ``'int'``."""
     return type(value).__name__
+
+
+_kind = kind  # the short name this module's messages use
 
 
 def require_context(ctx: Any, *, needs: tuple[str, ...] = ()) -> Any:

@@ -28,6 +28,7 @@ from functools import cached_property
 from typing import Any
 
 import pytest
+from messages import NOT_A_CONTEXT
 
 from helpers import bench, managers, pipes, processes, queues, running, sharedctypes
 from helpers.checking import Verdict
@@ -646,7 +647,7 @@ CATALOGUE = [
         "benchmark: a start method's name instead of a context",
         lambda kit: bench.sweep("spawn", "1 KiB", "4 KiB"),
         TypeError,
-        "ctx must be a multiprocessing context from helpers.context.get_context(), not str",
+        NOT_A_CONTEXT,
     ),
     # --- exercise checkers: a failing verdict, never an exception or a hang ----------------
     Bad(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from messages import NOT_A_CONTEXT
 
 from helpers import bench
 from helpers.bench import KiB, Measurement, MiB, Results
@@ -231,7 +233,7 @@ def test_bad_bulk_arguments_are_refused_before_any_child_starts(ctx, kwargs, err
 
 
 def test_a_context_is_required():
-    with pytest.raises(TypeError, match="ctx must be a multiprocessing context from helpers"):
+    with pytest.raises(TypeError, match="^" + re.escape(NOT_A_CONTEXT) + "$"):
         bench.measure_bulk("spawn", ["1 KiB"])
 
 

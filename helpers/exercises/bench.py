@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import inspect
 import pickle
-import threading
 import time
 from typing import Any
 
 from helpers.bench import KiB, format_size, make_payload
-from helpers.checking import Verdict, fail, ok
+from helpers.checking import CHECK_TIMEOUT, Verdict, fail, ok
 from helpers.context import get_multiprocess_context
-from helpers.running import ChildError, ChildTimeout, start, wait
+from helpers.running import CallTimeout, ChildError, ChildTimeout, call_with_timeout, start, wait
 
 __all__ = [
     "CHECK_TIMEOUT",
@@ -35,9 +34,6 @@ __all__ = [
     "pick_tables",
 ]
 
-# A spawned multiprocess child imports dill before it runs anything: well
-# under a second normally, several on a loaded laptop. Twenty means stuck.
-CHECK_TIMEOUT = 20.0
 PICK_TIMEOUT = 5.0
 # Exercise 2 sends SIZE bytes in CHUNK-byte messages: SIZE is not a multiple
 # of CHUNK, so a sender that forgets the last, shorter chunk is caught.
@@ -81,20 +77,17 @@ def pick_tables() -> list[tuple[list[dict[str, Any]], int, str]]:
     ]
 
 
-def _call_with_timeout(pick: Any, rows: list, size: int, timeout: float) -> tuple[str, Any]:
-    """Run ``pick(rows, size)`` in a thread: ("ok", answer), ("error", exc) or ("late", None)."""
-    outcome: list[tuple[str, Any]] = []
-
-    def attempt() -> None:
-        try:
-            outcome.append(("ok", pick([dict(r) for r in rows], size)))
-        except Exception as exc:  # reported to the learner below
-            outcome.append(("error", exc))
-
-    helper = threading.Thread(target=attempt, name="pick() under check", daemon=True)
-    helper.start()
-    helper.join(timeout)
-    return outcome[0] if outcome else ("late", None)
+def _attempt(pick: Any, rows: list, size: int, timeout: float) -> tuple[str, Any]:
+    """``pick(rows, size)`` bounded: ("ok", answer), ("error", exc) or ("late", None)."""
+    try:
+        answer = call_with_timeout(
+            lambda: pick([dict(r) for r in rows], size), timeout=timeout, what="pick() under check"
+        )
+    except CallTimeout:
+        return "late", None
+    except Exception as exc:  # reported to the learner
+        return "error", exc
+    return "ok", answer
 
 
 def _pick_hint(answer: Any, rows: list, size: int, expected: str) -> str:  # noqa: PLR0911
@@ -146,7 +139,7 @@ def check_pick(pick: Any, *, timeout: float = PICK_TIMEOUT) -> Verdict:
         pass  # no signature to inspect: let the call decide
     tables = pick_tables()
     for rows, size, expected in tables:
-        status, answer = _call_with_timeout(pick, rows, size, timeout)
+        status, answer = _attempt(pick, rows, size, timeout)
         if status == "late":
             return fail(
                 f"pick() did not return within {timeout:g} s: is there a loop that never ends?"
