@@ -37,8 +37,9 @@ test-matrix: $(STAMP)  ## everything but the browser under fork and forkserver, 
 
 test-all: test test-matrix test-browser
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, then mypy over helpers/ and tests/ (settings in pyproject.toml)
 	$(BIN)/ruff check helpers tests notebooks tools
+	$(BIN)/mypy
 
 notebooks: $(STAMP)  ## re-execute every notebook in place under the default start method
 	$(BIN)/python tools/run_notebooks.py notebooks/*.ipynb

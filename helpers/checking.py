@@ -136,9 +136,9 @@ class ProgramRun:
         return [p for p in self.started if p.exitcode not in (0, None)]
 
 
-def _process_classes() -> list[type]:
+def _process_classes() -> list[Any]:
     """``BaseProcess`` of multiprocessing, and of multiprocess if it is loaded."""
-    classes: list[type] = [multiprocessing.process.BaseProcess]
+    classes: list[Any] = [multiprocessing.process.BaseProcess]
     other = sys.modules.get("multiprocess.process")
     if other is not None:
         classes.append(other.BaseProcess)
@@ -157,7 +157,7 @@ def watching_processes() -> Iterator[list[Started]]:
     for cls in _process_classes():
         original_start, original_join = cls.start, cls.join
 
-        def start(self: Any, _start: Any = original_start, _cls: type = cls) -> None:
+        def start(self: Any, _start: Any = original_start, _cls: Any = cls) -> None:
             overrides_run = type(self).run is not _cls.run
             seen.append(Started(self, self.name, getattr(self, "_target", None), overrides_run))
             _start(self)
@@ -168,13 +168,13 @@ def watching_processes() -> Iterator[list[Started]]:
                 if record.process is self and self.exitcode is not None:
                     record.joined = True
 
-        cls.start, cls.join = start, join  # type: ignore[method-assign]
+        cls.start, cls.join = start, join
         patched.append((cls, original_start, original_join))
     try:
         yield seen
     finally:
         for cls, original_start, original_join in patched:
-            cls.start, cls.join = original_start, original_join  # type: ignore[method-assign]
+            cls.start, cls.join = original_start, original_join
 
 
 def _segments() -> set[str]:

@@ -637,7 +637,7 @@ class SharingReport:
             return NotImplemented
         return self._values() == other._values()
 
-    __hash__ = None  # mutable and compared by value, like the dataclass it was
+    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value
 
     @property
     def all_intact(self) -> bool:

@@ -421,7 +421,7 @@ class WorkReport(namedtuple("WorkReport", "n_items n_producers n_consumers handl
 def _require_work(work: Any) -> float:
     if isinstance(work, bool) or not isinstance(work, numbers.Real):
         raise TypeError(f"work must be a number of seconds per item, not {type(work).__name__}")
-    if not 0 <= work <= MAX_WORK:
+    if not 0 <= float(work) <= MAX_WORK:
         raise ValueError(f"work must be between 0 and {MAX_WORK:g} s per item, not {work!r}")
     return float(work)
 

@@ -199,7 +199,7 @@ class Child:
             return NotImplemented
         return (self.process, self.report, self.name) == (other.process, other.report, other.name)
 
-    __hash__ = None  # mutable and compared by value, like the dataclass it was
+    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value, like the dataclass it was
 
     def wait(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Join within ``timeout`` seconds; raise :class:`ChildTimeout` or :class:`ChildError`."""
@@ -224,9 +224,11 @@ def start(
     if name is not None and not isinstance(name, str):
         # Process() would accept it under fork but kill the child under spawn.
         raise TypeError(f"name must be text or None, not {type(name).__name__} {name!r}")
-    label = name or getattr(target, "__name__", "child")
+    label = name or str(getattr(target, "__name__", "child"))
     reader, writer = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_guarded_main, args=(writer, target, args, kwargs), name=label)
+    process = ctx.Process(  # type: ignore[attr-defined]  # every real context has Process
+        target=_guarded_main, args=(writer, target, args, kwargs), name=label
+    )
     try:
         process.start()
     except BaseException:

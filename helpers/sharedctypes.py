@@ -26,7 +26,10 @@ import threading
 from collections import namedtuple
 from collections.abc import Iterable
 from multiprocessing.context import BaseContext
-from multiprocessing.sharedctypes import SynchronizedBase, typecode_to_type
+from multiprocessing.sharedctypes import (  # type: ignore[attr-defined]  # not in typeshed
+    SynchronizedBase,
+    typecode_to_type,
+)
 
 from helpers.running import DEFAULT_TIMEOUT, Child, run, start, wait
 from helpers.validation import (

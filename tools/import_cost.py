@@ -43,7 +43,7 @@ LESSON_MODULES = (
     "helpers.queues",
     "helpers.pipes",
     "helpers.processes",
-    "helpers.bench",
+    "helpers.bench.workers",
 )
 TARGET_RATIO = 1.2
 

@@ -107,7 +107,7 @@ def _answer(results: Any, child: Child, until: float) -> tuple[bool, Any]:
 
 def _drain(q: Any) -> list[Any]:
     """Whatever is left in ``q``, in order; short waits, since its producers are gone."""
-    left = []
+    left: list[Any] = []
     while True:
         got, item = _get(q, POLL)
         if not got:
