@@ -120,6 +120,7 @@ class ProgramRun:
     result: Any = None
     error: BaseException | None = None  # raised in the notebook's own process
     timed_out: bool = False
+    stuck_in: tuple[str, ...] = ()  # where it waited when time ran out (CallTimeout)
     timeout: float = PROGRAM_TIMEOUT
     seconds: float = 0.0
     started: list[Started] = field(default_factory=list)
@@ -202,8 +203,9 @@ def run_program(
             run.result = call_with_timeout(
                 lambda: program(*args, **kwargs), timeout=timeout, what="your program"
             )
-        except CallTimeout:
+        except CallTimeout as late:
             run.timed_out = True
+            run.stuck_in = late.stuck_in
         except Exception as exc:  # the learner's own error, named in the hint
             run.error = exc
     run.seconds = time.monotonic() - began

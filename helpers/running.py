@@ -17,6 +17,7 @@ closes it in ``wait``.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import traceback
@@ -95,7 +96,23 @@ class ChildTimeout(TimeoutError):
 
 
 class CallTimeout(TimeoutError):
-    """A call made through :func:`call_with_timeout` did not return in time."""
+    """A call made through :func:`call_with_timeout` did not return in time.
+
+    ``stuck_in`` names the functions the call was inside when time ran out,
+    outermost first, as ``module.function`` (``multiprocessing.process.join``
+    says it was waiting for a child to end).
+    """
+
+    stuck_in: tuple[str, ...] = ()
+
+
+def _stack_of(thread: threading.Thread) -> tuple[str, ...]:
+    frame = sys._current_frames().get(thread.ident or -1)
+    names = []
+    while frame is not None:
+        names.append(f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_name}")
+        frame = frame.f_back
+    return tuple(reversed(names))
 
 
 def call_with_timeout(call: Callable[[], Any], *, timeout: float, what: str) -> Any:
@@ -119,7 +136,9 @@ def call_with_timeout(call: Callable[[], Any], *, timeout: float, what: str) -> 
     helper.start()
     helper.join(timeout)
     if helper.is_alive():
-        raise CallTimeout(f"{what} did not finish within {timeout:g} s")
+        late = CallTimeout(f"{what} did not finish within {timeout:g} s")
+        late.stuck_in = _stack_of(helper)
+        raise late
     if "error" in outcome:
         error = outcome.pop("error")
         try:

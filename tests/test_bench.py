@@ -206,8 +206,8 @@ def test_a_stalled_child_is_stopped_within_the_timeout(ctx, fake_channel):
     fake_channel(stalling_sender)
     began = time.monotonic()
     with pytest.raises(TimeoutError, match="sending 1 KiB through fake 2 times took longer"):
-        bench.measure_bulk(ctx, ["1 KiB"], channels=["fake"], limits=(), repeats=1, timeout=0.5)
-    assert time.monotonic() - began < 10
+        bench.measure_bulk(ctx, ["1 KiB"], channels=["fake"], limits=(), repeats=1, timeout=3)
+    assert time.monotonic() - began < 30
 
 
 @pytest.mark.parametrize(
