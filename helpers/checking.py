@@ -185,6 +185,26 @@ def _segments() -> set[str]:
         return set()
 
 
+def _mapped_by_others(name: str) -> bool:
+    """Whether a process other than this one maps ``/dev/shm/name`` (Linux; else False).
+
+    /dev/shm is shared by every program on the machine: a segment that appeared
+    while the learner's program ran, but that another process has mapped, is
+    that process's, and is left alone.
+    """
+    me, path = str(os.getpid()), os.path.join(SHM_DIR, name)
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit() and p != me]
+    except OSError:
+        return False
+    for pid in pids:
+        with suppress(OSError):
+            with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
+                if any(line.rstrip().endswith(path) for line in maps):
+                    return True
+    return False
+
+
 def run_program(
     program: Callable[..., Any], *args: Any, timeout: float = PROGRAM_TIMEOUT, **kwargs: Any
 ) -> ProgramRun:
@@ -219,7 +239,8 @@ def run_program(
         if record.process.is_alive():
             stop(record.process)
     # Semaphores (sem.*) belong to queues and locks the program may still hold.
-    run.leftover_segments = sorted(n for n in _segments() - before if not n.startswith("sem."))
+    new = (n for n in _segments() - before if not n.startswith("sem."))
+    run.leftover_segments = sorted(n for n in new if not _mapped_by_others(n))
     for name in run.leftover_segments:
         with suppress(OSError):
             os.unlink(os.path.join(SHM_DIR, name))

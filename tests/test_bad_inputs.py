@@ -33,6 +33,7 @@ from messages import NOT_A_CONTEXT
 from helpers import bench, managers, pipes, processes, queues, running, sharedctypes
 from helpers.checking import Verdict
 from helpers.context import ENV_VAR, get_context, get_multiprocess_context, start_method_from_env
+from helpers.exercises import bench as bench_exercises
 from helpers.exercises import pipes as pipe_exercises
 from helpers.exercises import queues as queue_exercises
 from helpers.validation import parse_int_list
@@ -661,6 +662,19 @@ CATALOGUE = [
         lambda kit: pipe_exercises.check_shout("shout"),
         None,
         "pass your function itself, without calling it: check_shout(shout), not a str",
+    ),
+    Bad(
+        "checker: a whole-program exercise given its result instead of the program",
+        lambda kit: bench_exercises.check_move_bytes((b"", 0.1)),
+        None,
+        "pass your function itself, e.g. check_move_bytes(move_bytes), not a tuple",
+    ),
+    Bad(
+        "checker: a flag exercise given the count instead of the program",
+        lambda kit: bench_exercises.check_count_until_stopped(3),
+        None,
+        "pass your function itself, e.g. check_count_until_stopped(count_until_stopped), "
+        "not a int",
     ),
     # --- the validators every widget shares -------------------------------------------------
     Bad(

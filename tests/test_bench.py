@@ -350,7 +350,6 @@ def test_a_channel_faster_than_its_limit_is_named():
     first = bench.goals(bulk)[0]
     assert first["met"] is False
     assert first["figure"] == "Pipe.send_bytes chunks at 256 MiB beat raw os.pipe"
-    assert "no channel beat its limit by more than 10 %: False" in bench.conclusions(bulk=bulk)
 
 
 def test_conclusions_and_guide_follow_the_numbers():
@@ -358,7 +357,6 @@ def test_conclusions_and_guide_follow_the_numbers():
     assert bench.conclusions(bulk=bulk).splitlines() == [
         "every transfer intact: True",
         "shared memory faster than Manager at 256 MiB: True",
-        "no channel beat its limit by more than 10 %: True",
     ]
     assert bench.decision_guide(bulk).splitlines() == [
         "Decision guide, from this run's numbers:",

@@ -214,8 +214,9 @@ def _open_pipes(ctx: BaseContext, largest: int, stack: ExitStack, names: set[str
     def receive_raw(ctrl: Any, size: int, deadline: float) -> Any:
         got = 0
         while got < size:  # no select() per read: the watchdog bounds this loop
-            # Straight into the destination, a pipeful at most per call.
-            count = os.readv(fd, [destination[got : got + min(workers.PIPE_BUFFER, size - got)]])
+            # Straight into the destination, as much as one raw write at most per call.
+            piece = min(workers.RAW_PIPE_WRITE, size - got)
+            count = os.readv(fd, [destination[got : got + piece]])
             if not count:
                 raise EOFError("the child closed the pipe before sending everything")
             got += count
@@ -391,8 +392,10 @@ def time_channel(
                 what = f"sending {format_size(size)} through {variants[0][0]} {repeats + 1} times"
                 budget = timeout * (repeats + 1) * len(variants)
                 with watchdog(budget, stop_both, what):
-                    for _ in range(repeats + 1):  # the first round is the warm-up
-                        for name, chunk in variants:
+                    for repeat in range(repeats + 1):  # the first round is the warm-up
+                        # Each round starts with the next variant, so none is always first.
+                        turn = repeat % len(variants)
+                        for name, chunk in [*variants[turn:], *variants[:turn]]:
                             key = (name, chunk, size)
                             deadline = time.monotonic() + timeout
                             began = time.perf_counter()

@@ -46,7 +46,9 @@ __all__ = [
     "pipe_sender",
     "queue_echo",
     "queue_sender",
+    "raise_after",
     "seed_writer",
+    "set_after",
     "shared_memory_sender",
     "started",
     "value_echo",
@@ -59,8 +61,10 @@ MiB = 1024 * KiB
 # enlarge it up to /proc/sys/fs/pipe-max-size (1 MiB by default). A bigger pipe
 # lets the writer run ahead while the reader copies: fewer switches between them.
 PIPE_BUFFER = 1 * MiB
-# The raw pipe writes as much as the pipe holds at a time: the fewest system calls.
-RAW_PIPE_WRITE = PIPE_BUFFER
+# The raw pipe writes a quarter of the enlarged pipe at a time: few system
+# calls, and room left for the next write while the reader copies the last
+# one out (writing the whole pipe at once makes the two sides take turns).
+RAW_PIPE_WRITE = 256 * KiB
 # Chunk sizes, chosen by measuring (see ``measure_chunks``). Connection copies
 # each message twice on the way in (into a bytes object, then into the
 # buffer): a chunk that fits the CPU cache keeps those copies cheap, and an
@@ -255,6 +259,18 @@ def manager_sender(ctrl: Any, chunks: Any, timeout: float) -> None:
 
 def started() -> None:
     """Runs in the child: nothing. What starting a worker costs, imports included."""
+
+
+def set_after(flag: Any, seconds: float) -> None:
+    """Runs in the child: sleep ``seconds``, then set the ``Event`` ``flag``: "ready"."""
+    time.sleep(seconds)
+    flag.set()
+
+
+def raise_after(value: Any, seconds: float) -> None:
+    """Runs in the child: sleep ``seconds``, then set the shared ``Value`` to 1: "ready"."""
+    time.sleep(seconds)
+    value.value = 1
 
 
 # --------------------------------------------------------------------------
