@@ -300,7 +300,7 @@ def test_startup_uses_each_start_method():
 
 @pytest.mark.slow  # also run by notebook 05 under nbval
 def test_seed_writes_both_ways_give_the_same_squares(ctx):
-    results = bench.measure_seed_writes(ctx, 1000, repeats=1)
+    results = bench.measure_array_writes(ctx, 1000, repeats=1)
     assert results.names() == ["loop", "bulk"]
     assert results.intact
     assert results.get("loop").size == 8000

@@ -45,7 +45,7 @@ _WHERE = {
     ),
     "experiments": (
         "MAX_REPEATS TRANSFER_TIMEOUT measure_bulk measure_chunks measure_first_touch "
-        "measure_seed_writes sweep"
+        "measure_array_writes measure_seed_writes sweep"
     ),
     "latency": "MAX_ROUND_TRIPS measure_latency",
     "plots": "plot_bulk plot_latency",
@@ -99,6 +99,7 @@ __all__ = [
     "goals",
     "main",
     "make_payload",
+    "measure_array_writes",
     "measure_bulk",
     "measure_chunks",
     "measure_first_touch",

@@ -242,7 +242,7 @@ def conclusions(
     bulk: Results | None = None,
     latency: Results | None = None,
     startup: Results | None = None,
-    seed: Results | None = None,
+    writes: Results | None = None,
     first_touch: Results | None = None,
 ) -> str:
     """Comparisons that hold by a wide margin on any machine, as ``claim: True`` lines."""
@@ -269,10 +269,10 @@ def conclusions(
         if spawn is not None and pipe is not None:
             many = spawn.median > 100 * pipe.median
             lines.append(f"starting a spawn child costs more than 100 Pipe round trips: {many}")
-    if seed is not None:
-        faster = seed.get("bulk").median < seed.get("loop").median
+    if writes is not None:
+        faster = writes.get("bulk").median < writes.get("loop").median
         lines.append(f"one bulk write faster than element by element: {faster}")
-        lines.append(f"both wrote the same squares: {seed.intact}")
+        lines.append(f"both wrote the same squares: {writes.intact}")
     if first_touch is not None:
         fresh, reused = first_touch.get("fresh segment"), first_touch.get("reused segment")
         lines.append(f"reused segment faster than a fresh one: {reused.median < fresh.median}")
