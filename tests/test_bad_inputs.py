@@ -736,24 +736,10 @@ FOUND_AND_FIXED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def live_manager(ctx):
-    """A manager started on first use and shut down after the last row."""
-    started = []
-
-    def get() -> Any:
-        if not started:
-            started.append(ctx.Manager())
-        return started[0]
-
-    yield get
-    for manager in started:
-        manager.shutdown()
-
-
 @pytest.fixture
-def kit(ctx, live_manager):
-    made = Kit(ctx, live_manager)
+def kit(ctx, request):
+    # conftest's module-wide manager, started only when a row first needs it
+    made = Kit(ctx, lambda: request.getfixturevalue("manager"))
     yield made
     made.close()
 

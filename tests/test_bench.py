@@ -19,11 +19,12 @@ import time
 from pathlib import Path
 
 import pytest
-from messages import NOT_A_CONTEXT
+from messages import NOT_A_CONTEXT, refusal
 
 from helpers import bench
 from helpers.bench import KiB, Measurement, MiB, Results, channels, workers
 from helpers.running import ChildError
+from helpers.validation import require_positive_int, require_timeout
 
 ROOT = Path(__file__).resolve().parent.parent
 # Not multiples of any chunk size, so every path also sends a short last chunk.
@@ -219,10 +220,10 @@ def test_a_stalled_child_is_stopped_within_the_timeout(ctx, fake_channel):
         ({"channels": ["pigeon"]}, ValueError, "channels: 'pigeon' is not one of array, "),
         ({"channels": []}, ValueError, "channels is empty: choose from array, shared_memory"),
         ({"limits": ["light"]}, ValueError, "limits: 'light' is not one of memcpy, os_pipe"),
-        ({"repeats": 0}, ValueError, "repeats must be at least 1, not 0"),
-        ({"repeats": 51}, ValueError, "repeats must be at most 50, not 51"),
-        ({"repeats": "3"}, TypeError, "repeats must be a whole number, not str '3'"),
-        ({"timeout": -1}, ValueError, "timeout must be a positive, finite number of seconds"),
+        ({"repeats": 0}, ValueError, refusal(require_positive_int, 0, "repeats")),
+        ({"repeats": 51}, ValueError, refusal(require_positive_int, 51, "repeats", maximum=50)),
+        ({"repeats": "3"}, TypeError, refusal(require_positive_int, "3", "repeats")),
+        ({"timeout": -1}, ValueError, refusal(require_timeout, -1)),
     ],
 )
 def test_bad_bulk_arguments_are_refused_before_any_child_starts(ctx, kwargs, error, message):
