@@ -49,8 +49,9 @@ test-pythons:  ## the notebooks and unit tests under Python 3.12 and 3.13, each 
 
 test-all: test test-matrix test-browser test-pythons
 
-lint: $(DEV_STAMP)
+lint: $(DEV_STAMP)  ## ruff, then mypy over helpers/ and tests/ (settings in pyproject.toml)
 	$(BIN)/ruff check helpers tests notebooks tools
+	$(BIN)/mypy
 
 notebooks: $(DEV_STAMP)  ## re-execute every notebook in place under the default start method
 	$(BIN)/python tools/run_notebooks.py notebooks/*.ipynb

@@ -83,7 +83,7 @@ def _project_name(pyproject: Path) -> str:
     return tomllib.loads(pyproject.read_text())["project"]["name"]
 
 
-def check_python(version_info: Sequence[int] = sys.version_info) -> Check:
+def check_python(version_info: Sequence[object] = sys.version_info) -> Check:
     """Python must be at least :data:`MINIMUM_PYTHON`."""
     found = ".".join(str(part) for part in tuple(version_info)[:3])
     needed = ".".join(str(part) for part in MINIMUM_PYTHON)

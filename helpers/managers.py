@@ -89,8 +89,7 @@ class ManagerTimeout(TimeoutError):
 # --------------------------------------------------------------------------
 
 
-def _kind(value: object) -> str:
-    return type(value).__name__
+from helpers.validation import kind as _kind  # noqa: E402 - one definition, shared
 
 
 def require_name(name: Any) -> str:
@@ -178,7 +177,7 @@ def is_running(manager: SyncManager) -> bool:
 
 def server_pid(manager: SyncManager) -> int:
     """The PID of the server process that holds ``manager``'s objects."""
-    return _require_manager(manager)._process.pid
+    return _require_manager(manager)._process.pid  # type: ignore[attr-defined]
 
 
 def _bounded(call: Callable[[], T], *, what: str, timeout: float) -> T:
@@ -432,7 +431,7 @@ class RecordBoard:
         """Append ``(name, score)`` in a child process; return the table the server now holds."""
         record = (require_name(name), parse_score(score))  # before anything starts
         note = self._start_if_needed()
-        table = add_record_via_child(self._ctx, self._records, *record, timeout=self._timeout)
+        table = add_record_via_child(self._ctx, self._records, *record, timeout=self._timeout)  # type: ignore[arg-type]
         return table if note is None else f"{note}\n{table}"
 
     def close(self) -> None:

@@ -44,10 +44,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
-    "DEFAULT_TIMEOUT",
     "END_MARKER",
     "MAX_MESSAGES",
     "MAX_MESSAGE_BYTES",
+    "MESSAGE_TIMEOUT",
     "OPERATIONS",
     "SharingReport",
     "ask",
@@ -71,7 +71,7 @@ END_MARKER = "END"
 # How long a receiver waits for the next message.  A spawned child needs a
 # fraction of a second to start on a busy laptop; ten seconds of silence means
 # something is wrong, and the learner gets an error instead of a frozen kernel.
-DEFAULT_TIMEOUT = 10.0
+MESSAGE_TIMEOUT = 10.0
 # One Linux pipe buffer.  A message this small can be written even while the
 # reader is busy, and anything bigger belongs in send_bytes() chunks or in
 # shared memory (lessons 01 and 05), not in one pickled object.
@@ -87,6 +87,7 @@ _HEADER = struct.Struct("!I")
 _short = reprlib.Repr()
 _short.maxstring = 40
 _short.maxother = 40
+
 
 
 # --------------------------------------------------------------------------
@@ -202,7 +203,7 @@ def _peer_gone(exc: BaseException, waiting_for: str) -> BaseException:
     return exc
 
 
-def receive(conn: Any, *, timeout: float = DEFAULT_TIMEOUT, waiting_for: str = "a message") -> Any:
+def receive(conn: Any, *, timeout: float = MESSAGE_TIMEOUT, waiting_for: str = "a message") -> Any:
     """Wait at most ``timeout`` seconds for one object on ``conn`` and return it.
 
     ``poll(timeout)`` first, so a silent peer gives ``TimeoutError`` instead of
@@ -228,7 +229,7 @@ def receive(conn: Any, *, timeout: float = DEFAULT_TIMEOUT, waiting_for: str = "
 def receive_bytes(
     conn: Any,
     *,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = MESSAGE_TIMEOUT,
     maxlength: int = MAX_MESSAGE_BYTES,
     waiting_for: str = "a message",
 ) -> bytes:
@@ -248,7 +249,7 @@ def receive_bytes(
         raise _peer_gone(exc, waiting_for) from None
 
 
-def read_raw(conn: Any, size: int, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+def read_raw(conn: Any, size: int, *, timeout: float = MESSAGE_TIMEOUT) -> bytes:
     """Read exactly ``size`` raw bytes from ``conn``'s file descriptor (Linux and macOS).
 
     This bypasses ``recv()`` to show what it reads: a 4-byte length, then the
@@ -303,7 +304,7 @@ def send_all(conn: Any, messages: Sequence[Any]) -> None:
 
 
 def receive_until(
-    conn: Any, end_marker: str, report: Any, *, timeout: float = DEFAULT_TIMEOUT
+    conn: Any, end_marker: str, report: Any, *, timeout: float = MESSAGE_TIMEOUT
 ) -> None:
     """Runs in the receiver child: receive until ``end_marker``, then report.
 
@@ -374,7 +375,7 @@ def pass_messages(
     messages: Sequence[Any],
     *,
     end_marker: str = END_MARKER,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = MESSAGE_TIMEOUT,
 ) -> list[Any]:
     """The seed example in one call: a sender child, a receiver child, one pipe.
 
@@ -433,7 +434,7 @@ def parse_messages(text: Any) -> list[str]:
 
 
 def deliver_typed(
-    ctx: BaseContext, text: Any, end_marker: Any, *, timeout: float = DEFAULT_TIMEOUT
+    ctx: BaseContext, text: Any, end_marker: Any, *, timeout: float = MESSAGE_TIMEOUT
 ) -> str:
     """Behind the lesson's widget: send typed lines through a pipe and say what arrived.
 
@@ -480,7 +481,7 @@ OPERATIONS = {"square": _square, "upper": _upper, "reverse": _reverse}
 _STOP = "stop"
 
 
-def serve(conn: Any, *, timeout: float = DEFAULT_TIMEOUT, also_close: Sequence[Any] = ()) -> None:
+def serve(conn: Any, *, timeout: float = MESSAGE_TIMEOUT, also_close: Sequence[Any] = ()) -> None:
     """Runs in the server child: answer ``(operation, value)`` requests on ``conn``.
 
     Replies ``("ok", result)``, or ``("error", "TypeError: ...")`` when an
@@ -512,7 +513,7 @@ def serve(conn: Any, *, timeout: float = DEFAULT_TIMEOUT, also_close: Sequence[A
         conn.close()
 
 
-def ask(conn: Any, operation: Any, value: Any = None, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
+def ask(conn: Any, operation: Any, value: Any = None, *, timeout: float = MESSAGE_TIMEOUT) -> Any:
     """Send one request to a :func:`serve` child through ``conn`` and return its answer.
 
     ``operation`` is one of :data:`OPERATIONS` or ``"stop"``.  A failed
@@ -565,7 +566,7 @@ def write_numbered(conn: Any, count: int, size: int, stops: int) -> None:
 
 
 def read_shared(
-    conn: Any, lock: Any, report: Any, *, size: int, timeout: float = DEFAULT_TIMEOUT
+    conn: Any, lock: Any, report: Any, *, size: int, timeout: float = MESSAGE_TIMEOUT
 ) -> None:
     """Runs in each reader child; several of them read the same end ``conn``.
 
@@ -634,7 +635,7 @@ class SharingReport:
             return NotImplemented
         return self._values() == other._values()
 
-    __hash__ = None  # mutable and compared by value, like the dataclass it was
+    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value
 
     @property
     def all_intact(self) -> bool:
@@ -665,7 +666,7 @@ def share_one_end(
     messages: int = 200,
     size: int = 20_000,
     use_lock: bool = True,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = MESSAGE_TIMEOUT,
 ) -> SharingReport:
     """One writer child, ``readers`` reader children, ALL readers on the same read end.
 

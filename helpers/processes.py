@@ -389,7 +389,9 @@ def run_and_capture(
     if not callable(worker):
         raise TypeError(f"worker must be a function, not {type(worker).__name__}")
     reader, writer = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=worker, args=(writer,), name=getattr(worker, "__name__", None))
+    process = ctx.Process(  # type: ignore[attr-defined]  # every real context has Process
+        target=worker, args=(writer,), name=getattr(worker, "__name__", None)
+    )
     with tempfile.TemporaryFile() as log:
         try:
             _start_with_stderr(process, log.fileno())

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_GET_TIMEOUT",
     "MAX_ITEMS",
-    "MAX_PROCESSES",
+    "MAX_QUEUE_PROCESSES",
     "MAX_WORK",
     "SENTINEL",
     "QueueTimeout",
@@ -85,7 +85,7 @@ DEFAULT_GET_TIMEOUT = 30.0
 # a child that dies is noticed within about this long.
 POLL_INTERVAL = 0.1
 MAX_ITEMS = 10_000  # enough to see the work spread; small enough to finish in a second
-MAX_PROCESSES = 8  # producers + consumers; more only queue up for the same cores
+MAX_QUEUE_PROCESSES = 8  # producers + consumers; more only queue up for the same cores
 MAX_WORK = 0.01  # seconds of pretend work per item: enough to spread the load, not to bore
 MAX_BUSY = 10.0  # seconds of pretend work per consumer in one share_work call, at most
 
@@ -387,7 +387,7 @@ def start_consumers(
     each of them one :data:`SENTINEL`, then collects their reports, then joins them.
     """
     require_context(ctx, needs=("Queue",))
-    count = require_positive_int(count, "count", maximum=MAX_PROCESSES)
+    count = require_positive_int(count, "count", maximum=MAX_QUEUE_PROCESSES)
     if "timeout" in options:
         require_timeout(options["timeout"])
     consumers = []
@@ -525,7 +525,7 @@ class WorkReport(
 def _require_work(work: Any) -> float:
     if isinstance(work, bool) or not isinstance(work, numbers.Real):
         raise TypeError(f"work must be a number of seconds per item, not {type(work).__name__}")
-    if not 0 <= work <= MAX_WORK:
+    if not 0 <= float(work) <= MAX_WORK:
         raise ValueError(f"work must be between 0 and {MAX_WORK:g} s per item, not {work!r}")
     return float(work)
 
@@ -559,11 +559,11 @@ def share_work(
     """
     require_context(ctx, needs=("Queue",))
     n_items = require_positive_int(n_items, "n_items", maximum=MAX_ITEMS)
-    n_producers = require_positive_int(n_producers, "n_producers", maximum=MAX_PROCESSES - 1)
-    n_consumers = require_positive_int(n_consumers, "n_consumers", maximum=MAX_PROCESSES - 1)
-    if n_producers + n_consumers > MAX_PROCESSES:
+    n_producers = require_positive_int(n_producers, "n_producers", maximum=MAX_QUEUE_PROCESSES - 1)
+    n_consumers = require_positive_int(n_consumers, "n_consumers", maximum=MAX_QUEUE_PROCESSES - 1)
+    if n_producers + n_consumers > MAX_QUEUE_PROCESSES:
         raise ValueError(
-            f"n_producers + n_consumers must be at most {MAX_PROCESSES} processes, "
+            f"n_producers + n_consumers must be at most {MAX_QUEUE_PROCESSES} processes, "
             f"not {n_producers + n_consumers}"
         )
     work = _require_work(work)

@@ -17,6 +17,7 @@ closes it in ``wait``.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import traceback
@@ -37,15 +38,17 @@ __all__ = [
     "ChildError",
     "ChildTimeout",
     "call_with_timeout",
+    "receive",
     "run",
     "start",
     "stop",
     "wait",
 ]
 
-# Long enough for a spawned child on a busy laptop (start-up alone is ~40 ms
-# here, seconds on a loaded Windows machine); short enough that a learner
-# whose worker never returns gets an error, not a frozen kernel.
+# How long a child may run before it is stopped (the one default of
+# start/wait/run): long enough for a spawned child on a busy laptop (start-up
+# alone is ~40 ms here, seconds on a loaded Windows machine); short enough that
+# a learner whose worker never returns gets an error, not a frozen kernel.
 DEFAULT_TIMEOUT = 30.0
 
 
@@ -93,7 +96,23 @@ class ChildTimeout(TimeoutError):
 
 
 class CallTimeout(TimeoutError):
-    """A call made through :func:`call_with_timeout` did not return in time."""
+    """A call made through :func:`call_with_timeout` did not return in time.
+
+    ``stuck_in`` names the functions the call was inside when time ran out,
+    outermost first, as ``module.function`` (``multiprocessing.process.join``
+    says it was waiting for a child to end).
+    """
+
+    stuck_in: tuple[str, ...] = ()
+
+
+def _stack_of(thread: threading.Thread) -> tuple[str, ...]:
+    frame = sys._current_frames().get(thread.ident or -1)
+    names = []
+    while frame is not None:
+        names.append(f"{frame.f_globals.get('__name__', '?')}.{frame.f_code.co_name}")
+        frame = frame.f_back
+    return tuple(reversed(names))
 
 
 def call_with_timeout(
@@ -135,7 +154,9 @@ def call_with_timeout(
             while_waiting()
             helper.join(min(every, max(0.0, deadline - time.monotonic())))
     if helper.is_alive():
-        raise CallTimeout(f"{what} did not finish within {timeout:g} s")
+        late = CallTimeout(f"{what} did not finish within {timeout:g} s")
+        late.stuck_in = _stack_of(helper)
+        raise late
     if "error" in outcome:
         error = outcome.pop("error")
         try:
@@ -143,6 +164,21 @@ def call_with_timeout(
         finally:
             del error  # no cycle through this frame
     return outcome["value"]
+
+
+def receive(conn: Any, *, timeout: float, waiting_for: str = "a message") -> Any:
+    """Wait at most ``timeout`` seconds for one object on ``conn`` and return it.
+
+    ``poll(timeout)`` first, so a silent peer gives ``TimeoutError`` instead of
+    a hang; a peer that closed its end (or died) gives ``EOFError`` at once.
+    Both messages say what was being waited for.
+    """
+    if not conn.poll(timeout):
+        raise TimeoutError(f"nothing arrived within {timeout:g} s while waiting for {waiting_for}")
+    try:
+        return conn.recv()
+    except (EOFError, OSError) as exc:
+        raise EOFError(f"the other end hung up while we waited for {waiting_for}") from exc
 
 
 def stop(process: Any, *, grace: float = 1.0) -> int | None:
@@ -200,7 +236,7 @@ class Child:
             return NotImplemented
         return (self.process, self.report, self.name) == (other.process, other.report, other.name)
 
-    __hash__ = None  # mutable and compared by value, like the dataclass it was
+    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value, like the dataclass it was
 
     def wait(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Join within ``timeout`` seconds; raise :class:`ChildTimeout` or :class:`ChildError`."""
@@ -225,9 +261,11 @@ def start(
     if name is not None and not isinstance(name, str):
         # Process() would accept it under fork but kill the child under spawn.
         raise TypeError(f"name must be text or None, not {type(name).__name__} {name!r}")
-    label = name or getattr(target, "__name__", "child")
+    label = name or str(getattr(target, "__name__", "child"))
     reader, writer = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_guarded_main, args=(writer, target, args, kwargs), name=label)
+    process = ctx.Process(  # type: ignore[attr-defined]  # every real context has Process
+        target=_guarded_main, args=(writer, target, args, kwargs), name=label
+    )
     try:
         process.start()
     except BaseException:

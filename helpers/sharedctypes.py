@@ -27,7 +27,10 @@ import time
 from collections import namedtuple
 from collections.abc import Iterable
 from multiprocessing.context import BaseContext
-from multiprocessing.sharedctypes import SynchronizedBase, typecode_to_type
+from multiprocessing.sharedctypes import (  # type: ignore[attr-defined]  # not in typeshed
+    SynchronizedBase,
+    typecode_to_type,
+)
 
 from helpers.running import DEFAULT_TIMEOUT, Child, run, start, stop, wait
 from helpers.validation import (
@@ -47,7 +50,7 @@ __all__ = [
     "C_TYPE_NAMES",
     "INTEGER_TYPECODES",
     "MAX_INCREMENTS",
-    "MAX_PROCESSES",
+    "MAX_RACING_PROCESSES",
     "MAX_TOTAL_INCREMENTS",
     "PLAYGROUND_INCREMENTS",
     "PORTABLE_TYPECODES",
@@ -107,7 +110,7 @@ RACE_INCREMENTS = 100_000
 # them here, and a click should answer in a fraction of a second.
 PLAYGROUND_INCREMENTS = 20_000
 # A laptop has a handful of cores; more racing processes only slows the lesson.
-MAX_PROCESSES = 16
+MAX_RACING_PROCESSES = 16
 # Keeps the widest race (16 × 1,000,000) inside the counter's C int.
 MAX_INCREMENTS = 1_000_000
 # processes × increments: locked adding costs about a microsecond or more under
@@ -386,7 +389,7 @@ def _start_all(ctx: BaseContext, target: Any, count: int, *args: Any) -> list[Ch
 
 
 def _require_race_size(processes: Any, increments: Any) -> tuple[int, int]:
-    processes = require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
+    processes = require_positive_int(processes, "processes", maximum=MAX_RACING_PROCESSES)
     increments = require_positive_int(increments, "increments", maximum=MAX_INCREMENTS)
     if processes * increments > MAX_TOTAL_INCREMENTS:
         raise ValueError(

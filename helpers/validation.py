@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "kind",
     "parse_int_list",
     "require_context",
     "require_int_list",
@@ -23,8 +24,12 @@ __all__ = [
 ]
 
 
-def _kind(value: object) -> str:
+def kind(value: object) -> str:
+    """The name of ``value``'s type, as error messages quote it: ``kind(3)`` → ``'int'``."""
     return type(value).__name__
+
+
+_kind = kind  # the short name this module's messages use
 
 
 def require_context(ctx: Any, *, needs: tuple[str, ...] = ()) -> Any:
@@ -55,20 +60,22 @@ def require_positive_int(value: Any, name: str, *, maximum: int | None = None) -
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be a whole number, not {_kind(value)} {value!r}")
-    if value < 1:
+    number = int(value)
+    if number < 1:
         raise ValueError(f"{name} must be at least 1, not {value}")
-    if maximum is not None and value > maximum:
+    if maximum is not None and number > maximum:
         raise ValueError(f"{name} must be at most {maximum}, not {value}")
-    return int(value)
+    return number
 
 
 def require_timeout(value: Any, name: str = "timeout") -> float:
     """Return ``value`` as float seconds if it is a positive, finite number."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number of seconds, not {_kind(value)} {value!r}")
-    if not value > 0 or value == float("inf"):
+    seconds = float(value)
+    if not seconds > 0 or seconds == float("inf"):
         raise ValueError(f"{name} must be a positive, finite number of seconds, not {value!r}")
-    return float(value)
+    return seconds
 
 
 def require_int_list(values: Any, name: str = "numbers") -> list[int]:

@@ -28,11 +28,13 @@ from functools import cached_property
 from typing import Any
 
 import pytest
+from messages import NOT_A_CONTEXT
 
 from helpers import bench, managers, pipes, processes, queues, running, sharedctypes
 from helpers.checking import Verdict
 from helpers.context import ENV_VAR, get_context, get_multiprocess_context, start_method_from_env
 from helpers.exercises import managers as manager_exercises
+from helpers.exercises import bench as bench_exercises
 from helpers.exercises import pipes as pipe_exercises
 from helpers.exercises import queues as queue_exercises
 from helpers.exercises import sharedctypes as sharedctypes_exercises
@@ -655,7 +657,7 @@ CATALOGUE = [
         "benchmark: a start method's name instead of a context",
         lambda kit: bench.sweep("spawn", "1 KiB", "4 KiB"),
         TypeError,
-        "ctx must be a multiprocessing context from helpers.context.get_context(), not str",
+        NOT_A_CONTEXT,
     ),
     # --- exercise checkers: a failing verdict, never an exception or a hang ----------------
     Bad(
@@ -687,6 +689,19 @@ CATALOGUE = [
         lambda kit: sharedctypes_exercises.check_shared_sum(print, timeout=0),
         ValueError,
         "timeout must be a positive, finite number of seconds, not 0",
+    ),
+    Bad(
+        "checker: a whole-program exercise given its result instead of the program",
+        lambda kit: bench_exercises.check_move_bytes((b"", 0.1)),
+        None,
+        "pass your function itself, e.g. check_move_bytes(move_bytes), not a tuple",
+    ),
+    Bad(
+        "checker: a flag exercise given the count instead of the program",
+        lambda kit: bench_exercises.check_count_until_stopped(3),
+        None,
+        "pass your function itself, e.g. check_count_until_stopped(count_until_stopped), "
+        "not a int",
     ),
     # --- the validators every widget shares -------------------------------------------------
     Bad(
@@ -786,24 +801,10 @@ FOUND_AND_FIXED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def live_manager(ctx):
-    """A manager started on first use and shut down after the last row."""
-    started = []
-
-    def get() -> Any:
-        if not started:
-            started.append(ctx.Manager())
-        return started[0]
-
-    yield get
-    for manager in started:
-        manager.shutdown()
-
-
 @pytest.fixture
-def kit(ctx, live_manager):
-    made = Kit(ctx, live_manager)
+def kit(ctx, request):
+    # conftest's module-wide manager, started only when a row first needs it
+    made = Kit(ctx, lambda: request.getfixturevalue("manager"))
     yield made
     made.close()
 

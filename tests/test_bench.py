@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -18,10 +19,12 @@ import time
 from pathlib import Path
 
 import pytest
+from messages import NOT_A_CONTEXT, refusal
 
 from helpers import bench
-from helpers.bench import KiB, Measurement, MiB, Results
+from helpers.bench import KiB, Measurement, MiB, Results, channels, workers
 from helpers.running import ChildError
+from helpers.validation import require_positive_int, require_timeout
 
 ROOT = Path(__file__).resolve().parent.parent
 # Not multiples of any chunk size, so every path also sends a short last chunk.
@@ -147,7 +150,7 @@ def flipping_sender(ctrl, conn, timeout):
         data[0] ^= 0xFF
         conn.send_bytes(data)
 
-    bench._serve(ctrl, send, timeout)
+    workers._serve(ctrl, send, timeout)
 
 
 def failing_sender(ctrl, conn, timeout):
@@ -156,7 +159,7 @@ def failing_sender(ctrl, conn, timeout):
     def send(payload, chunk, how):
         raise ValueError("the sender broke down")
 
-    bench._serve(ctrl, send, timeout)
+    workers._serve(ctrl, send, timeout)
 
 
 def stalling_sender(ctrl, conn, timeout):
@@ -165,7 +168,7 @@ def stalling_sender(ctrl, conn, timeout):
     def send(payload, chunk, how):
         time.sleep(60)
 
-    bench._serve(ctrl, send, timeout)
+    workers._serve(ctrl, send, timeout)
 
 
 @pytest.fixture
@@ -173,12 +176,12 @@ def fake_channel(monkeypatch):
     """Register a pipe channel whose child runs the given worker."""
 
     def register(worker):
-        def opener(ctx, largest, stack):
-            channel = bench._open_pipes(ctx, largest, stack)
+        def opener(ctx, largest, stack, names):
+            channel = channels._open_pipes(ctx, largest, stack, names)
             framed = channel.receivers["pipe_bytes"]
             return dataclasses.replace(channel, worker=worker, receivers={"fake": framed})
 
-        monkeypatch.setitem(bench._OPENERS, "fake", opener)
+        monkeypatch.setitem(channels.OPENERS, "fake", opener)
         monkeypatch.setitem(bench.BULK_CHANNELS, "fake", "fake channel")
 
     return register
@@ -204,8 +207,8 @@ def test_a_stalled_child_is_stopped_within_the_timeout(ctx, fake_channel):
     fake_channel(stalling_sender)
     began = time.monotonic()
     with pytest.raises(TimeoutError, match="sending 1 KiB through fake 2 times took longer"):
-        bench.measure_bulk(ctx, ["1 KiB"], channels=["fake"], limits=(), repeats=1, timeout=0.5)
-    assert time.monotonic() - began < 10
+        bench.measure_bulk(ctx, ["1 KiB"], channels=["fake"], limits=(), repeats=1, timeout=3)
+    assert time.monotonic() - began < 30
 
 
 @pytest.mark.parametrize(
@@ -217,10 +220,10 @@ def test_a_stalled_child_is_stopped_within_the_timeout(ctx, fake_channel):
         ({"channels": ["pigeon"]}, ValueError, "channels: 'pigeon' is not one of array, "),
         ({"channels": []}, ValueError, "channels is empty: choose from array, shared_memory"),
         ({"limits": ["light"]}, ValueError, "limits: 'light' is not one of memcpy, os_pipe"),
-        ({"repeats": 0}, ValueError, "repeats must be at least 1, not 0"),
-        ({"repeats": 51}, ValueError, "repeats must be at most 50, not 51"),
-        ({"repeats": "3"}, TypeError, "repeats must be a whole number, not str '3'"),
-        ({"timeout": -1}, ValueError, "timeout must be a positive, finite number of seconds"),
+        ({"repeats": 0}, ValueError, refusal(require_positive_int, 0, "repeats")),
+        ({"repeats": 51}, ValueError, refusal(require_positive_int, 51, "repeats", maximum=50)),
+        ({"repeats": "3"}, TypeError, refusal(require_positive_int, "3", "repeats")),
+        ({"timeout": -1}, ValueError, refusal(require_timeout, -1)),
     ],
 )
 def test_bad_bulk_arguments_are_refused_before_any_child_starts(ctx, kwargs, error, message):
@@ -231,7 +234,7 @@ def test_bad_bulk_arguments_are_refused_before_any_child_starts(ctx, kwargs, err
 
 
 def test_a_context_is_required():
-    with pytest.raises(TypeError, match="ctx must be a multiprocessing context from helpers"):
+    with pytest.raises(TypeError, match="^" + re.escape(NOT_A_CONTEXT) + "$"):
         bench.measure_bulk("spawn", ["1 KiB"])
 
 
@@ -287,14 +290,18 @@ def test_latency_refuses_bad_round_trips(ctx):
 @pytest.mark.slow  # also run by notebook 05 under nbval
 def test_startup_uses_each_start_method():
     results = bench.measure_startup(repeats=1)
-    assert results.names() == ["spawn", "fork", "forkserver"]
+    assert results.names() == ["spawn", "fork", "forkserver", "forkserver+preload"]
+    assert [m.label for m in results.measurements][2:] == [
+        "forkserver, nothing preloaded",
+        "forkserver, workers preloaded",
+    ]
     with pytest.raises(ValueError, match="methods: 'clone' is not one of spawn, fork, forkserver"):
         bench.measure_startup(["clone"])
 
 
 @pytest.mark.slow  # also run by notebook 05 under nbval
 def test_seed_writes_both_ways_give_the_same_squares(ctx):
-    results = bench.measure_seed_writes(ctx, 1000, repeats=1)
+    results = bench.measure_array_writes(ctx, 1000, repeats=1)
     assert results.names() == ["loop", "bulk"]
     assert results.intact
     assert results.get("loop").size == 8000
@@ -326,16 +333,24 @@ def test_measurement_reports_median_and_spread():
     assert m.as_dict()["samples"] == [1.0, 3.0, 2.0]
 
 
-def test_targets_are_computed_at_the_largest_size():
-    t = bench.targets(_synthetic_bulk())
-    assert t["fastest"] == "shared_memory"
-    assert t["fastest_percent_of_memcpy"] == pytest.approx(100 * 0.025 / 0.028)
-    assert t["pipe_percent_of_os_pipe"] == pytest.approx(100 * 0.1 / 0.15)
-    assert bench.format_targets(_synthetic_bulk()).splitlines() == [
-        "fastest channel at 256 MiB: SharedMemory + numpy, 89.3 % of memcpy "
-        "(target ≥ 60 %): reached",
-        "Pipe.send_bytes at 256 MiB: 66.7 % of raw os.pipe (target ≥ 50 %): reached",
+def test_goals_set_the_figures_beside_the_aims():
+    startup = Results("startup", [_m("fork", 0, 0.004), _m("forkserver+preload", 0, 0.006)])
+    assert bench.format_goals(_synthetic_bulk(), startup).splitlines() == [
+        "no channel beats its own limit by more than 10 %: none did — met",
+        "Pipe.send_bytes ≥ 60 % of the raw pipe (256 MiB): 67 % — met",
+        "fastest bulk path ≥ 90 % of memcpy (256 MiB): SharedMemory + numpy: 89 % — "
+        "missed on this run",
+        "forkserver start+join, workers preloaded, ≤ 2× fork: 1.5× fork — met",
     ]
+    assert [g["met"] for g in bench.goals()] == []
+
+
+def test_a_channel_faster_than_its_limit_is_named():
+    bulk = _synthetic_bulk()
+    bulk.measurements[4] = _m("pipe_bytes", 256 * MiB, 0.05, label="Pipe.send_bytes chunks")
+    first = bench.goals(bulk)[0]
+    assert first["met"] is False
+    assert first["figure"] == "Pipe.send_bytes chunks at 256 MiB beat raw os.pipe"
 
 
 def test_conclusions_and_guide_follow_the_numbers():
@@ -372,8 +387,11 @@ def test_latency_and_startup_advice_name_the_fastest_candidate():
     guide = bench.decision_guide(latency=_synthetic_latency(), startup=startup)
     assert guide.splitlines()[1:] == [
         "• Small messages, request/reply: Pipe — 20 µs per round trip (raw os.pipe: 8 µs).",
-        "• A flag or a counter: Value with its lock — 2 µs per round trip and no message at "
-        "all, but whoever waits for a change spins a CPU core.",
+        "• A flag one process raises and others wait for: an Event — wait(timeout) sleeps "
+        "until set() is called (spinning on a Value answered in 2 µs, but keeps a CPU core "
+        "busy the whole time).",
+        "• A counter several processes update: a Value, changed under its lock "
+        "(with v.get_lock(): v.value += 1).",
         "• Python objects several processes edit: a Manager — 24 µs per proxy call, 1.2× a "
         "Pipe round trip: few calls, each doing a lot.",
         "• Starting workers: fork started one in 5 ms, spawn in 40 ms — start workers once "
@@ -402,7 +420,7 @@ def test_watchdog_turns_a_stuck_wait_into_a_timeout():
     released = threading.Event()
     with (
         pytest.raises(TimeoutError, match=r"the test wait took longer than 0\.2 s"),
-        bench._watchdog(0.2, released.set, "the test wait"),
+        channels.watchdog(0.2, released.set, "the test wait"),
     ):
         released.wait(10)
         raise EOFError("the other side went away")
@@ -411,13 +429,13 @@ def test_watchdog_turns_a_stuck_wait_into_a_timeout():
 # --- the terminal version ------------------------------------------------
 
 
-def test_main_prints_tables_targets_and_a_guide(ctx, capsys):
+def test_main_prints_tables_goals_and_a_guide(ctx, capsys):
     argv = ["--experiments", "bulk", "--sizes", "1KiB,4KiB", "--channels",
             "shared_memory", "--repeats", "1", "--no-progress"]  # fmt: skip
     assert bench.main(argv) == 0
     out = capsys.readouterr().out
-    assert "== bulk ==" in out and "== targets ==" in out
-    assert "fastest channel at 4 KiB:" in out
+    assert "== bulk ==" in out and "== goals ==" in out
+    assert "fastest bulk path ≥ 90 % of memcpy (4 KiB): SharedMemory + numpy" in out
     assert "Decision guide, from this run's numbers:" in out
 
 
@@ -446,17 +464,21 @@ def test_module_runs_from_the_terminal_and_prints_json():
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert set(report) == {"machine", "results", "targets", "intact"}
+    assert set(report) == {"machine", "results", "goals", "intact"}
     assert report["intact"] is True
     assert report["machine"]["start_method"] in ("spawn", "fork", "forkserver")
     names = [m["name"] for m in report["results"]["bulk"]["measurements"]]
     assert names == ["memcpy", "os_pipe", "pipe_bytes"]
-    assert report["targets"]["pipe_percent_of_os_pipe"] > 0
+    measured = report["results"]["bulk"]["measurements"]
+    assert {"name", "size", "median", "limit"} <= set(measured[0])
+    assert report["goals"][1]["goal"].startswith("Pipe.send_bytes ≥ 60 % of the raw pipe")
 
 
-def test_importing_the_module_stays_light():
-    heavy = "{'numpy', 'matplotlib', 'tqdm'}"
-    code = f"import helpers.bench, sys; print(sorted({heavy} & set(sys.modules)))"
+def test_a_child_imports_only_the_light_workers_module():
+    # Pickled by reference, a worker names its module: helpers.bench.workers.
+    assert workers.pipe_sender.__module__ == "helpers.bench.workers"
+    heavy = "{'numpy', 'matplotlib', 'tqdm', 'dataclasses', 'typing', 'helpers.bench.results'}"
+    code = f"import helpers.bench.workers, sys; print(sorted({heavy} & set(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,

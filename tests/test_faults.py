@@ -14,11 +14,7 @@ import struct
 import time
 
 import pytest
-
-from helpers.pipes import receive_bytes
-from helpers.queues import QueueTimeout, put_payload, take
-from helpers.running import ChildError, start, wait
-from helpers.stress import (
+from stress import (
     count_with_lock,
     echo_until_closed,
     hold_lock,
@@ -29,6 +25,10 @@ from helpers.stress import (
     send_then_hang_up,
     stream_bytes,
 )
+
+from helpers.pipes import receive_bytes
+from helpers.queues import QueueTimeout, put_payload, take
+from helpers.running import ChildError, start, wait
 
 # Unix only: SIGKILL, and FIONREAD to see a message half-way through a pipe.
 fcntl = pytest.importorskip("fcntl")

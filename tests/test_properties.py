@@ -12,13 +12,13 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from stress import echo_queue
 
 from helpers.managers import send_records, snapshot
 from helpers.pipes import END_MARKER, ask, pass_messages, serve
 from helpers.queues import SENTINEL, collect_reports, take, take_until_sentinel
 from helpers.running import start, wait
 from helpers.sharedctypes import INTEGER_TYPECODES, choose_typecode, integer_range, square_list
-from helpers.stress import echo_queue
 
 # Processes are slow to start and the machine is shared: no per-example deadline.
 FEW = settings(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from helpers.running import ChildError, run, start, wait
 from helpers.sharedctypes import (
     INTEGER_TYPECODES,
-    MAX_PROCESSES,
+    MAX_RACING_PROCESSES,
     RACE_INCREMENTS,
     add_both_ways,
     add_without_lock,
@@ -222,9 +222,9 @@ BAD_INPUTS = [
         "processes must be a whole number, not float 2.5",
     ),
     (
-        lambda ctx, a, v: race(ctx, MAX_PROCESSES + 1, locked=True),
+        lambda ctx, a, v: race(ctx, MAX_RACING_PROCESSES + 1, locked=True),
         ValueError,
-        f"processes must be at most {MAX_PROCESSES}, not {MAX_PROCESSES + 1}",
+        f"processes must be at most {MAX_RACING_PROCESSES}, not {MAX_RACING_PROCESSES + 1}",
     ),
     (
         lambda ctx, a, v: race(ctx, 2, 0, locked=True),

@@ -1,4 +1,4 @@
-"""Tests for `helpers.stress`.
+"""Tests for `tests/stress.py`, the fault and load tests' workers and drivers.
 
 Small, fast runs of each driver and every validation message; the full-size
 load and the deliberate faults are in `tests/test_faults.py` (slow).
@@ -8,8 +8,7 @@ import multiprocessing
 import time
 
 import pytest
-
-from helpers.stress import (
+from stress import (
     CHUNK_BYTES,
     END_OF_STREAM,
     checksum,

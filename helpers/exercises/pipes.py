@@ -48,7 +48,8 @@ __all__ = [
 
 # A spawned multiprocess child imports dill before it runs anything: well under
 # a second normally, several on a loaded laptop.  Twenty means really stuck.
-CHECK_TIMEOUT = 20.0
+from helpers.checking import CHECK_TIMEOUT
+
 # Once a worker is running, a reply or an exit should take moments; after
 # this long the checker calls it stuck and says why it probably is.
 PATIENCE = 8.0

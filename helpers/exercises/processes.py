@@ -39,7 +39,8 @@ __all__ = ["CHECK_TIMEOUT", "check_own_pid", "check_scale_worker", "check_square
 
 # A spawned multiprocess child imports dill before it runs anything: well under
 # a second normally, several on a loaded laptop. Twenty means really stuck.
-CHECK_TIMEOUT = 20.0
+from helpers.checking import CHECK_TIMEOUT
+
 # What check_scale_worker feeds the learner's worker, and what must come back.
 SCALE_NUMBERS = (1, 2, 3)
 SCALE_FACTOR = 10

@@ -53,7 +53,8 @@ __all__ = [
 
 # A spawned multiprocess child imports dill before it runs anything: well under
 # a second normally, several on a loaded laptop. Twenty means really stuck.
-CHECK_TIMEOUT = 20.0
+from helpers.checking import CHECK_TIMEOUT
+
 # What the consumer is fed. The 0 is there on purpose: `if not item` stops on it.
 CONSUMER_ITEMS = (3, 0, 4, 1, 5)
 PRODUCER_ITEMS = tuple(range(1, 13))
@@ -125,7 +126,7 @@ def _answer(results: Any, child: Child, until: float) -> tuple[bool, Any]:
 
 def _drain(q: Any) -> list[Any]:
     """Whatever is left in ``q``, in order; short waits, since its producers are gone."""
-    left = []
+    left: list[Any] = []
     while True:
         got, item = _get(q, POLL)
         if not got:

@@ -127,12 +127,12 @@ CHANNELS = [
     "pickled ndarray on Pipe",
     "Manager list of chunks",
 ]
-LIMITS = ["memcpy (numpy.copyto) (limit)", "raw os.pipe (limit)"]
+LIMITS = ["memcpy (same copy, private memory) (limit)", "raw os.pipe (limit)"]
 
 
 def _bulk(smallest: str, largest: str, channels: list[str], repeats: int) -> Round:
     """05: a table with a row, intact, for each chosen channel and limit at each size — and
-    no other channel; then the target ratio at the largest size. Figures vary."""
+    no other channel; then the advice for big arrays at the largest size. Figures vary."""
     sizes = SIZES[SIZES.index(smallest) : SIZES.index(largest) + 1]
     rows = [
         rf"(?=[\s\S]*^{re.escape(label)} +{re.escape(size)} .*✔$)"
@@ -142,7 +142,7 @@ def _bulk(smallest: str, largest: str, channels: list[str], repeats: int) -> Rou
     others = [rf"(?![\s\S]*^{re.escape(label)} )" for label in CHANNELS if label not in channels]
     footer = [
         rf"(?=[\s\S]*^median of {repeats} timed repeats )",
-        rf"(?=[\s\S]*^fastest channel at {re.escape(largest)}: )",
+        rf"(?=[\s\S]*^• Big arrays \({re.escape(largest)}\): )",
     ]
     header = r"^channel +size +median .* intact$"  # the first line: the match starts here
     changes = {
@@ -223,7 +223,7 @@ LESSONS = [
     ),
     Lesson(
         "05_which_channel_when.ipynb",
-        # The seed's element-by-element writes lose to one bulk write, and write the same data.
+        # Element-by-element writes lose to one bulk write, and write the same data.
         seed=(
             "one bulk write faster than element by element: True\n"
             "both wrote the same squares: True\n",

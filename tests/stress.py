@@ -1,4 +1,4 @@
-"""Workers and drivers for the course's fault and load tests.
+"""Workers and drivers for the course's fault and load tests (test-only: not in ``helpers``).
 
 The lessons show each mechanism on four numbers; the tests behind them push
 the same mechanisms hard (a gibibyte through a ``Pipe``, a hundred thousand
@@ -29,13 +29,13 @@ from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from helpers.running import DEFAULT_TIMEOUT, Child, start, wait
+from helpers.running import DEFAULT_TIMEOUT, Child, start, stop, wait
 from helpers.validation import require_positive_int, require_timeout
 
 __all__ = [
     "CHUNK_BYTES",
     "END_OF_STREAM",
-    "MAX_PROCESSES",
+    "MAX_LOAD_PROCESSES",
     "Tally",
     "Transfer",
     "add_locked",
@@ -63,7 +63,7 @@ CHUNK_BYTES = 1 << 20
 # mark the end of a byte stream without any escaping.
 END_OF_STREAM = b""
 # More processes than this on a laptop only measures the scheduler.
-MAX_PROCESSES = 64
+MAX_LOAD_PROCESSES = 64
 # The largest chunk a driver accepts: two of them must fit in memory easily.
 MAX_CHUNK_BYTES = 64 << 20
 # The hash both ends of a byte stream use; sha256 is hardware-accelerated on
@@ -111,7 +111,7 @@ def peak_rss_bytes() -> int:
     A forked child starts with its parent's figure, since it starts as a copy.
     """
     try:
-        import resource  # noqa: PLC0415 - Unix only; the course also runs on Windows
+        import resource
     except ImportError:
         return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -294,14 +294,9 @@ def _remaining(deadline: float) -> float:
 
 
 def _stop(children: list[Child]) -> None:
-    """Terminate, then kill, whichever children still run; report nothing."""
+    """Stop whichever children still run (helpers.running.stop); report nothing."""
     for child in children:
-        if child.process.is_alive():
-            child.process.terminate()
-            child.process.join(_GRACE)
-        if child.process.is_alive():
-            child.process.kill()
-            child.process.join(_GRACE)
+        stop(child.process, grace=_GRACE)
         child.report.close()
 
 
@@ -380,8 +375,8 @@ def move_through_queue(
     Each consumer gets one ``None`` sentinel after every producer has
     finished, and reports how many numbers it took and their checksum.
     """
-    producers = require_positive_int(producers, "producers", maximum=MAX_PROCESSES)
-    consumers = require_positive_int(consumers, "consumers", maximum=MAX_PROCESSES)
+    producers = require_positive_int(producers, "producers", maximum=MAX_LOAD_PROCESSES)
+    consumers = require_positive_int(consumers, "consumers", maximum=MAX_LOAD_PROCESSES)
     messages = require_positive_int(messages, "messages")
     require_timeout(timeout)
     deadline = time.monotonic() + timeout
@@ -436,7 +431,7 @@ def count_with_lock(
     own lock; with ``managed=True`` it is a ``Manager``'s value guarded by a
     managed lock, and the manager is shut down before returning.
     """
-    processes = require_positive_int(processes, "processes", maximum=MAX_PROCESSES)
+    processes = require_positive_int(processes, "processes", maximum=MAX_LOAD_PROCESSES)
     increments = require_positive_int(increments, "increments")
     if not isinstance(managed, bool):
         raise TypeError(f"managed must be True or False, not {type(managed).__name__} {managed!r}")

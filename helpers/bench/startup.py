@@ -1,0 +1,108 @@
+"""Start-up: start and join one child under each start method, fork server preloaded or not.
+
+The child runs :func:`helpers.bench.workers.started`, which does nothing: what
+is timed is starting a process that can run one of our workers — the start
+method's own cost plus importing the worker's module where the child must.
+Under fork the child inherits the module; under spawn it imports it; under
+forkserver it inherits whatever the fork server has **preloaded**
+(``ctx.set_forkserver_preload([...])``) and imports the rest.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from typing import Any
+
+from helpers.bench import workers
+from helpers.bench.channels import GRACE
+from helpers.bench.experiments import MAX_REPEATS, TRANSFER_TIMEOUT, require_names
+from helpers.bench.results import DEFAULT_REPEATS, Measurement, Results
+from helpers.context import START_METHODS, get_context
+from helpers.running import ChildError, stop
+from helpers.validation import require_positive_int, require_timeout
+
+__all__ = ["PRELOAD", "measure_startup", "preload_forkserver"]
+
+# What a fork server should hold before it forks a bench child: the worker's module.
+PRELOAD = ("__main__", "helpers.bench.workers")
+
+
+def preload_forkserver(modules: Any = PRELOAD) -> bool:
+    """Make this process's fork server preload ``modules``; True if it will apply.
+
+    ``set_forkserver_preload`` only applies when the server starts, so a server
+    already running (with no children left) is stopped first; the next
+    forkserver child starts a new one. With children of the server still
+    running, nothing changes and this returns False.
+    """
+    from multiprocessing import forkserver  # noqa: PLC0415
+
+    server: Any = forkserver._forkserver  # one per process
+    running = getattr(server, "_forkserver_pid", None) is not None
+    if running:
+        forkserver_children = [
+            p for p in multiprocessing.active_children() if type(p).__name__ == "ForkServerProcess"
+        ]
+        if forkserver_children or not hasattr(server, "_stop"):
+            return False
+        server._stop()  # restart, so that the preload list applies
+    get_context("forkserver").set_forkserver_preload(list(modules))
+    return True
+
+
+def _time_starts(method: str, repeats: int, timeout: float) -> list[float]:
+    method_ctx: Any = get_context(method)  # a concrete context: it has Process
+    samples = []
+    for _ in range(repeats + 1):  # the untimed warm-up also starts a fork server
+        began = time.perf_counter()
+        process = method_ctx.Process(target=workers.started)
+        process.start()
+        process.join(timeout)
+        samples.append(time.perf_counter() - began)
+        if process.is_alive():
+            stop(process, grace=GRACE)
+            raise TimeoutError(f"a {method} child did not finish within {timeout:g} s")
+        if process.exitcode != 0:
+            raise ChildError(f"started ({method})", process.exitcode)
+    return samples
+
+
+def measure_startup(
+    methods: Any = START_METHODS,
+    *,
+    preload: bool = True,
+    repeats: int = DEFAULT_REPEATS,
+    timeout: float = TRANSFER_TIMEOUT,
+) -> Results:
+    """Time ``Process(target=started).start()`` + ``join()`` under each start method.
+
+    Each method gets its own context explicitly (that is what is compared).
+    With ``preload``, forkserver is measured twice: with nothing of ours in
+    the fork server (the default), then with :data:`PRELOAD` preloaded.
+    """
+    methods = require_names(methods, {m: m for m in START_METHODS}, "methods")
+    repeats = require_positive_int(repeats, "repeats", maximum=MAX_REPEATS)
+    timeout = require_timeout(timeout)
+    results = Results("startup", repeats=repeats)
+    runs: list[tuple[str, str, tuple[str, ...]]] = [
+        (m, m, ()) for m in methods if m != "forkserver"
+    ]
+    if "forkserver" in methods:
+        runs.append(("forkserver", "forkserver, nothing preloaded", ("__main__",)))
+        if preload:
+            runs.append(("forkserver+preload", "forkserver, workers preloaded", PRELOAD))
+    for name, label, modules in runs:
+        method = name.split("+")[0]
+        fresh = method == "forkserver" and preload_forkserver(modules)
+        shown = (
+            "forkserver, server already running" if method == "forkserver" and not fresh else label
+        )
+        samples = _time_starts(method, repeats, timeout)
+        results.measurements.append(
+            Measurement(name, shown, 0, tuple(samples[1:]), warm_up=samples[0])
+        )
+        if method == "forkserver" and not fresh:
+            break  # the two forkserver rows would measure the same server
+    # The fork server stays preloaded: later forkserver children start faster.
+    return results
