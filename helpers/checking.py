@@ -101,6 +101,8 @@ class Started:
     overrides_run: bool
     joined: bool = False  # a join() returned with the process ended
     exitcode: int | None = None  # when the program returned (None: still running)
+    # What was passed in args= and kwargs=, kept here because start() lets go of them.
+    passed: tuple = field(default=(), repr=False)
 
     @property
     def target_is_a_call_result(self) -> bool:
@@ -154,7 +156,9 @@ def watching_processes() -> Iterator[list[Started]]:
 
         def start(self: Any, _start: Any = original_start, _cls: type = cls) -> None:
             overrides_run = type(self).run is not _cls.run
-            seen.append(Started(self, self.name, getattr(self, "_target", None), overrides_run))
+            passed = (*getattr(self, "_args", ()), *getattr(self, "_kwargs", {}).values())
+            target = getattr(self, "_target", None)
+            seen.append(Started(self, self.name, target, overrides_run, passed=passed))
             _start(self)
 
         def join(self: Any, timeout: float | None = None, _join: Any = original_join) -> None:
