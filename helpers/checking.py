@@ -183,6 +183,27 @@ def _segments() -> set[str]:
         return set()
 
 
+def _mapped_elsewhere(names: set[str]) -> set[str]:
+    """Those of ``names`` that a process outside this one has mapped (Linux; else none)."""
+    if not names:
+        return set()
+    here, found = os.getpid(), set()
+    try:
+        pids = [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:  # no /proc (macOS, Windows): nothing to tell apart
+        return set()
+    for pid in pids:
+        if pid == here:
+            continue
+        try:
+            with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
+                text = maps.read()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        found |= {name for name in names if f"{SHM_DIR}/{name}" in text}
+    return found
+
+
 def run_program(
     program: Callable[..., Any], *args: Any, timeout: float = PROGRAM_TIMEOUT, **kwargs: Any
 ) -> ProgramRun:
@@ -216,7 +237,11 @@ def run_program(
         if record.process.is_alive():
             stop(record.process)
     # Semaphores (sem.*) belong to queues and locks the program may still hold.
-    run.leftover_segments = sorted(n for n in _segments() - before if not n.startswith("sem."))
+    new = {n for n in _segments() - before if not n.startswith("sem.")}
+    # /dev/shm is shared with every other program on the machine: a new segment
+    # that another program has mapped right now is that program's, not a leak
+    # of this one — and must not be removed from under it.
+    run.leftover_segments = sorted(new - _mapped_elsewhere(new))
     for name in run.leftover_segments:
         with suppress(OSError):
             os.unlink(os.path.join(SHM_DIR, name))

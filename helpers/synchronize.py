@@ -164,23 +164,29 @@ def wait_for_go(go: Any, events: Any, *, timeout: float = DEFAULT_WAIT) -> None:
     rec.mark("go" if released else "gave up")
 
 
-def spin_on_value(flag: Any, results: Any, *, timeout: float = DEFAULT_WAIT) -> None:
+def spin_on_value(flag: Any, events: Any, results: Any, *, timeout: float = DEFAULT_WAIT) -> None:
     """Runs in a child: wait for ``flag.value`` to become true by checking it in a loop.
 
-    The wasteful way: the loop keeps a core busy the whole time. Sends
-    ``(how, CPU seconds used, checks made)`` on ``results`` when it stops.
+    The wasteful way: the loop keeps a core busy the whole time. Records a
+    ``"ready"`` mark when it starts waiting; sends ``(how, CPU seconds used,
+    checks made)`` on ``results`` when it stops.
     """
+    rec = Recorder(events)
+    rec.mark("ready")
     began, deadline, checks = time.process_time(), time.monotonic() + timeout, 0
     while not flag.value and time.monotonic() < deadline:
         checks += 1
     results.put(("spinning on a Value", time.process_time() - began, checks))
 
 
-def wait_on_event(flag: Any, results: Any, *, timeout: float = DEFAULT_WAIT) -> None:
+def wait_on_event(flag: Any, events: Any, results: Any, *, timeout: float = DEFAULT_WAIT) -> None:
     """Runs in a child: wait for the ``flag`` Event; the process sleeps until it is set.
 
-    Sends ``(how, CPU seconds used, checks made)`` on ``results`` when it stops.
+    Records a ``"ready"`` mark when it starts waiting; sends ``(how, CPU
+    seconds used, checks made)`` on ``results`` when it stops.
     """
+    rec = Recorder(events)
+    rec.mark("ready")
     began = time.process_time()
     flag.wait(timeout)
     results.put(("waiting on an Event", time.process_time() - began, 1))

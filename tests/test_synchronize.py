@@ -100,10 +100,11 @@ def test_both_ways_of_waiting_report_their_cpu_time(ctx, worker):
     flag = ctx.Value("b", 1) if worker is synchronize.spin_on_value else ctx.Event()
     if worker is synchronize.wait_on_event:
         flag.set()
-    results = ctx.Queue()
-    child = start(ctx, worker, flag, results, timeout=5)
+    results, events = ctx.Queue(), ctx.Queue()
+    child = start(ctx, worker, flag, events, results, timeout=5)
     how, cpu, checks = results.get(timeout=30)
     wait([child], timeout=30)
+    assert [e.what for e in timeline.collect(events, timeout=5)] == ["ready"]
     assert how in ("spinning on a Value", "waiting on an Event")
     assert cpu >= 0 and checks >= 0
 
@@ -245,3 +246,22 @@ def test_bad_playground_choices_are_refused_before_any_child(ctx, args, error, m
         demonstrate(ctx, *args)
     assert str(caught.value) == message
     assert set(multiprocessing.active_children()) <= before
+
+
+def test_a_child_importing_the_lesson_module_loads_nothing_heavy():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    heavy = ["dataclasses", "inspect", "typing", "numpy", "ipywidgets", "matplotlib"]
+    probe = (
+        f"import sys; sys.path[:0] = [{str(root)!r}]\n"
+        "import helpers.synchronize\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
