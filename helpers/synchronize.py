@@ -371,6 +371,82 @@ def _refuse_bad_choice(primitive: str, processes: int, slots: int) -> None:
         )
 
 
+def _launch(
+    ctx: BaseContext, children: list[Any], count: int, target: Any, *args: Any, **options: Any
+) -> None:
+    """Start ``count`` children ``worker-1`` … running ``target(*args, **options)``.
+
+    An option given as a function is called with the child's index. Each child
+    is appended to ``children`` as soon as it starts, so a failure part-way
+    still leaves every started child in the list, to be stopped.
+    """
+    for i in range(count):
+        chosen = {key: value(i) if callable(value) else value for key, value in options.items()}
+        children.append(start(ctx, target, *args, name=f"worker-{i + 1}", **chosen))
+
+
+def _slots(
+    ctx: BaseContext,
+    events: Any,
+    children: list[Any],
+    *,
+    primitive: str,
+    processes: int,
+    slots: int,
+    timeout: float,
+) -> tuple[Any, list[Event], str, bool]:
+    limit = 1 if primitive == "Lock" else slots
+    guard = ctx.Lock() if primitive == "Lock" else ctx.Semaphore(slots)
+    _launch(ctx, children, processes, use_slot, guard, events, work=WORK)
+    recorded = timeline.collect(events, expected=2 * processes, timeout=timeout, watch=children)
+    holds = timeline.max_overlap(recorded, what="inside") <= limit
+    return guard, recorded, f"never more than {limit} inside", holds
+
+
+def _event(
+    ctx: BaseContext,
+    events: Any,
+    children: list[Any],
+    *,
+    primitive: str,
+    processes: int,
+    slots: int,
+    timeout: float,
+) -> tuple[Any, list[Event], str, bool]:
+    go = ctx.Event()
+    _launch(ctx, children, processes, wait_for_go, go, events)
+    recorded = timeline.collect(events, expected=processes, timeout=timeout, watch=children)
+    set_at = timeline.now()
+    go.set()
+    recorded += timeline.collect(events, expected=2 * processes, timeout=timeout, watch=children)
+    recorded.append(Event("notebook", "set()", set_at, set_at))  # drawn in its own row
+    gone = timeline.select(recorded, what="go")
+    holds = len(gone) == processes and all(e.start >= set_at for e in gone)
+    return go, recorded, f"all {processes} released by one set()", holds
+
+
+def _barrier(
+    ctx: BaseContext,
+    events: Any,
+    children: list[Any],
+    *,
+    primitive: str,
+    processes: int,
+    slots: int,
+    timeout: float,
+) -> tuple[Any, list[Event], str, bool]:
+    barrier = ctx.Barrier(slots)
+    # Staggered work, so that the early arrivals visibly wait for their group.
+    work = lambda i: WORK * (i % slots + 1)  # noqa: E731
+    _launch(ctx, children, processes, arrive_at_barrier, barrier, events, work=work)
+    recorded = timeline.collect(events, expected=3 * processes, timeout=timeout, watch=children)
+    holds = passed_in_groups(recorded, parties=slots)
+    return barrier, recorded, f"nobody passed before {slots} had arrived", holds
+
+
+_RUNNERS = {"Lock": _slots, "Semaphore": _slots, "Event": _event, "Barrier": _barrier}
+
+
 def demonstrate(
     ctx: BaseContext, primitive: str, processes: int, slots: int, *, timeout: float = 30.0
 ) -> Demo:
@@ -386,49 +462,22 @@ def demonstrate(
     require_positive_int(slots, "slots", maximum=MAX_PROCESSES)
     _refuse_bad_choice(primitive, processes, slots)
     events = ctx.Queue()
-    names = [f"worker-{i}" for i in range(1, processes + 1)]
     children: list[Any] = []
-
-    def launch(target: Any, *args: Any, **kwargs: Any) -> None:
-        for i, name in enumerate(names):
-            options = {key: value(i) if callable(value) else value for key, value in kwargs.items()}
-            children.append(start(ctx, target, *args, events, name=name, **options))
-
     t0 = timeline.now()
     try:
-        if primitive in ("Lock", "Semaphore"):
-            limit = 1 if primitive == "Lock" else slots
-            # Kept referenced until the children are joined: under spawn a child rebuilds
-            # the primitive from its name, which vanishes once the parent drops it.
-            guard = ctx.Lock() if primitive == "Lock" else ctx.Semaphore(slots)
-            launch(use_slot, guard, work=WORK)
-            recorded = timeline.collect(
-                events, expected=2 * processes, timeout=timeout, watch=children
-            )
-            holds = timeline.max_overlap(recorded, what="inside") <= limit
-            conclusion = f"never more than {limit} inside"
-        elif primitive == "Event":
-            guard = ctx.Event()
-            launch(wait_for_go, guard)
-            recorded = timeline.collect(events, expected=processes, timeout=timeout, watch=children)
-            set_at = timeline.now()
-            guard.set()
-            recorded += timeline.collect(
-                events, expected=2 * processes, timeout=timeout, watch=children
-            )
-            gone = timeline.select(recorded, what="go")
-            holds = len(gone) == processes and all(e.start >= set_at for e in gone)
-            conclusion = f"all {processes} released by one set()"
-        else:
-            # Staggered work, so that the early arrivals visibly wait for their group.
-            guard = ctx.Barrier(slots)
-            launch(arrive_at_barrier, guard, work=lambda i: WORK * (i % slots + 1))
-            recorded = timeline.collect(
-                events, expected=3 * processes, timeout=timeout, watch=children
-            )
-            holds = passed_in_groups(recorded, parties=slots)
-            conclusion = f"nobody passed before {slots} had arrived"
+        # The primitive stays referenced until the children are joined: under spawn a
+        # child rebuilds it from its name, which vanishes once the parent drops it.
+        primitive_used, recorded, conclusion, holds = _RUNNERS[primitive](
+            ctx,
+            events,
+            children,
+            primitive=primitive,
+            processes=processes,
+            slots=slots,
+            timeout=timeout,
+        )
         wait(children, timeout=timeout)
+        del primitive_used
     except timeline.TimelineTimeout:
         wait(children, timeout=1.0)  # a child's own error says more; stops any still running
         raise
@@ -440,12 +489,5 @@ def demonstrate(
     finally:
         events.close()
         events.join_thread()
-    return Demo(
-        primitive,
-        processes,
-        slots,
-        sorted(recorded, key=lambda e: (e.start, e.end)),
-        t0,
-        conclusion,
-        holds,
-    )
+    recorded.sort(key=lambda e: (e.start, e.end))
+    return Demo(primitive, processes, slots, recorded, t0, conclusion, holds)

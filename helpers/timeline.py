@@ -19,7 +19,9 @@ differs from process to process. (On Windows before Python 3.13,
    ``t0 = now()``, and passes the queue to each child as an argument.
 2. Each child wraps the queue in a :class:`Recorder` and records its spans
    (``with rec.span("work"): ...``) and marks (``rec.mark("acquired")``).
-   Recording is one ``put`` of a small tuple: a few microseconds.
+   Recording is one ``put`` of a small tuple: about a microsecond. The
+   first ``put`` in a process also starts the queue's feeder thread, which
+   can take milliseconds on a busy machine.
 3. The parent takes the events back with :func:`collect`, which waits at most
    ``timeout`` seconds. Take them before joining children that recorded
    thousands of events (like any queue, a child exits only once its items
