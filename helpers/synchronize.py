@@ -100,8 +100,8 @@ def take_two_locks(
         rec.mark("gave up")
         return
     try:
-        if meet is not None:
-            meet.wait(timeout)
+        if meet is not None:  # generous: the other child may still be starting
+            meet.wait(DEFAULT_WAIT)
         with rec.span("wait"):
             got_second = second.acquire(timeout=timeout)
         if not got_second:
