@@ -184,13 +184,16 @@ def _segments() -> set[str]:
 
 
 def _mapped_elsewhere(names: set[str]) -> set[str]:
-    """Those of ``names`` that a process outside this one has mapped (Linux; else none)."""
+    """Those of ``names`` that a process other than this one maps or holds open (Linux).
+
+    Elsewhere (no ``/proc``) nothing can be told apart, and none is returned.
+    """
     if not names:
         return set()
     here, found = os.getpid(), set()
     try:
         pids = [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-    except OSError:  # no /proc (macOS, Windows): nothing to tell apart
+    except OSError:
         return set()
     for pid in pids:
         if pid == here:
@@ -198,6 +201,9 @@ def _mapped_elsewhere(names: set[str]) -> set[str]:
         try:
             with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
                 text = maps.read()
+            text += "\n".join(
+                os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")
+            )
         except OSError:  # gone meanwhile, or not ours to read
             continue
         found |= {name for name in names if f"{SHM_DIR}/{name}" in text}
