@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "kind",
     "parse_int_list",
+    "require_choice",
     "require_context",
     "require_int_list",
     "require_positive_int",
@@ -117,3 +118,19 @@ def parse_int_list(text: Any, name: str = "numbers") -> list[int]:
         except ValueError:
             raise ValueError(f"{name}: {item!r} is not a whole number") from None
     return result
+
+
+def require_choice(value: Any, name: str, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices`` (text), else raise naming them all.
+
+    >>> require_choice("Mutex", "primitive", ("Lock", "Semaphore"))
+    Traceback (most recent call last):
+    ...
+    ValueError: primitive must be one of Lock, Semaphore, not 'Mutex'
+    """
+    options = list(choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be text, one of {', '.join(options)}, not {_kind(value)}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(options)}, not {value!r}")
+    return value

@@ -30,7 +30,17 @@ from typing import Any
 import pytest
 from messages import NOT_A_CONTEXT
 
-from helpers import bench, managers, pipes, processes, queues, running, sharedctypes
+from helpers import (
+    bench,
+    managers,
+    pipes,
+    processes,
+    queues,
+    running,
+    sharedctypes,
+    synchronize,
+    timeline,
+)
 from helpers.checking import Verdict
 from helpers.context import ENV_VAR, get_context, get_multiprocess_context, start_method_from_env
 from helpers.exercises import managers as manager_exercises
@@ -38,6 +48,7 @@ from helpers.exercises import bench as bench_exercises
 from helpers.exercises import pipes as pipe_exercises
 from helpers.exercises import queues as queue_exercises
 from helpers.exercises import sharedctypes as sharedctypes_exercises
+from helpers.exercises import synchronize as sync_exercises
 from helpers.validation import parse_int_list
 
 # The course's promise: a bad input is reported this fast, or something hangs.
@@ -747,6 +758,76 @@ CATALOGUE = [
         lambda kit: pipe_exercises.check_lines_program("lines_program"),
         None,
         "pass your function itself, e.g. check_lines_program(lines_program), not a str",
+    ),
+    # --- lesson 06: the coordination playground and the timeline ------------------------
+    Bad(
+        "coordination playground: a primitive that does not exist",
+        lambda kit: synchronize.demonstrate(kit.ctx, "Mutex", 3, 1),
+        ValueError,
+        "primitive must be one of Lock, Semaphore, Event, Barrier, not 'Mutex'",
+    ),
+    Bad(
+        "coordination playground: a Barrier with more parties than processes",
+        lambda kit: synchronize.demonstrate(kit.ctx, "Barrier", 2, 3),
+        ValueError,
+        "a Barrier of 3 parties needs at least 3 processes, not 2: with fewer, it would never open",
+    ),
+    Bad(
+        "coordination playground: processes that do not fill the Barrier's groups",
+        lambda kit: synchronize.demonstrate(kit.ctx, "Barrier", 4, 3),
+        ValueError,
+        "4 processes do not fill groups of 3 parties: the last 1 would wait at the Barrier "
+        "for ever; choose a multiple of 3",
+    ),
+    Bad(
+        "coordination playground: zero slots",
+        lambda kit: synchronize.demonstrate(kit.ctx, "Semaphore", 3, 0),
+        ValueError,
+        "slots must be at least 1, not 0",
+    ),
+    Bad(
+        "coordination playground: the primitive class instead of its name",
+        lambda kit: synchronize.demonstrate(kit.ctx, kit.ctx.Lock, 3, 1),
+        TypeError,
+        "primitive must be text, one of Lock, Semaphore, Event, Barrier, not method",
+    ),
+    Bad(
+        "timeline: a list instead of a queue to record on",
+        lambda kit: timeline.Recorder([]),
+        TypeError,
+        "channel must be a queue with put() (ctx.Queue()), not list",
+    ),
+    Bad(
+        "timeline: a negative number of events to collect",
+        lambda kit: timeline.collect(kit.queue, expected=-1, timeout=1),
+        ValueError,
+        "expected must be at least 0, not -1",
+        needs=("queue",),
+    ),
+    Bad(
+        "timeline: events that never come",
+        lambda kit: timeline.collect(kit.queue, expected=2, timeout=0.2),
+        timeline.TimelineTimeout,
+        "received 0 of 2 events within 0.2 s",
+        needs=("queue",),
+    ),
+    Bad(
+        "timeline: nothing to draw",
+        lambda kit: timeline.draw([]),
+        ValueError,
+        "no events to draw: did the children record anything?",
+    ),
+    Bad(
+        "checker: the fetcher's result instead of the fetcher",
+        lambda kit: sync_exercises.check_fetcher([]),
+        None,
+        "pass your function itself, e.g. check_fetcher(fetch_all), not a list",
+    ),
+    Bad(
+        "checker: a string naming the two-phase program",
+        lambda kit: sync_exercises.check_two_phases("two_phases"),
+        None,
+        "pass your function itself, e.g. check_two_phases(two_phases), not a str",
     ),
 ]
 

@@ -153,6 +153,29 @@ def _bulk(smallest: str, largest: str, channels: list[str], repeats: int) -> Rou
     return Round(changes, re.compile(header + "".join(rows + others + footer)))
 
 
+def _coordinated(primitive: str, processes: int, slots: int) -> Round:
+    """06: the playground's header, then the rule it counted from the recorded events."""
+    rule = {
+        "Lock": "never more than 1 inside",
+        "Semaphore": f"never more than {slots} inside",
+        "Event": f"all {processes} released by one set()",
+        "Barrier": f"nobody passed before {slots} had arrived",
+    }[primitive]
+    changes = {"primitive": primitive, "processes": processes, "slots": slots}
+    return Round(changes, f"{primitive}, {processes} processes, {slots} slots\n{rule}: True\n")
+
+
+def _refused_barrier(processes: int, parties: int) -> Round:
+    """06: a Barrier whose groups the processes cannot fill is refused before anything starts."""
+    changes = {"primitive": "Barrier", "processes": processes, "slots": parties}
+    left = processes % parties
+    message = (
+        f"✘ {processes} processes do not fill groups of {parties} parties: the last {left} "
+        f"would wait at the Barrier for ever; choose a multiple of {parties}\n"
+    )
+    return Round(changes, message)
+
+
 LESSONS = [
     Lesson(
         "00_start_here.ipynb",
@@ -235,6 +258,19 @@ LESSONS = [
             _bulk("1 KiB", "1 KiB", ["pickled ndarray on Pipe"], 2),
             _bulk("4 KiB", "16 KiB", ["SharedMemory + numpy"], 1),
             _bulk("1 KiB", "4 KiB", ["Manager list of chunks", "Pipe.send_bytes chunks"], 1),
+        ),
+    ),
+    Lesson(
+        "06_coordination.ipynb",
+        # The first example: three workers share one Lock, and never two are inside at once.
+        seed=("most workers inside at once: 1\n",),
+        control="processes",
+        rounds=(
+            _coordinated("Semaphore", 4, 3),
+            _coordinated("Lock", 3, 3),
+            _coordinated("Barrier", 4, 2),
+            _refused_barrier(3, 2),
+            _coordinated("Event", 5, 2),
         ),
     ),
 ]
