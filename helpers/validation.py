@@ -7,6 +7,7 @@ naming the argument; caught in a child, it would be a traceback nobody sees.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Iterable
 
 # Children import this module: keep typing out of its import path.
@@ -19,8 +20,12 @@ __all__ = [
     "require_context",
     "require_int_list",
     "require_positive_int",
+    "require_shm_room",
     "require_timeout",
 ]
+
+# Where Linux keeps named shared memory (a tmpfs: RAM, with its own size limit).
+SHM_DIR = "/dev/shm"
 
 
 def _kind(value: object) -> str:
@@ -110,3 +115,32 @@ def parse_int_list(text: Any, name: str = "numbers") -> list[int]:
         except ValueError:
             raise ValueError(f"{name}: {item!r} is not a whole number") from None
     return result
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.1f} MiB"
+
+
+def require_shm_room(size: Any, what: str = "the segment", *, directory: str = SHM_DIR) -> int:
+    """Return ``size`` if ``directory`` (``/dev/shm``) has that many bytes free, else raise.
+
+    A segment is created sparse, so creating one that does not fit succeeds;
+    the first write past the limit then kills the writing process with SIGBUS.
+    Containers often give ``/dev/shm`` only 64 MiB, so ask before creating.
+    Where there is no such directory (macOS, Windows) only the size is checked.
+
+    >>> require_shm_room(4096)
+    4096
+    """
+    size = require_positive_int(size, f"the size of {what} in bytes")
+    if not os.path.isdir(directory):
+        return size
+    stats = os.statvfs(directory)
+    free = stats.f_bavail * stats.f_frsize
+    if size > free:
+        raise ValueError(
+            f"{what} needs {_mib(size)} but {directory} has only {_mib(free)} free: "
+            f"choose a smaller size, or give {directory} more room "
+            "(docker run --shm-size=1g, for example)"
+        )
+    return size
