@@ -4,6 +4,7 @@ Run it from the repository root:
 
     python examples/forget_unlink.py              # tracked, as by default
     python examples/forget_unlink.py --untracked  # track=False (Python 3.13+)
+    python examples/forget_unlink.py --wait       # then wait a minute, to be killed
 
 It prints the segment's name and exits without ``unlink()``. What happens next
 is the point:
@@ -19,6 +20,7 @@ is the point:
 """
 
 import sys
+import time
 from multiprocessing import resource_tracker
 from multiprocessing.shared_memory import SharedMemory
 
@@ -35,6 +37,8 @@ def main() -> None:
             resource_tracker.unregister(shm._name, "shared_memory")
     shm.buf[:5] = b"hello"
     print(shm.name, flush=True)
+    if "--wait" in sys.argv[1:]:
+        time.sleep(60)  # long enough to be killed while it uses the segment
     shm.close()  # closed, but never unlinked: the name stays in /dev/shm
 
 

@@ -179,6 +179,36 @@ def _segments() -> set[str]:
         return set()
 
 
+def _held_by_others(names: set[str]) -> set[str]:
+    """Those of ``names`` that a process other than this one maps or holds open right now.
+
+    Other programs on the machine (another notebook, another test run) create
+    segments too; one that some other process is using is theirs, not a leftover
+    of the learner's program, which ran in this process and whose children have
+    ended. Linux only: elsewhere there is no /proc to look in, and nothing is held.
+    """
+    if not names or not os.path.isdir("/proc"):
+        return set()
+    paths = {os.path.join(SHM_DIR, name): name for name in names}
+    held: set[str] = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/maps") as maps:
+                for line in maps:
+                    fields = line.split(maxsplit=5)
+                    if len(fields) == 6 and fields[5].strip() in paths:
+                        held.add(paths[fields[5].strip()])
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target in paths:
+                    held.add(paths[target])
+        except OSError:  # it exited while we looked, or is not ours to read
+            continue
+    return held
+
+
 def run_program(
     program: Callable[..., Any], *args: Any, timeout: float = PROGRAM_TIMEOUT, **kwargs: Any
 ) -> ProgramRun:
@@ -187,7 +217,9 @@ def run_program(
     The program runs in a helper thread of this process, as a learner would call
     it, while the checker watches which processes it starts and joins.
     Afterwards nothing it left behind is kept: a process still running is
-    stopped, and a new shared-memory segment is listed in the report, then removed.
+    stopped, and a new shared-memory segment is listed in the report, then
+    removed — unless another process is using it, which makes it another
+    program's (a second notebook, say), not a leftover of this one.
     """
     before = _segments()
     run = ProgramRun(timeout=timeout)
@@ -212,7 +244,8 @@ def run_program(
         if record.process.is_alive():
             stop(record.process)
     # Semaphores (sem.*) belong to queues and locks the program may still hold.
-    run.leftover_segments = sorted(n for n in _segments() - before if not n.startswith("sem."))
+    new = {n for n in _segments() - before if not n.startswith("sem.")}
+    run.leftover_segments = sorted(new - _held_by_others(new))
     for name in run.leftover_segments:
         with suppress(OSError):
             os.unlink(os.path.join(SHM_DIR, name))

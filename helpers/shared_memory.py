@@ -28,9 +28,10 @@ it, so that a child pays for it only when it runs one of them.
 from __future__ import annotations
 
 import os
+import select
 import time
 from multiprocessing.context import BaseContext
-from multiprocessing.shared_memory import SharedMemory
+from multiprocessing.shared_memory import ShareableList, SharedMemory
 
 from helpers.running import DEFAULT_TIMEOUT, run, start, wait
 from helpers.validation import (
@@ -54,8 +55,10 @@ __all__ = [
     "SIZES_MIB",
     "Comparison",
     "ParallelRun",
+    "add_one_to_numbers",
     "compare",
     "draw",
+    "first_line",
     "parallel_transform",
     "playground",
     "read_after_close",
@@ -160,6 +163,29 @@ def transform_slice(  # noqa: PLR0917 - a Process target gets args=(...) by posi
         del block
     finally:
         shm.close()
+
+
+def add_one_to_numbers(name: str) -> None:
+    """Runs in a child: attach to the ``ShareableList`` called ``name``, add 1 to each number.
+
+    Text, bytes, booleans and None are left as they are. Sends nothing back:
+    the parent reads the same list after joining.
+    """
+    items = ShareableList(name=name)
+    try:
+        for k, item in enumerate(items):
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                items[k] = item + 1
+    finally:
+        items.shm.close()  # a ShareableList is closed through its segment
+
+
+def first_line(stream: Any, timeout: float = 30.0) -> str:
+    """The first line another program writes to ``stream`` (a pipe), waiting at most ``timeout``."""
+    ready, _, _ = select.select([stream], [], [], require_timeout(timeout))
+    if not ready:
+        raise TimeoutError(f"the program wrote nothing within {timeout:g} s")
+    return stream.readline().strip()
 
 
 def segments(directory: str = SHM_DIR) -> set[str]:
