@@ -338,11 +338,16 @@ class Comparison:
     def same_result(self) -> bool:
         return all(r.checksum == self.one[0].checksum for r in self.one + self.many)
 
+    @property
+    def label(self) -> str:
+        """``"1 child"`` or ``"N children"``: the many side of the comparison."""
+        return "1 child" if self.children == 1 else f"{self.children} children"
+
     def __str__(self) -> str:
         one, many = self.best
         return (
             f"1 process:   {one.seconds:.3f} s (best of {self.repeats})\n"
-            f"{many.children} children:  {many.seconds:.3f} s (best of {self.repeats})\n"
+            f"{self.label + ':':<12} {many.seconds:.3f} s (best of {self.repeats})\n"
             f"speed-up: {self.speedup:.2f}×"
         )
 
@@ -374,7 +379,7 @@ def draw(comparison: Comparison) -> Any:
 
     one, many = comparison.best
     figure, (bars, spans) = plt.subplots(1, 2, figsize=(10, 2.6), width_ratios=(1, 2))
-    labels = ["1 process", f"{many.children} children"]
+    labels = ["1 process", comparison.label]
     bars.barh(labels, [one.seconds, many.seconds], color=["#999999", "#1f77b4"])
     bars.set_xlabel("seconds (best run)")
     bars.set_title(f"speed-up {comparison.speedup:.2f}×")
@@ -383,7 +388,7 @@ def draw(comparison: Comparison) -> Any:
     spans.set_yticks(range(many.children), [f"child-{k}" for k in range(many.children)])
     spans.invert_yaxis()
     spans.set_xlabel("seconds after the start")
-    spans.set_title(f"who worked when ({many.children} children, best run)")
+    spans.set_title(f"who worked when ({comparison.label}, best run)")
     figure.tight_layout()
     return figure
 

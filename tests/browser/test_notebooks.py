@@ -153,6 +153,19 @@ def _bulk(smallest: str, largest: str, channels: list[str], repeats: int) -> Rou
     return Round(changes, re.compile(header + "".join(rows + others + footer)))
 
 
+def _compared(size: str, children: int) -> Round:
+    """07: one process against the chosen children, best of two each; times vary."""
+    label = "1 child" if children == 1 else f"{children} children"
+    lines = [
+        r"1 process: +[\d.]+ s \(best of 2\)",
+        re.escape(f"{label}:") + r" +[\d.]+ s \(best of 2\)",
+        r"speed-up: [\d.]+×",
+    ]
+    return Round(
+        {"array size": size, "children": children}, re.compile("^" + "\n".join(lines) + "$")
+    )
+
+
 LESSONS = [
     Lesson(
         "00_start_here.ipynb",
@@ -235,6 +248,17 @@ LESSONS = [
             _bulk("1 KiB", "1 KiB", ["pickled ndarray on Pipe"], 2),
             _bulk("4 KiB", "16 KiB", ["SharedMemory + numpy"], 1),
             _bulk("1 KiB", "4 KiB", ["Manager list of chunks", "Pipe.send_bytes chunks"], 1),
+        ),
+    ),
+    Lesson(
+        "07_shared_memory_numpy.ipynb",
+        # A child squared the numbers in place; the notebook reads them from the same memory.
+        seed=("the notebook reads: [1, 4, 9, 16]\n",),
+        control="children",
+        rounds=(
+            _compared("4 MiB", 2),
+            _compared("4 MiB", 1),
+            _compared("8 MiB", 3),
         ),
     ),
 ]
