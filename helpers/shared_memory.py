@@ -33,7 +33,9 @@ import time
 from multiprocessing.context import BaseContext
 from multiprocessing.shared_memory import ShareableList, SharedMemory
 
+from helpers import timeline
 from helpers.running import DEFAULT_TIMEOUT, run, start, wait
+from helpers.timeline import Event, Recorder, collect, max_overlap, now
 from helpers.validation import (
     SHM_DIR,
     require_context,
@@ -140,26 +142,30 @@ def write_after_unlink(name: str, attached: Any, unlinked: Any, timeout: float) 
 
 
 def transform_slice(  # noqa: PLR0917 - a Process target gets args=(...) by position
-    name: str, length: int, begin: int, end: int, rounds: int, barrier: Any, spans: Any, k: int
+    name: str, length: int, begin: int, end: int, rounds: int, barrier: Any, events: Any
 ) -> None:
-    """Runs in child ``k``: apply ``np.sin`` ``rounds`` times to ``array[begin:end]`` in place.
+    """Runs in a child: apply ``np.sin`` ``rounds`` times to ``array[begin:end]`` in place.
 
     The array of ``length`` float64 lives in segment ``name``; no other child
-    touches this slice, so no lock is needed. After ``barrier`` (every child
-    attached, the parent's clock started) it records when it started and
-    finished, on ``time.monotonic`` (one clock for all processes on Linux),
-    into ``spans[2k]`` and ``spans[2k + 1]``.
+    touches this slice, so no lock is needed. The child records on the course's
+    timeline (``events``, a queue): a ``"wait"`` span at ``barrier``, until
+    every child has attached, then a ``"work"`` span. Nothing else is sent back.
     """
     import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
 
-    shm = SharedMemory(name=name)
+    rec = Recorder(events)  # named after this process
+    try:
+        shm = SharedMemory(name=name)
+    except OSError:
+        barrier.abort()  # nobody waits at the barrier for a child that cannot attach
+        raise
     try:
         block = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)[begin:end]
-        barrier.wait(DEFAULT_TIMEOUT)
-        spans[2 * k] = time.monotonic()
-        for _ in range(rounds):
-            np.sin(block, out=block)  # CPU-bound: no copy, no temporary array
-        spans[2 * k + 1] = time.monotonic()
+        with rec.span("wait"):
+            barrier.wait(DEFAULT_TIMEOUT)
+        with rec.span("work"):
+            for _ in range(rounds):
+                np.sin(block, out=block)  # CPU-bound: no copy, no temporary array
         del block
     finally:
         shm.close()
@@ -235,17 +241,23 @@ def square_on_a_child(ctx: BaseContext, numbers: Any, *, timeout: float = DEFAUL
 
 
 class ParallelRun:
-    """One run of :func:`parallel_transform`: time, spans and a checksum of the result."""
+    """One run of :func:`parallel_transform`: its time, its timeline and a checksum."""
 
-    __slots__ = ("checksum", "children", "seconds", "spans")
+    __slots__ = ("checksum", "children", "events", "seconds", "t0")
 
     def __init__(
-        self, children: int, seconds: float, spans: list[tuple[float, float]], checksum: float
+        self, children: int, seconds: float, events: list[Event], t0: int, checksum: float
     ) -> None:
         self.children = children
         self.seconds = seconds  # from the moment every child was ready until all were joined
-        self.spans = spans  # (start, end) of each child's work, seconds after the start
+        self.events = events  # each child's "wait" and "work" spans, on the shared clock
+        self.t0 = t0  # when the parent started its children
         self.checksum = checksum  # the sum of the transformed array
+
+    @property
+    def overlap(self) -> int:
+        """How many children were working at the same moment, at most."""
+        return max_overlap(self.events, what="work")
 
     def __repr__(self) -> str:
         return f"ParallelRun(children={self.children}, seconds={self.seconds:.3f})"
@@ -289,32 +301,34 @@ def parallel_transform(
     rounds = require_positive_int(rounds, "rounds", maximum=100)
     require_timeout(timeout)
     length = size_mib * MIB // FLOAT_BYTES
-    barrier, spans = ctx.Barrier(children + 1), ctx.RawArray("d", 2 * children)
+    barrier, events = ctx.Barrier(children + 1), ctx.Queue()
     shm = SharedMemory(create=True, size=length * FLOAT_BYTES)
     try:
         array = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)
         array[:] = np.linspace(0.0, 3.0, length)
-        args = (shm.name, length)
+        t0, args = now(), (shm.name, length)
         running = [
-            start(ctx, transform_slice, *args, b, e, rounds, barrier, spans, k, name=f"child-{k}")
+            start(ctx, transform_slice, *args, b, e, rounds, barrier, events, name=f"child-{k}")
             for k, (b, e) in enumerate(_slices(length, children))
         ]
         try:
             barrier.wait(timeout)  # every child attached: start the clock
         finally:
             began = time.monotonic()
-            wait(running, timeout=timeout)
+            wait(running, timeout=timeout)  # two events each: they fit the pipe
         finished = time.monotonic()
+        recorded = collect(events, expected=2 * children, timeout=timeout)
         checksum = float(array.sum())
         del array
     finally:
         shm.close()
         shm.unlink()
+        events.close()
+        events.join_thread()
     # A child may have started a few microseconds before the parent read its clock.
-    began = min(began, *spans[0::2])
-    seconds = finished - began
-    pairs = [(spans[2 * k] - began, spans[2 * k + 1] - began) for k in range(children)]
-    return ParallelRun(children, seconds, pairs, checksum)
+    first = min(e.start for e in timeline.select(recorded, what="work"))
+    began = min(began, first / 1e9)  # monotonic_ns and monotonic: the same clock
+    return ParallelRun(children, finished - began, recorded, t0, checksum)
 
 
 class Comparison:
@@ -373,24 +387,19 @@ def compare(
     return Comparison(one, many)
 
 
-def draw(comparison: Comparison) -> Any:
-    """A figure: the two best times as bars, and when each child worked (its span)."""
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+def draw(comparison: Comparison) -> tuple[Any, Any]:
+    """Two figures: the best times as bars, and the timeline of the best run with children."""
+    from matplotlib.figure import Figure  # noqa: PLC0415 - heavy; only the parent draws
 
     one, many = comparison.best
-    figure, (bars, spans) = plt.subplots(1, 2, figsize=(10, 2.6), width_ratios=(1, 2))
-    labels = ["1 process", comparison.label]
-    bars.barh(labels, [one.seconds, many.seconds], color=["#999999", "#1f77b4"])
-    bars.set_xlabel("seconds (best run)")
-    bars.set_title(f"speed-up {comparison.speedup:.2f}×")
-    for row, (begin, end) in enumerate(many.spans):
-        spans.broken_barh([(begin, end - begin)], (row - 0.4, 0.8), color="#1f77b4")
-    spans.set_yticks(range(many.children), [f"child-{k}" for k in range(many.children)])
-    spans.invert_yaxis()
-    spans.set_xlabel("seconds after the start")
-    spans.set_title(f"who worked when ({comparison.label}, best run)")
-    figure.tight_layout()
-    return figure
+    bars = Figure(figsize=(6, 1.6), layout="constrained")
+    axes = bars.subplots()
+    axes.barh(["1 process", comparison.label], [one.seconds, many.seconds], color=["0.6", "C0"])
+    axes.invert_yaxis()
+    axes.set_xlabel("seconds (best run)")
+    axes.set_title(f"speed-up {comparison.speedup:.2f}×")
+    title = f"who worked when: {comparison.label}, best run"
+    return bars, timeline.draw(many.events, t0=many.t0, title=title)
 
 
 def playground(ctx: BaseContext, size_mib: Any, children: Any) -> Comparison:
