@@ -7,6 +7,7 @@ naming the argument; caught in a child, it would be a traceback nobody sees.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Iterable
 
 # Children import this module: keep typing out of its import path.
@@ -21,8 +22,12 @@ __all__ = [
     "require_context",
     "require_int_list",
     "require_positive_int",
+    "require_shm_room",
     "require_timeout",
 ]
+
+# Where Linux keeps named shared memory (a tmpfs: RAM, with its own size limit).
+SHM_DIR = "/dev/shm"
 
 
 def kind(value: object) -> str:
@@ -134,3 +139,30 @@ def require_choice(value: Any, name: str, choices: Iterable[str]) -> str:
     if value not in options:
         raise ValueError(f"{name} must be one of {', '.join(options)}, not {value!r}")
     return value
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.1f} MiB"
+
+
+def require_shm_room(size: Any, what: str = "the segment", *, directory: str = SHM_DIR) -> int:
+    """Return ``size`` if ``directory`` (``/dev/shm``) has that many bytes free, else raise.
+
+    A segment is created sparse, so creating one that does not fit succeeds;
+    the first write past the limit then kills the writing process with SIGBUS.
+    Containers often give ``/dev/shm`` only 64 MiB, so ask before creating.
+    Where there is no such directory (macOS, Windows) only the size is checked.
+
+    >>> require_shm_room(4096)
+    4096
+    """
+    size = require_positive_int(size, f"the size of {what} in bytes")
+    if not os.path.isdir(directory):
+        return size
+    stats = os.statvfs(directory)
+    free = stats.f_bavail * stats.f_frsize
+    if size > free:
+        raise ValueError(
+            f"{what} needs {_mib(size)} but {directory} has only {_mib(free)} free: "
+            f"choose a smaller size, or give {directory} more room "
+            "(docker run --shm-size=1g, for example)"
+        )
+    return size

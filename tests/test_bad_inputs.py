@@ -40,6 +40,8 @@ from helpers import (
     sharedctypes,
     synchronize,
     timeline,
+    shared_memory,
+    sharedctypes,
 )
 from helpers.checking import Verdict
 from helpers.context import ENV_VAR, get_context, get_multiprocess_context, start_method_from_env
@@ -50,6 +52,8 @@ from helpers.exercises import queues as queue_exercises
 from helpers.exercises import sharedctypes as sharedctypes_exercises
 from helpers.exercises import synchronize as sync_exercises
 from helpers.validation import parse_int_list
+from helpers.exercises import shared_memory as shm_exercises
+from helpers.validation import parse_int_list, require_shm_room
 
 # The course's promise: a bad input is reported this fast, or something hangs.
 PROMPT = 5.0
@@ -828,6 +832,76 @@ CATALOGUE = [
         lambda kit: sync_exercises.check_two_phases("two_phases"),
         None,
         "pass your function itself, e.g. check_two_phases(two_phases), not a str",
+    ),
+    # --- named shared memory (lesson 07) ----------------------------------------------------
+    Bad(
+        "shm: a segment bigger than the free space in /dev/shm",
+        lambda kit: require_shm_room(2**60, "an array of 2**60 bytes"),
+        ValueError,
+        r"an array of 2\*\*60 bytes needs 1,099,511,627,776\.0 MiB but /dev/shm has only "
+        r"[\d,]+\.\d MiB free: choose a smaller size, or give /dev/shm more room "
+        r"\(docker run --shm-size=1g, for example\)",
+        regex=True,
+    ),
+    Bad(
+        "shm: a size of zero bytes",
+        lambda kit: require_shm_room(0),
+        ValueError,
+        "the size of the segment in bytes must be at least 1, not 0",
+    ),
+    Bad(
+        "shm playground: the array size typed as text",
+        lambda kit: shared_memory.playground(kit.ctx, "16 MiB", 2),
+        TypeError,
+        "size_mib must be a whole number, not str '16 MiB'",
+    ),
+    Bad(
+        "shm playground: nine children",
+        lambda kit: shared_memory.playground(kit.ctx, 4, 9),
+        ValueError,
+        "children must be at most 8, not 9",
+    ),
+    Bad(
+        "shm playground: no children",
+        lambda kit: shared_memory.playground(kit.ctx, 4, 0),
+        ValueError,
+        "children must be at least 1, not 0",
+    ),
+    Bad(
+        "shm parallel transform: an array larger than the course allows",
+        lambda kit: shared_memory.parallel_transform(kit.ctx, 1024, 2),
+        ValueError,
+        "size_mib must be at most 128, not 1024",
+    ),
+    Bad(
+        "shm square on a child: a start method's name instead of a context",
+        lambda kit: shared_memory.square_on_a_child("spawn", [1, 2]),
+        TypeError,
+        "ctx must be a multiprocessing context from get_context(), not str",
+    ),
+    Bad(
+        "shm square on a child: no numbers",
+        lambda kit: shared_memory.square_on_a_child(kit.ctx, []),
+        ValueError,
+        "numbers must hold at least one whole number, not []",
+    ),
+    Bad(
+        "shm square on a child: a decimal number",
+        lambda kit: shared_memory.square_on_a_child(kit.ctx, [1, 2.5]),
+        TypeError,
+        "numbers[1] must be a whole number, not float 2.5",
+    ),
+    Bad(
+        "shm histogram exercise: the program's result instead of the program",
+        lambda kit: shm_exercises.check_histogram([0] * 10),
+        None,
+        "pass your function itself, e.g. check_histogram(histogram), not a list",
+    ),
+    Bad(
+        "shm frames exercise: the program called instead of passed",
+        lambda kit: shm_exercises.check_frames(None),
+        None,
+        "pass your function itself, e.g. check_frames(stream), not a NoneType",
     ),
 ]
 

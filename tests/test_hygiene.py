@@ -257,3 +257,45 @@ def test_a_notebook_leaves_no_process_segment_or_semaphore(path, monkeypatch):
             f"memory never unlink()ed. multiprocessing objects still named at the end: {live}"
         )
     assert not problems, f"{path.name} is not clean:\n" + "\n".join(problems)
+
+
+# Lesson 07: the cell after which a segment exists and is not yet unlinked.
+KILL_AFTER_CELL = "create-check"
+
+
+@pytest.mark.timeout(300)
+def test_07_kernel_killed_mid_run_leaves_no_segment(monkeypatch):
+    """Kill 07's kernel alone while it holds a segment, as a crash or the OOM killer would.
+
+    The kernel's resource tracker is a separate process: it sees the kernel go,
+    unlinks the segment the kernel registered and exits, so nothing of the
+    session is left. (Killing the whole process group, tracker included, is
+    the other case: then nobody cleans up, which the lesson shows on a small
+    program of its own, and why every cell unlinks what it creates.)
+    """
+    monkeypatch.setenv(ENV_VAR, start_method_from_env())
+    path = NOTEBOOK_DIR / "07_shared_memory_numpy.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    last = next(i for i, cell in enumerate(nb.cells) if cell.get("id") == KILL_AFTER_CELL)
+    probe = nbformat.v4.new_code_cell("print(shm.name)")
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        shutdown_kernel="immediate",
+    )
+    with client.setup_kernel():
+        kernel_pid = client.km.provisioner.pid
+        for index, cell in enumerate(nb.cells[: last + 1]):
+            client.execute_cell(cell, index)
+        client.execute_cell(probe, last + 1)
+        name = "".join(o.get("text", "") for o in probe.outputs).strip()
+        assert name and (SHM / name).exists(), f"the segment was not created: {probe.outputs}"
+        os.kill(kernel_pid, 9)  # the kernel alone; its tracker lives on
+        gone = _settle(lambda: [name] if (SHM / name).exists() else [])
+        # The kernel itself stays a zombie until its manager reaps it: not a survivor.
+        survivors = _settle(lambda: [p for p in _in_session(kernel_pid) if p.pid != kernel_pid])
+    (SHM / name).unlink(missing_ok=True)  # leave the machine clean even when the test fails
+    assert not gone, f"{name} was still in /dev/shm {GRACE:g} s after the kernel was killed"
+    assert not survivors, "\n".join(p.describe() for p in survivors)

@@ -174,6 +174,17 @@ def _refused_barrier(processes: int, parties: int) -> Round:
         f"would wait at the Barrier for ever; choose a multiple of {parties}\n"
     )
     return Round(changes, message)
+def _compared(size: str, children: int) -> Round:
+    """07: one process against the chosen children, best of two each; times vary."""
+    label = "1 child" if children == 1 else f"{children} children"
+    lines = [
+        r"1 process: +[\d.]+ s \(best of 2\)",
+        re.escape(f"{label}:") + r" +[\d.]+ s \(best of 2\)",
+        r"speed-up: [\d.]+×",
+    ]
+    return Round(
+        {"array size": size, "children": children}, re.compile("^" + "\n".join(lines) + "$")
+    )
 
 
 LESSONS = [
@@ -271,6 +282,17 @@ LESSONS = [
             _coordinated("Barrier", 4, 2),
             _refused_barrier(3, 2),
             _coordinated("Event", 5, 2),
+        ),
+    ),
+    Lesson(
+        "07_shared_memory_numpy.ipynb",
+        # A child squared the numbers in place; the notebook reads them from the same memory.
+        seed=("the notebook reads: [1, 4, 9, 16]\n",),
+        control="children",
+        rounds=(
+            _compared("4 MiB", 2),
+            _compared("4 MiB", 1),
+            _compared("8 MiB", 3),
         ),
     ),
 ]

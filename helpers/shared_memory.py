@@ -1,0 +1,409 @@
+"""Named shared memory seen as NumPy arrays: the workers and helpers of lesson 07.
+
+``multiprocessing.shared_memory.SharedMemory`` is a block of raw bytes with a
+**name**. Any process that knows the name can map the same bytes, and
+``np.ndarray(shape, dtype, buffer=shm.buf)`` turns them into an array without
+copying anything.
+
+Lifecycle, in this order:
+
+1. One process creates the segment: ``SharedMemory(create=True, size=n)``.
+2. Every other process attaches by name: ``SharedMemory(name=name)``. Pass the
+   name (a ``str``) to a child, not the object.
+3. Each process views the bytes: ``np.ndarray(shape, dtype, buffer=shm.buf)``.
+4. Each process drops its arrays, then calls ``close()``: a view still alive
+   makes ``close()`` raise ``BufferError``.
+5. Exactly one process, the creator, calls ``unlink()``, once, in a ``finally``:
+   the name leaves ``/dev/shm``, and the memory is freed when the last process
+   has closed it.
+
+Children import this module: numpy is imported inside the functions that use
+it, so that a child pays for it only when it runs one of them.
+
+>>> from helpers.context import get_context
+>>> square_on_a_child(get_context(), [1, 2, 3])
+[1, 4, 9]
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from multiprocessing.context import BaseContext
+from multiprocessing.shared_memory import ShareableList, SharedMemory
+
+from helpers import timeline
+from helpers.running import DEFAULT_TIMEOUT, run, start, wait
+from helpers.timeline import Event, Recorder, collect, max_overlap, now
+from helpers.validation import (
+    SHM_DIR,
+    require_context,
+    require_int_list,
+    require_positive_int,
+    require_shm_room,
+    require_timeout,
+)
+
+# Children import this module: keep typing out of its import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = [
+    "DEFAULT_MIB",
+    "MAX_CHILDREN",
+    "ROUNDS",
+    "SIZES_MIB",
+    "Comparison",
+    "ParallelRun",
+    "add_one_to_numbers",
+    "compare",
+    "draw",
+    "first_line",
+    "parallel_transform",
+    "playground",
+    "read_after_close",
+    "segments",
+    "square_in_place",
+    "square_on_a_child",
+    "transform_slice",
+    "wait_until_gone",
+    "write_after_unlink",
+]
+
+MIB = 2**20
+# The playground's array sizes. The largest fits, with room to spare, in the
+# 64 MiB that containers (and Binder) often give /dev/shm.
+SIZES_MIB = (4, 8, 16, 32)
+DEFAULT_MIB = 16
+# Passes of np.sin over every element: about 0.2 s for 16 MiB on one core of a
+# laptop, enough that the work, not starting children, dominates the time.
+ROUNDS = 10
+# A laptop has a handful of cores; more children only slows the lesson down.
+MAX_CHILDREN = 8
+FLOAT_BYTES = 8  # the arrays here hold float64
+
+
+def square_in_place(name: str, shape: tuple[int, ...], dtype: str) -> None:
+    """Runs in a child: attach to segment ``name`` and square its array in place.
+
+    Sends nothing back: the parent reads the same memory after joining. The
+    child closes its own mapping; the parent, which created the segment,
+    unlinks it.
+    """
+    import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
+
+    shm = SharedMemory(name=name)  # attach: no create, no size
+    try:
+        array = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
+        np.square(array, out=array)
+        del array  # the view goes first, or close() raises BufferError
+    finally:
+        shm.close()
+
+
+def read_after_close(name: str, closed: Any) -> float:
+    """Runs in a child: view segment ``name`` with ``np.ndarray``, ``close()``, then read the view.
+
+    Sets ``closed`` once ``close()`` has returned. NumPy 2 keeps no hold on the
+    buffer of an ``np.ndarray(..., buffer=shm.buf)``, so ``close()`` succeeds
+    and unmaps the memory under the array: the read that follows kills this
+    child with SIGSEGV. (An array from ``np.frombuffer`` does hold the buffer,
+    and there ``close()`` raises ``BufferError`` instead.)
+    """
+    import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
+
+    shm = SharedMemory(name=name)
+    array = np.ndarray((1,), dtype=np.float64, buffer=shm.buf)
+    shm.close()  # the mistake: the array is still alive
+    closed.set()
+    return float(array[0])  # reads memory that is no longer mapped
+
+
+def write_after_unlink(name: str, attached: Any, unlinked: Any, timeout: float) -> None:
+    """Runs in a child: attach, say so, wait until the parent unlinked, then write 42.
+
+    Shows that ``unlink()`` removes the name, not the memory: this child's
+    mapping still works, and the parent (which has not closed yet) reads the 42.
+    """
+    import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
+
+    shm = SharedMemory(name=name)
+    try:
+        attached.set()
+        if not unlinked.wait(timeout):
+            raise TimeoutError(f"the parent did not unlink within {timeout:g} s")
+        first = np.ndarray((1,), dtype=np.int64, buffer=shm.buf)
+        first[0] = 42
+        del first
+    finally:
+        shm.close()
+
+
+def transform_slice(  # noqa: PLR0917 - a Process target gets args=(...) by position
+    name: str, length: int, begin: int, end: int, rounds: int, barrier: Any, events: Any
+) -> None:
+    """Runs in a child: apply ``np.sin`` ``rounds`` times to ``array[begin:end]`` in place.
+
+    The array of ``length`` float64 lives in segment ``name``; no other child
+    touches this slice, so no lock is needed. The child records on the course's
+    timeline (``events``, a queue): a ``"wait"`` span at ``barrier``, until
+    every child has attached, then a ``"work"`` span. Nothing else is sent back.
+    """
+    import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
+
+    rec = Recorder(events)  # named after this process
+    try:
+        shm = SharedMemory(name=name)
+    except OSError:
+        barrier.abort()  # nobody waits at the barrier for a child that cannot attach
+        raise
+    try:
+        block = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)[begin:end]
+        with rec.span("wait"):
+            barrier.wait(DEFAULT_TIMEOUT)
+        with rec.span("work"):
+            for _ in range(rounds):
+                np.sin(block, out=block)  # CPU-bound: no copy, no temporary array
+        del block
+    finally:
+        shm.close()
+
+
+def add_one_to_numbers(name: str) -> None:
+    """Runs in a child: attach to the ``ShareableList`` called ``name``, add 1 to each number.
+
+    Text, bytes, booleans and None are left as they are. Sends nothing back:
+    the parent reads the same list after joining.
+    """
+    items = ShareableList(name=name)
+    try:
+        for k, item in enumerate(items):
+            if isinstance(item, (int, float)) and not isinstance(item, bool):
+                items[k] = item + 1
+    finally:
+        items.shm.close()  # a ShareableList is closed through its segment
+
+
+def first_line(stream: Any, timeout: float = 30.0) -> str:
+    """The first line another program writes to ``stream`` (a pipe), waiting at most ``timeout``."""
+    ready, _, _ = select.select([stream], [], [], require_timeout(timeout))
+    if not ready:
+        raise TimeoutError(f"the program wrote nothing within {timeout:g} s")
+    return stream.readline().strip()
+
+
+def segments(directory: str = SHM_DIR) -> set[str]:
+    """The names of the shared-memory segments in ``/dev/shm`` (semaphores left out)."""
+    try:
+        return {n for n in os.listdir(directory) if not n.startswith("sem.")}
+    except OSError:  # no /dev/shm (macOS, Windows)
+        return set()
+
+
+def wait_until_gone(name: str, timeout: float = 10.0, directory: str = SHM_DIR) -> bool:
+    """Wait up to ``timeout`` s until segment ``name`` has left ``directory``; True if it did."""
+    deadline = time.monotonic() + require_timeout(timeout)
+    while os.path.exists(os.path.join(directory, name)):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def square_on_a_child(ctx: BaseContext, numbers: Any, *, timeout: float = DEFAULT_TIMEOUT) -> list:
+    """The whole lifecycle, bounded: create, a child squares in place, read, close, unlink."""
+    import numpy as np  # noqa: PLC0415
+
+    require_context(ctx)
+    values = require_int_list(numbers)
+    require_timeout(timeout)
+    if not values:
+        raise ValueError("numbers must hold at least one whole number, not []")
+    size = require_shm_room(len(values) * FLOAT_BYTES)
+    shm = SharedMemory(create=True, size=size)
+    try:
+        array = np.ndarray((len(values),), dtype=np.int64, buffer=shm.buf)
+        array[:] = values
+        run(ctx, square_in_place, shm.name, array.shape, "int64", timeout=timeout)
+        result = array.tolist()
+        del array
+    finally:
+        shm.close()
+        shm.unlink()  # exactly once, whatever happened
+    return result
+
+
+# --------------------------------------------------------------------------
+# A real parallel computation: children transform their own slices in place
+# --------------------------------------------------------------------------
+
+
+class ParallelRun:
+    """One run of :func:`parallel_transform`: its time, its timeline and a checksum."""
+
+    __slots__ = ("checksum", "children", "events", "seconds", "t0")
+
+    def __init__(
+        self, children: int, seconds: float, events: list[Event], t0: int, checksum: float
+    ) -> None:
+        self.children = children
+        self.seconds = seconds  # from the moment every child was ready until all were joined
+        self.events = events  # each child's "wait" and "work" spans, on the shared clock
+        self.t0 = t0  # when the parent started its children
+        self.checksum = checksum  # the sum of the transformed array
+
+    @property
+    def overlap(self) -> int:
+        """How many children were working at the same moment, at most."""
+        return max_overlap(self.events, what="work")
+
+    def __repr__(self) -> str:
+        return f"ParallelRun(children={self.children}, seconds={self.seconds:.3f})"
+
+
+def _slices(length: int, children: int) -> list[tuple[int, int]]:
+    size, extra = divmod(length, children)
+    bounds, begin = [], 0
+    for k in range(children):
+        end = begin + size + (1 if k < extra else 0)
+        bounds.append((begin, end))
+        begin = end
+    return bounds
+
+
+def _require_mib(size_mib: Any) -> int:
+    size_mib = require_positive_int(size_mib, "size_mib", maximum=max(SIZES_MIB) * 4)
+    require_shm_room(size_mib * MIB, f"an array of {size_mib} MiB")
+    return size_mib
+
+
+def parallel_transform(
+    ctx: BaseContext,
+    size_mib: int = DEFAULT_MIB,
+    children: int = 2,
+    *,
+    rounds: int = ROUNDS,
+    timeout: float = 120.0,
+) -> ParallelRun:
+    """Fill one float64 array of ``size_mib`` MiB, let ``children`` transform it in slices.
+
+    The bounded version of the notebook's cells: refuses bad input and a
+    ``/dev/shm`` too small before creating anything, starts every child through
+    :mod:`helpers.running`, and closes and unlinks the segment in a ``finally``.
+    """
+    import numpy as np  # noqa: PLC0415
+
+    require_context(ctx, needs=("Barrier", "RawArray"))
+    size_mib = _require_mib(size_mib)
+    children = require_positive_int(children, "children", maximum=MAX_CHILDREN)
+    rounds = require_positive_int(rounds, "rounds", maximum=100)
+    require_timeout(timeout)
+    length = size_mib * MIB // FLOAT_BYTES
+    barrier, events = ctx.Barrier(children + 1), ctx.Queue()
+    shm = SharedMemory(create=True, size=length * FLOAT_BYTES)
+    try:
+        array = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)
+        array[:] = np.linspace(0.0, 3.0, length)
+        t0, args = now(), (shm.name, length)
+        running = [
+            start(ctx, transform_slice, *args, b, e, rounds, barrier, events, name=f"child-{k}")
+            for k, (b, e) in enumerate(_slices(length, children))
+        ]
+        try:
+            barrier.wait(timeout)  # every child attached: start the clock
+        finally:
+            began = time.monotonic()
+            wait(running, timeout=timeout)  # two events each: they fit the pipe
+        finished = time.monotonic()
+        recorded = collect(events, expected=2 * children, timeout=timeout)
+        checksum = float(array.sum())
+        del array
+    finally:
+        shm.close()
+        shm.unlink()
+        events.close()
+        events.join_thread()
+    # A child may have started a few microseconds before the parent read its clock.
+    first = min(e.start for e in timeline.select(recorded, what="work"))
+    began = min(began, first / 1e9)  # monotonic_ns and monotonic: the same clock
+    return ParallelRun(children, finished - began, recorded, t0, checksum)
+
+
+class Comparison:
+    """One process against ``children``: best times of a few repeats, and the speed-up."""
+
+    __slots__ = ("best", "many", "one", "repeats")
+
+    def __init__(self, one: list[ParallelRun], many: list[ParallelRun]) -> None:
+        self.one, self.many, self.repeats = one, many, len(one)
+        self.best = (min(one, key=lambda r: r.seconds), min(many, key=lambda r: r.seconds))
+
+    @property
+    def children(self) -> int:
+        return self.many[0].children
+
+    @property
+    def speedup(self) -> float:
+        return self.best[0].seconds / self.best[1].seconds
+
+    @property
+    def same_result(self) -> bool:
+        return all(r.checksum == self.one[0].checksum for r in self.one + self.many)
+
+    @property
+    def label(self) -> str:
+        """``"1 child"`` or ``"N children"``: the many side of the comparison."""
+        return "1 child" if self.children == 1 else f"{self.children} children"
+
+    def __str__(self) -> str:
+        one, many = self.best
+        return (
+            f"1 process:   {one.seconds:.3f} s (best of {self.repeats})\n"
+            f"{self.label + ':':<12} {many.seconds:.3f} s (best of {self.repeats})\n"
+            f"speed-up: {self.speedup:.2f}×"
+        )
+
+
+def compare(
+    ctx: BaseContext,
+    size_mib: int = DEFAULT_MIB,
+    children: int = 2,
+    *,
+    repeats: int = 3,
+    rounds: int = ROUNDS,
+) -> Comparison:
+    """Run :func:`parallel_transform` with 1 child and with ``children``, ``repeats`` times each.
+
+    Alternating, and keeping the best of each, so that a moment when another
+    program took the CPU does not decide the comparison.
+    """
+    repeats = require_positive_int(repeats, "repeats", maximum=10)
+    one, many = [], []
+    for _ in range(repeats):
+        one.append(parallel_transform(ctx, size_mib, 1, rounds=rounds))
+        many.append(parallel_transform(ctx, size_mib, children, rounds=rounds))
+    return Comparison(one, many)
+
+
+def draw(comparison: Comparison) -> tuple[Any, Any]:
+    """Two figures: the best times as bars, and the timeline of the best run with children."""
+    from matplotlib.figure import Figure  # noqa: PLC0415 - heavy; only the parent draws
+
+    one, many = comparison.best
+    bars = Figure(figsize=(6, 1.6), layout="constrained")
+    axes = bars.subplots()
+    axes.barh(["1 process", comparison.label], [one.seconds, many.seconds], color=["0.6", "C0"])
+    axes.invert_yaxis()
+    axes.set_xlabel("seconds (best run)")
+    axes.set_title(f"speed-up {comparison.speedup:.2f}×")
+    title = f"who worked when: {comparison.label}, best run"
+    return bars, timeline.draw(many.events, t0=many.t0, title=title)
+
+
+def playground(ctx: BaseContext, size_mib: Any, children: Any) -> Comparison:
+    """What the playground's button runs: check the choices, then :func:`compare`."""
+    size_mib = _require_mib(size_mib)
+    children = require_positive_int(children, "children", maximum=MAX_CHILDREN)
+    return compare(ctx, size_mib, children, repeats=2)
