@@ -18,6 +18,7 @@ __all__ = [
     "parse_int_list",
     "require_context",
     "require_int_list",
+    "require_number",
     "require_positive_int",
     "require_timeout",
 ]
@@ -110,3 +111,18 @@ def parse_int_list(text: Any, name: str = "numbers") -> list[int]:
         except ValueError:
             raise ValueError(f"{name}: {item!r} is not a whole number") from None
     return result
+
+
+def require_number(value: Any, name: str, *, minimum: float = 0.0, maximum: float) -> float:
+    """Return ``value`` as a float if it is a finite number from ``minimum`` to ``maximum``.
+
+    For amounts such as milliseconds of work, where 0 is allowed and a fraction makes sense.
+
+    >>> require_number(2.5, "work (ms)", maximum=50)
+    2.5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, not {_kind(value)} {value!r}")
+    if not minimum <= value <= maximum:  # also refuses NaN, which compares False
+        raise ValueError(f"{name} must be between {minimum:g} and {maximum:g}, not {value!r}")
+    return float(value)
