@@ -27,9 +27,12 @@ import re
 import sys
 import time
 from collections import namedtuple
+from contextlib import ExitStack
 from itertools import repeat
+from multiprocessing import current_process
 from multiprocessing.context import BaseContext
 
+from helpers.timeline import Event, Recorder, collect, draw, now, processes
 from helpers.validation import (
     require_context,
     require_number,
@@ -49,7 +52,7 @@ __all__ = [
     "MAX_PLAY_WORK_MS",
     "RESULT_TIMEOUT",
     "PlayResult",
-    "Span",
+    "Timeline",
     "attach_queue",
     "burn",
     "child_traceback",
@@ -74,6 +77,7 @@ __all__ = [
     "slow_reciprocal",
     "speedup_sweep",
     "square",
+    "start_recording",
     "timed_burn",
     "timeline",
     "warm_up",
@@ -154,16 +158,18 @@ def put_square(results: Any, n: int) -> None:
     results.put((n, n * n))
 
 
-def timed_burn(task: int, seconds: float) -> tuple[int, int, int, int]:
-    """Runs in a pool worker: :func:`burn` ``seconds`` of CPU, and say who and when.
+def timed_burn(task: int, seconds: float) -> tuple[int, str, int]:
+    """Runs in a pool worker: :func:`burn` ``seconds`` of CPU, recorded on the timeline.
 
-    Returns ``(task, worker's pid, start, end)``, the times from
-    ``time.monotonic_ns()``: one clock for every process on the machine, so the
-    notebook can put all workers on one timeline.
+    Records one ``"task"`` span on the queue :func:`start_recording` gave this
+    worker (when it was given one), and returns ``(task, worker's name, start)``:
+    which task that span was.
     """
-    start = time.monotonic_ns()
+    start = now()
     burn(seconds)
-    return task, os.getpid(), start, time.monotonic_ns()
+    if _RECORDER is not None:
+        _RECORDER.record("task", start, now())
+    return task, current_process().name, start
 
 
 # --- data loaded once per worker, by the pool's initializer ----------------
@@ -172,6 +178,7 @@ def timed_burn(task: int, seconds: float) -> tuple[int, int, int, int]:
 
 _TABLE: bytes = b""
 _QUEUE: Any = None
+_RECORDER: Recorder | None = None
 
 
 def load_table(table: bytes) -> None:
@@ -198,6 +205,13 @@ def attach_queue(q: Any) -> None:
     """
     global _QUEUE  # noqa: PLW0603 - what an initializer is for
     _QUEUE = q
+
+
+def start_recording(events: Any) -> None:
+    """Runs once in each pool worker, as its initializer: record this worker's tasks
+    on the timeline queue ``events``, under the worker's process name."""
+    global _RECORDER  # noqa: PLW0603 - what an initializer is for
+    _RECORDER = Recorder(events)
 
 
 def report_square(n: int) -> int:
@@ -273,10 +287,11 @@ def chunksize_sweep(
     with _executor(ctx, workers) as pool:
         warm_up(pool, workers)
         for size in sizes:
-            call = lambda size=size: list(  # noqa: E731
-                pool.map(square, range(items), chunksize=size, timeout=RESULT_TIMEOUT)
+            times[size] = _seconds(
+                lambda size=size: list(
+                    pool.map(square, range(items), chunksize=size, timeout=RESULT_TIMEOUT)
+                )
             )
-            times[size] = _seconds(call)
     return times
 
 
@@ -316,26 +331,38 @@ def initializer_vs_pickling(
 
 
 def speedup_sweep(
-    ctx: BaseContext, worker_counts: list[int], *, tasks: int, seconds: float, repeats: int = 2
+    ctx: BaseContext, worker_counts: list[int], *, tasks: int, seconds: float, repeats: int = 3
 ) -> dict[int, float]:
     """Best of ``repeats`` timings of ``tasks`` CPU-bound tasks per number of workers.
 
-    Each pool is warmed up first: the times compare the work, not the start-up.
+    Every pool is started and warmed up first, so the times compare the work, not
+    the start-up; the repeats take turns between the pools, so that a moment when
+    the machine is busy with something else does not count against one of them only.
     """
     require_context(ctx)
     counts = [require_positive_int(n, "workers", maximum=64) for n in worker_counts]
     tasks = require_positive_int(tasks, "tasks", maximum=1_000)
     seconds = require_number(seconds, "seconds", maximum=1.0)
     repeats = require_positive_int(repeats, "repeats", maximum=10)
-    times = {}
-    for workers in counts:
-        with _executor(ctx, workers) as pool:
-            warm_up(pool, workers)
-            run = lambda pool=pool: list(  # noqa: E731
-                pool.map(burn, [seconds] * tasks, timeout=RESULT_TIMEOUT)
-            )
-            times[workers] = min(_seconds(run) for _ in range(repeats))
-    return times
+    work = [seconds] * tasks
+    with ExitStack() as stack:
+        by_count = {n: stack.enter_context(_executor(ctx, n)) for n in counts}
+        for n, pool in by_count.items():
+            warm_up(pool, n)
+        return _best_of(repeats, {n: _mapper(pool, burn, work) for n, pool in by_count.items()})
+
+
+def _mapper(pool: Any, task: Any, inputs: list[Any]) -> Any:
+    return lambda: list(pool.map(task, inputs, timeout=RESULT_TIMEOUT))
+
+
+def _best_of(repeats: int, calls: dict[Any, Any]) -> dict[Any, float]:
+    """The shortest of ``repeats`` timings of each call, the calls taking turns."""
+    best = {key: float("inf") for key in calls}
+    for _ in range(repeats):
+        for key, call in calls.items():
+            best[key] = min(best[key], _seconds(call))
+    return best
 
 
 def plot_speedup(times: dict[int, float]) -> Figure:
@@ -354,97 +381,103 @@ def plot_speedup(times: dict[int, float]) -> Figure:
     return figure
 
 
-class Span(namedtuple("Span", "task worker pid start end")):
-    """One task on the timeline: which worker (1, 2, … by first start) ran it, and when
-    (seconds from the first task's start)."""
+class Timeline(namedtuple("Timeline", "events labels")):
+    """What a pool's workers did: the recorded ``"task"`` events, and which task each
+    one was (``labels[(process, start)]``)."""
 
     # An immutable record: a namedtuple, not a frozen dataclass, because children
     # import this module and dataclasses is costly to import.
     __slots__ = ()
 
+    def workers(self) -> list[str]:
+        """The workers' process names, in the order each started its first task."""
+        return processes(self.events)
+
+    def task(self, event: Event) -> int:
+        """The number of the task an event recorded."""
+        return self.labels[event.process, event.start]
+
+    def seconds(self) -> float:
+        """From the first task's start to the last one's end."""
+        return (max(e.end for e in self.events) - min(e.start for e in self.events)) / 1e9
+
 
 def timeline(
     ctx: BaseContext, *, workers: int, tasks: int, seconds: float, chunksize: int = 1
-) -> list[Span]:
-    """Run ``tasks`` CPU-bound tasks on a warmed-up pool of ``workers``; return who ran
-    which task, and when."""
+) -> Timeline:
+    """Run ``tasks`` CPU-bound tasks on a warmed-up pool of ``workers``; each worker
+    records on the timeline which task it ran, and when.
+
+    The timeline's queue reaches the workers the only way a queue can: at the
+    pool's start, through ``initializer``/``initargs``.
+    """
     require_context(ctx)
     workers = require_positive_int(workers, "workers", maximum=MAX_PLAY_WORKERS)
     tasks = require_positive_int(tasks, "tasks", maximum=MAX_PLAY_TASKS)
     seconds = require_number(seconds, "seconds", maximum=1.0)
     chunksize = require_positive_int(chunksize, "chunksize", maximum=tasks)
-    with _executor(ctx, workers) as pool:
-        warm_up(pool, workers)
-        raw = list(
-            pool.map(
-                timed_burn,
-                range(tasks),
-                repeat(seconds),
-                chunksize=chunksize,
+    events = ctx.Queue()
+    try:
+        with _executor(ctx, workers, initializer=start_recording, initargs=(events,)) as pool:
+            warm_up(pool, workers)
+            done = pool.map(
+                timed_burn, range(tasks), repeat(seconds), chunksize=chunksize,
                 timeout=RESULT_TIMEOUT,
-            )
-        )
-    return _spans(raw)
+            )  # fmt: skip
+            labels = {(name, start): task for task, name, start in done}
+            # Taken before the workers exit: a worker's queue must be drained for it to end.
+            recorded = collect(events, expected=tasks, timeout=RESULT_TIMEOUT)
+    finally:
+        events.close()
+        events.join_thread()
+    return Timeline(recorded, labels)
 
 
-def _spans(raw: list[tuple[int, int, int, int]]) -> list[Span]:
-    origin = min(start for _, _, start, _ in raw)
-    numbers: dict[int, int] = {}
-    for _, pid, _, _ in sorted(raw, key=lambda record: record[2]):
-        numbers.setdefault(pid, len(numbers) + 1)
-    return [
-        Span(task, numbers[pid], pid, (start - origin) / 1e9, (end - origin) / 1e9)
-        for task, pid, start, end in raw
-    ]
-
-
-def plot_timeline(spans: list[Span], *, title: str = "Which worker ran which task, when") -> Figure:
-    """One row per worker, one bar per task, labelled with the task's number."""
-    from matplotlib.figure import Figure  # noqa: PLC0415 - parent only
-
-    rows = sorted({span.worker for span in spans})
-    figure = Figure(figsize=(9, 0.6 + 0.45 * len(rows)), layout="constrained")
-    axes = figure.subplots()
-    colours = [f"C{n % 10}" for n in range(len(spans))]
-    for span in spans:
-        width = max(span.end - span.start, 1e-4)
-        axes.broken_barh(
-            [(span.start * 1000, width * 1000)],
-            (span.worker - 0.4, 0.8),
-            color=colours[span.task % len(colours)],
-            edgecolor="white",
-        )
-        if len(spans) <= 40:
-            middle = (span.start + width / 2) * 1000
-            axes.text(middle, span.worker, str(span.task), ha="center", va="center", fontsize=8)
-    axes.set_yticks(rows, [f"worker {n}" for n in rows])
-    axes.set_ylim(0.4, len(rows) + 0.6)
-    axes.invert_yaxis()
-    axes.set(xlabel="milliseconds since the first task started", title=title)
-    axes.grid(True, axis="x", alpha=0.3)
+def plot_timeline(run: Timeline, *, title: str = "Which worker ran which task, when") -> Figure:
+    """One row per worker ("worker 1" started the first task), one bar per task,
+    labelled with the task's number when there are few enough to read."""
+    names = run.workers()
+    figure = draw(run.events, title=title, rows=names)
+    axes = figure.axes[0]
+    axes.set_yticks(range(len(names)), [f"worker {n}" for n in range(1, len(names) + 1)])
+    axes.get_legend().remove()
+    if len(run.events) <= 40:
+        origin = min(e.start for e in run.events)
+        for event in run.events:
+            middle = ((event.start + event.end) / 2 - origin) / 1e6
+            row = names.index(event.process)
+            axes.text(middle, row, str(run.task(event)), ha="center", va="center", fontsize=8)
     return figure
 
 
 def compare_pools(
-    ctx: BaseContext, task: Any, inputs: list[Any], *, threads: int, processes: int
+    ctx: BaseContext,
+    task: Any,
+    inputs: list[Any],
+    *,
+    threads: int,
+    processes: int,
+    repeats: int = 5,
 ) -> tuple[float, float]:
-    """Seconds for ``map(task, inputs)`` on a warmed-up thread pool, then process pool."""
+    """Best-of-``repeats`` seconds for ``map(task, inputs)`` on a thread pool, then on a
+    process pool; both are warmed up first, and the repeats take turns."""
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - parent only
 
     require_context(ctx)
     threads = require_positive_int(threads, "threads", maximum=64)
     processes = require_positive_int(processes, "processes", maximum=MAX_PLAY_WORKERS)
-    times = []
-    for pool, workers in (
-        (ThreadPoolExecutor(threads), threads),
-        (_executor(ctx, processes), processes),
-    ):
-        with pool:
-            warm_up(pool, workers)
-            times.append(
-                _seconds(lambda pool=pool: list(pool.map(task, inputs, timeout=RESULT_TIMEOUT)))
-            )
-    return times[0], times[1]
+    repeats = require_positive_int(repeats, "repeats", maximum=10)
+    with ThreadPoolExecutor(threads) as thread_pool, _executor(ctx, processes) as process_pool:
+        warm_up(thread_pool, threads)
+        warm_up(process_pool, processes)
+        best = _best_of(
+            repeats,
+            {
+                "threads": _mapper(thread_pool, task, inputs),
+                "processes": _mapper(process_pool, task, inputs),
+            },
+        )
+    return best["threads"], best["processes"]
 
 
 def pool_kinds() -> dict[str, bool]:
@@ -486,7 +519,7 @@ def _workers(n: int) -> str:
     return f"{n} worker" + ("" if n == 1 else "s")
 
 
-class PlayResult(namedtuple("PlayResult", "workers chunksize tasks work_ms one_s many_s spans")):
+class PlayResult(namedtuple("PlayResult", "workers chunksize tasks work_ms one_s many_s run")):
     """The playground's run: one worker, then ``workers``, on the same tasks."""
 
     __slots__ = ()
@@ -503,7 +536,7 @@ class PlayResult(namedtuple("PlayResult", "workers chunksize tasks work_ms one_s
                 f"{'1 worker:':10s}{self.one_s * 1000:8.1f} ms",
                 f"{_workers(self.workers) + ':':10s}{self.many_s * 1000:8.1f} ms",
                 f"speed-up: {self.speedup:.2f}× (ideal at most {min(self.workers, self.tasks)}×)",
-                f"workers that ran a task: {len({s.worker for s in self.spans})} of {self.workers}",
+                f"workers that ran a task: {len(self.run.workers())} of {self.workers}",
             ]
         )
 
@@ -525,9 +558,4 @@ def play(ctx: BaseContext, workers: int, chunksize: int, tasks: int, work_ms: fl
         )
     one = timeline(ctx, workers=1, tasks=tasks, seconds=work_ms / 1000, chunksize=chunksize)
     many = timeline(ctx, workers=workers, tasks=tasks, seconds=work_ms / 1000, chunksize=chunksize)
-    return PlayResult(workers, chunksize, tasks, work_ms, _elapsed(one), _elapsed(many), many)
-
-
-def _elapsed(spans: list[Span]) -> float:
-    """From the first task's start to the last one's end."""
-    return max(span.end for span in spans)
+    return PlayResult(workers, chunksize, tasks, work_ms, one.seconds(), many.seconds(), many)

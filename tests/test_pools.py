@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import queue
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import pools
+from helpers import pools, timeline
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,9 +45,19 @@ def test_burn_uses_the_cpu_time_it_is_given():
 
 
 def test_timed_burn_says_which_task_who_and_when():
-    task, pid, start, end = pools.timed_burn(3, 0.001)
-    assert (task, pid) == (3, os.getpid())
-    assert end > start
+    task, name, start = pools.timed_burn(3, 0.001)
+    assert (task, name) == (3, multiprocessing.current_process().name)
+    assert start <= timeline.now()
+
+
+def test_timed_burn_records_a_task_span_once_a_worker_started_recording(monkeypatch):
+    monkeypatch.setattr(pools, "_RECORDER", None)  # put back after the test
+    channel = queue.Queue()
+    pools.start_recording(channel)
+    _, name, start = pools.timed_burn(5, 0.001)
+    (event,) = timeline.collect(channel, expected=1, timeout=1)
+    assert (event.process, event.what, event.start) == (name, "task", start)
+    assert event.end > event.start
 
 
 def test_an_initializer_leaves_the_table_for_later_tasks():
@@ -114,12 +126,13 @@ def test_speedup_sweep_times_each_number_of_workers(ctx):
     assert list(times) == [1, 2]
 
 
-def test_the_timeline_has_every_task_once_on_numbered_workers(ctx):
-    spans = pools.timeline(ctx, workers=2, tasks=6, seconds=0.002, chunksize=2)
-    assert sorted(s.task for s in spans) == list(range(6))
-    assert {s.worker for s in spans} <= {1, 2}
-    assert min(s.start for s in spans) == 0
-    assert all(s.end >= s.start for s in spans)
+def test_the_timeline_has_every_task_once_and_no_more_at_once_than_workers(ctx):
+    run = pools.timeline(ctx, workers=2, tasks=6, seconds=0.002, chunksize=2)
+    assert sorted(run.task(e) for e in run.events) == list(range(6))
+    assert {e.what for e in run.events} == {"task"}
+    assert 1 <= len(run.workers()) <= 2
+    assert timeline.max_overlap(run.events) <= 2
+    assert run.seconds() > 0
 
 
 def test_compare_pools_times_threads_then_processes(ctx):
@@ -148,7 +161,7 @@ def test_play_reports_both_runs(ctx):
     assert lines[1].startswith("1 worker: ")
     assert lines[2].startswith("2 workers:")
     assert lines[3].startswith("speed-up: ") and lines[3].endswith("(ideal at most 2×)")
-    assert sorted(s.task for s in result.spans) == [0, 1, 2, 3]
+    assert sorted(result.run.task(e) for e in result.run.events) == [0, 1, 2, 3]
 
 
 @pytest.mark.parametrize(
@@ -176,11 +189,15 @@ def test_play_refuses_bad_choices_before_any_process_starts(ctx, args, error, me
 def test_plots_are_figures_with_one_axes():
     from matplotlib.figure import Figure
 
-    spans = [pools.Span(0, 1, 10, 0.0, 0.1), pools.Span(1, 2, 11, 0.0, 0.2)]
+    events = [timeline.Event("A", "task", 0, 10**8), timeline.Event("B", "task", 10, 2 * 10**8)]
+    run = pools.Timeline(events, {("A", 0): 0, ("B", 10): 1})
+    drawn = pools.plot_timeline(run)
+    labels = [label.get_text() for label in drawn.axes[0].get_yticklabels()]
+    assert labels == ["worker 1", "worker 2"]
     for figure in (
         pools.plot_chunksizes({1: 1.0, 10: 0.1}),
         pools.plot_speedup({1: 1.0, 2: 0.55}),
-        pools.plot_timeline(spans),
+        drawn,
     ):
         assert isinstance(figure, Figure)
         assert len(figure.axes) == 1

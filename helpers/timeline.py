@@ -1,0 +1,374 @@
+"""A process timeline: children record what they did and when; the parent draws it.
+
+Every event is one row, ``Event(process, what, start, end)``: which process,
+what it did (``"work"``, ``"wait"``, ``"inside"``, ``"acquired"`` …), and when
+it began and ended, in integer nanoseconds of :func:`now`. An event whose
+``end`` equals its ``start`` is an instant (a mark); the others are spans (bars).
+
+**The clock.** :func:`now` is ``time.monotonic_ns()``. On Linux, macOS and
+Windows it reads one system-wide clock, so a time taken in one process can be
+compared with a time taken in another: that is what lets the parent put every
+child on one axis. ``time.perf_counter()`` is not guaranteed to do this: its
+reference point is undefined, and on some platforms and Python versions it
+differs from process to process. (On Windows before Python 3.13,
+``monotonic_ns`` ticks only every ~16 ms, which blurs short events.)
+
+**Lifecycle.**
+
+1. The parent creates the channel, ``events = ctx.Queue()``, takes
+   ``t0 = now()``, and passes the queue to each child as an argument.
+2. Each child wraps the queue in a :class:`Recorder` and records its spans
+   (``with rec.span("work"): ...``) and marks (``rec.mark("acquired")``).
+   Recording is one ``put`` of a small tuple: a few microseconds.
+3. The parent takes the events back with :func:`collect`, which waits at most
+   ``timeout`` seconds. Take them before joining children that recorded
+   thousands of events (like any queue, a child exits only once its items
+   have left); a few hundred fit in the pipe, so joining first is fine then.
+4. The parent draws them with :func:`draw` (one row per process, times
+   relative to ``t0``) and checks a conclusion with the pure functions
+   :func:`max_overlap`, :func:`start_spread`, :func:`first_starts`, which
+   count recorded events and never depend on how fast the machine was.
+
+>>> import queue
+>>> channel = queue.Queue()          # ctx.Queue() when children record
+>>> t0 = now()
+>>> rec = Recorder(channel, "worker-1")
+>>> with rec.span("work"):
+...     pass
+>>> rec.mark("done")
+>>> events = collect(channel, expected=2, timeout=1)
+>>> [(e.process, e.what) for e in events]
+[('worker-1', 'work'), ('worker-1', 'done')]
+>>> max_overlap(events, what="work")
+1
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections import namedtuple
+from collections.abc import Iterable
+from multiprocessing import current_process
+
+from helpers.validation import require_timeout
+
+# Children import this module: keep typing, dataclasses, numpy and matplotlib
+# out of its import path (matplotlib is imported inside draw()).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+__all__ = [
+    "DEFAULT_COLLECT_TIMEOUT",
+    "Event",
+    "Recorder",
+    "TimelineTimeout",
+    "collect",
+    "draw",
+    "first_starts",
+    "max_overlap",
+    "now",
+    "overhead_ns",
+    "processes",
+    "select",
+    "start_spread",
+]
+
+# How long collect() waits for the events it expects: enough for spawned
+# children on a loaded laptop to start and finish a short demo.
+DEFAULT_COLLECT_TIMEOUT = 30.0
+# With no count expected, collect() stops once the channel stays empty this long.
+QUIET = 0.05
+# With processes to watch, collect() looks up this often to see whether they all ended.
+LOOK_UP = 0.1
+# Recorder.overhead_ns records this many events by default: enough for a stable median.
+OVERHEAD_EVENTS = 2_000
+
+
+def now() -> int:
+    """The shared clock: ``time.monotonic_ns()``, comparable across processes."""
+    return time.monotonic_ns()
+
+
+class TimelineTimeout(TimeoutError):
+    """:func:`collect` did not receive the events it expected in time."""
+
+
+class Event(namedtuple("Event", "process what start end")):
+    """One recorded event: ``process`` did ``what`` from ``start`` to ``end`` (ns of :func:`now`).
+
+    A namedtuple, so it pickles small, compares by value and costs a child
+    nothing to import.
+    """
+
+    __slots__ = ()
+
+    @property
+    def seconds(self) -> float:
+        """How long the event lasted, in seconds (0.0 for a mark)."""
+        return (self.end - self.start) / 1e9
+
+    @property
+    def is_mark(self) -> bool:
+        """True for an instant (a mark), False for a span (a bar)."""
+        return self.end == self.start
+
+
+class _Span:
+    """``with rec.span(what):`` records one span from entry to exit, even if it raised."""
+
+    __slots__ = ("recorder", "start", "what")
+
+    def __init__(self, recorder: Recorder, what: str) -> None:
+        self.recorder, self.what, self.start = recorder, what, 0
+
+    def __enter__(self) -> _Span:
+        self.start = now()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.recorder.record(self.what, self.start, now())
+
+
+class Recorder:
+    """The child's side: puts ``(process, what, start, end)`` tuples on ``channel``.
+
+    ``channel`` is anything with ``put`` (a ``ctx.Queue()``; a ``queue.Queue()``
+    inside one process). ``name`` defaults to the current process's name.
+    Plain tuples travel; :func:`collect` turns them into :class:`Event`.
+    """
+
+    __slots__ = ("channel", "name")
+
+    def __init__(self, channel: Any, name: str | None = None) -> None:
+        if not callable(getattr(channel, "put", None)):
+            raise TypeError(
+                f"channel must be a queue with put() (ctx.Queue()), not {type(channel).__name__}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be text or None, not {type(name).__name__} {name!r}")
+        self.channel = channel
+        self.name = current_process().name if name is None else name
+
+    def __repr__(self) -> str:
+        return f"Recorder(channel={self.channel!r}, name={self.name!r})"
+
+    def record(self, what: str, start: int, end: int) -> None:
+        """Record that this process did ``what`` from ``start`` to ``end`` (from :func:`now`)."""
+        self.channel.put((self.name, what, start, end))
+
+    def mark(self, what: str) -> None:
+        """Record an instant: ``what`` happened now (an acquisition, a wake-up)."""
+        moment = now()
+        self.channel.put((self.name, what, moment, moment))
+
+    def span(self, what: str) -> _Span:
+        """A context manager recording ``what`` from entry to exit: ``with rec.span("work"):``."""
+        return _Span(self, what)
+
+
+# --------------------------------------------------------------------------
+# The parent's side: collect, then analyse (pure functions) or draw
+# --------------------------------------------------------------------------
+
+
+def collect(
+    channel: Any,
+    *,
+    expected: int | None = None,
+    timeout: float = DEFAULT_COLLECT_TIMEOUT,
+    watch: Iterable[Any] = (),
+) -> list[Event]:
+    """Take recorded events off ``channel``; return them sorted by start time.
+
+    With ``expected``, wait (at most ``timeout`` seconds in all) until that
+    many have arrived, else raise :class:`TimelineTimeout` saying how many
+    came. Without it, take what arrives until the channel stays empty for a
+    moment: use that after the children have been joined. ``watch`` (the
+    recording processes, or :class:`helpers.running.Child` objects) makes it
+    give up as soon as all of them have ended with events still missing.
+    """
+    require_timeout(timeout)
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
+        raise TypeError(f"expected must be a whole number or None, not {expected!r}")
+    if expected is not None and expected < 0:
+        raise ValueError(f"expected must be at least 0, not {expected}")
+    watched = [getattr(w, "process", w) for w in watch]
+    deadline = time.monotonic() + timeout
+    events: list[Event] = []
+    while expected is None or len(events) < expected:
+        left = deadline - time.monotonic()
+        wait = QUIET if expected is None else min(left, LOOK_UP) if watched else left
+        try:
+            events.append(Event(*channel.get(timeout=max(0.0, min(wait, left)))))
+        except queue.Empty:
+            if expected is None:
+                break
+            if left <= 0:
+                raise TimelineTimeout(
+                    f"received {len(events)} of {expected} events within {timeout:g} s"
+                ) from None
+            if watched and not any(p.is_alive() for p in watched) and channel.empty():
+                raise TimelineTimeout(
+                    f"received {len(events)} of {expected} events: every process recording "
+                    "them has ended"
+                ) from None
+    return sorted(events, key=lambda e: (e.start, e.end))
+
+
+def select(
+    events: Iterable[Event], *, what: str | None = None, process: str | None = None
+) -> list[Event]:
+    """The events of one kind and/or one process, in the order given."""
+    return [
+        e
+        for e in events
+        if (what is None or e.what == what) and (process is None or e.process == process)
+    ]
+
+
+def processes(events: Iterable[Event]) -> list[str]:
+    """The process names, in the order of each one's first event."""
+    seen: dict[str, None] = {}
+    for event in sorted(events, key=lambda e: e.start):
+        seen.setdefault(event.process, None)
+    return list(seen)
+
+
+def max_overlap(events: Iterable[Event], *, what: str | None = None) -> int:
+    """The largest number of spans (of kind ``what``) open at the same moment.
+
+    Exact, not sampled: a sweep over every start and end. A span that ends at
+    the very moment another starts does not overlap it.
+
+    >>> spans = [Event("a", "in", 0, 10), Event("b", "in", 5, 20), Event("c", "in", 10, 30)]
+    >>> max_overlap(spans)
+    2
+    """
+    edges = []
+    for event in select(events, what=what):
+        if not event.is_mark:
+            edges += [(event.start, 1), (event.end, -1)]
+    inside = most = 0
+    for _, step in sorted(edges):  # at a tie, -1 sorts first: an end before a start
+        inside += step
+        most = max(most, inside)
+    return most
+
+
+def start_spread(events: Iterable[Event], *, what: str | None = None) -> float:
+    """Seconds between the first and the last start of the events (of kind ``what``).
+
+    >>> go = [Event("a", "go", 1_000_000, 1_000_000), Event("b", "go", 4_000_000, 5_000_000)]
+    >>> start_spread(go)
+    0.003
+    """
+    starts = [e.start for e in select(events, what=what)]
+    if not starts:
+        raise ValueError(f"no events{'' if what is None else f' of kind {what!r}'} to measure")
+    return (max(starts) - min(starts)) / 1e9
+
+
+def first_starts(events: Iterable[Event], *, what: str | None = None) -> list[str]:
+    """Process names in the order their first event (of kind ``what``) started."""
+    return processes(select(events, what=what))
+
+
+def overhead_ns(channel: Any, *, events: int = OVERHEAD_EVENTS) -> float:
+    """Median nanoseconds one :meth:`Recorder.record` call costs the process that makes it.
+
+    Records ``events`` events on ``channel`` in this process, timing each,
+    then takes them off again. With a ``ctx.Queue()`` that is what a child
+    pays per event: the pickling happens later, in the queue's feeder thread.
+    """
+    if isinstance(events, bool) or not isinstance(events, int) or events < 1:
+        raise ValueError(f"events must be a whole number of at least 1, not {events!r}")
+    recorder = Recorder(channel, "overhead")
+    costs = []
+    for _ in range(events):
+        before = now()
+        recorder.record("probe", before, before)
+        costs.append(now() - before)
+    collect(channel, expected=events, timeout=DEFAULT_COLLECT_TIMEOUT)
+    costs.sort()
+    return float(costs[len(costs) // 2])
+
+
+# Bars are drawn per kind of event in these colours, in order of first appearance;
+# a kind whose name starts with "wait" is drawn pale and hatched: time spent blocked.
+PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink")
+
+
+def draw(
+    events: Iterable[Event],
+    *,
+    t0: int | None = None,
+    title: str | None = None,
+    rows: list[str] | None = None,
+) -> Any:
+    """A Gantt chart: one row per process, a bar per span, a mark per instant.
+
+    Times are milliseconds after ``t0`` (the parent's :func:`now` before it
+    started the children; default: the first event). ``rows`` fixes the order
+    of the processes (default: order of their first event). Kinds whose name
+    starts with ``"wait"`` are drawn pale and hatched. Returns a matplotlib
+    ``Figure``: the last expression of a cell shows it.
+    """
+    from matplotlib.figure import Figure  # noqa: PLC0415 - heavy; only the parent draws
+
+    events = list(events)
+    if not events:
+        raise ValueError("no events to draw: did the children record anything?")
+    origin = min(e.start for e in events) if t0 is None else t0
+    names = processes(events) if rows is None else list(rows)
+    kinds = list(dict.fromkeys(e.what for e in events))
+    colours = {kind: PALETTE[i % len(PALETTE)] for i, kind in enumerate(kinds)}
+    figure = Figure(figsize=(9, 0.55 * len(names) + 1.4), layout="constrained")
+    axes = figure.subplots()
+    markers = ("v", "o", "s", "D", "^", "P")
+    labelled: set[str] = set()  # one legend entry per kind
+
+    def label(kind: str) -> str | None:
+        if kind in labelled:
+            return None
+        labelled.add(kind)
+        return kind
+
+    for kind in kinds:
+        waiting = kind.startswith("wait")
+        for row, name in enumerate(names):
+            mine = select(events, what=kind, process=name)
+            spans = [
+                ((e.start - origin) / 1e6, (e.end - e.start) / 1e6) for e in mine if not e.is_mark
+            ]
+            points = [(e.start - origin) / 1e6 for e in mine if e.is_mark]
+            if spans:
+                axes.broken_barh(
+                    spans,
+                    (row - 0.3, 0.6),
+                    facecolors=colours[kind],
+                    alpha=0.35 if waiting else 0.9,
+                    hatch="//" if waiting else None,
+                    edgecolor=colours[kind],
+                    label=label(kind),
+                )
+            if points:
+                axes.plot(
+                    points,
+                    [row] * len(points),
+                    linestyle="none",
+                    marker=markers[kinds.index(kind) % len(markers)],
+                    markersize=7,
+                    color=colours[kind],
+                    markeredgecolor="black",
+                    label=label(kind),
+                )
+    axes.set_yticks(range(len(names)), names)
+    axes.set_ylim(len(names) - 0.4, -0.6)  # first process on top
+    axes.set_xlabel("milliseconds after the start")
+    axes.grid(True, axis="x", alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
+    if title:
+        axes.set_title(title)
+    return figure

@@ -1,0 +1,162 @@
+"""Tests for `helpers.timeline`."""
+
+from __future__ import annotations
+
+import queue
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from timeline_workers import record_work
+
+from helpers import running, timeline
+from helpers.timeline import Event, Recorder, TimelineTimeout
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_span_and_a_mark_come_back_as_events_in_start_order():
+    channel = queue.Queue()
+    rec = Recorder(channel, "w")
+    with rec.span("work"):
+        rec.mark("inside")
+    events = timeline.collect(channel, expected=2, timeout=1)
+    assert [(e.process, e.what, e.is_mark) for e in events] == [
+        ("w", "work", False),
+        ("w", "inside", True),
+    ]
+    work, inside = events
+    assert work.start <= inside.start <= work.end
+    assert work.seconds >= 0 and inside.seconds == 0.0
+
+
+def test_a_span_is_recorded_even_when_its_body_raises():
+    channel = queue.Queue()
+    with pytest.raises(ZeroDivisionError), Recorder(channel, "w").span("work"):
+        1 / 0  # noqa: B018
+    assert [e.what for e in timeline.collect(channel, expected=1, timeout=1)] == ["work"]
+
+
+def test_the_default_name_is_the_current_process_name():
+    assert Recorder(queue.Queue()).name == "MainProcess"
+
+
+@pytest.mark.parametrize(
+    ("channel", "name", "message"),
+    [
+        ([], None, "channel must be a queue with put() (ctx.Queue()), not list"),
+        (queue.Queue(), 3, "name must be text or None, not int 3"),
+    ],
+)
+def test_a_recorder_refuses_what_it_cannot_use(channel, name, message):
+    with pytest.raises(TypeError) as caught:
+        Recorder(channel, name)
+    assert str(caught.value) == message
+
+
+def test_collect_names_how_many_events_came_when_it_runs_out_of_time():
+    channel = queue.Queue()
+    Recorder(channel, "w").mark("only")
+    with pytest.raises(TimelineTimeout, match=r"^received 1 of 3 events within 0.2 s$"):
+        timeline.collect(channel, expected=3, timeout=0.2)
+
+
+def test_collect_without_a_count_takes_what_is_there_and_stops():
+    channel = queue.Queue()
+    rec = Recorder(channel, "w")
+    for what in ("a", "b", "c"):
+        rec.mark(what)
+    assert [e.what for e in timeline.collect(channel, timeout=5)] == ["a", "b", "c"]
+    assert timeline.collect(channel, timeout=5) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"expected": -1}, ValueError),
+        ({"expected": 1.5}, TypeError),
+        ({"expected": True}, TypeError),
+        ({"timeout": 0}, ValueError),
+        ({"timeout": "1"}, TypeError),
+    ],
+)
+def test_collect_refuses_bad_arguments(kwargs, error):
+    with pytest.raises(error):
+        timeline.collect(queue.Queue(), **kwargs)
+
+
+def ev(process, start, end, what="in"):
+    return Event(process, what, start, end)
+
+
+def test_max_overlap_counts_open_spans_exactly():
+    spans = [ev("a", 0, 10), ev("b", 5, 20), ev("c", 10, 30), ev("d", 12, 13)]
+    assert timeline.max_overlap(spans) == 3  # b, c and d at 12
+
+
+def test_a_span_ending_when_another_starts_does_not_overlap_it():
+    assert timeline.max_overlap([ev("a", 0, 10), ev("b", 10, 20), ev("c", 20, 30)]) == 1
+
+
+def test_max_overlap_ignores_marks_and_other_kinds():
+    events = [ev("a", 0, 10), ev("b", 5, 5), ev("c", 2, 8, what="wait")]
+    assert timeline.max_overlap(events, what="in") == 1
+    assert timeline.max_overlap(events) == 2
+    assert timeline.max_overlap([]) == 0
+
+
+def test_start_spread_and_first_starts():
+    events = [ev("b", 3_000_000, 9_000_000), ev("a", 1_000_000, 2_000_000, "go"), ev("c", 5, 5)]
+    assert timeline.start_spread(events, what="in") == pytest.approx(0.002999995)
+    assert timeline.first_starts(events) == ["c", "a", "b"]
+    assert timeline.processes(events) == ["c", "a", "b"]
+    assert timeline.select(events, what="go") == [events[1]]
+    assert timeline.select(events, process="b") == [events[0]]
+    with pytest.raises(ValueError, match="no events of kind 'nothing' to measure"):
+        timeline.start_spread(events, what="nothing")
+
+
+def test_events_from_children_share_the_parents_clock(ctx):
+    channel = ctx.Queue()
+    t0 = timeline.now()
+    children = [running.start(ctx, record_work, channel, 0.05, name=f"w{i}") for i in range(3)]
+    events = timeline.collect(channel, expected=6, timeout=30)
+    running.wait(children, timeout=30)
+    after = timeline.now()
+    channel.close()
+    assert sorted(timeline.processes(events)) == ["w0", "w1", "w2"]
+    # A child's clock reads between the parent's readings before start() and after join().
+    assert all(t0 <= e.start <= e.end <= after for e in events)
+    assert all(e.seconds >= 0.05 for e in timeline.select(events, what="work"))
+
+
+def test_draw_gives_one_row_per_process():
+    events = [ev("a", 0, 10_000_000), ev("b", 5_000_000, 5_000_000, "go"), ev("b", 0, 4, "wait")]
+    figure = timeline.draw(events, t0=0, title="demo")
+    axes = figure.axes[0]
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["a", "b"]
+    assert axes.get_title() == "demo"
+    assert sorted(t.get_text() for t in axes.get_legend().get_texts()) == ["go", "in", "wait"]
+    with pytest.raises(ValueError, match="no events to draw"):
+        timeline.draw([])
+
+
+def test_overhead_is_measured_per_event():
+    assert timeline.overhead_ns(queue.Queue(), events=50) > 0
+    with pytest.raises(ValueError, match="events must be a whole number of at least 1"):
+        timeline.overhead_ns(queue.Queue(), events=0)
+
+
+def test_a_child_importing_the_timeline_loads_nothing_heavy():
+    heavy = ["dataclasses", "inspect", "typing", "numpy", "ipywidgets", "matplotlib"]
+    probe = (
+        f"import sys; sys.path[:0] = [{str(ROOT)!r}]\n"
+        "import helpers.timeline\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
