@@ -21,6 +21,7 @@ __all__ = [
     "require_choice",
     "require_context",
     "require_int_list",
+    "require_number",
     "require_positive_int",
     "require_shm_room",
     "require_timeout",
@@ -166,3 +167,16 @@ def require_shm_room(size: Any, what: str = "the segment", *, directory: str = S
             "(docker run --shm-size=1g, for example)"
         )
     return size
+def require_number(value: Any, name: str, *, minimum: float = 0.0, maximum: float) -> float:
+    """Return ``value`` as a float if it is a finite number from ``minimum`` to ``maximum``.
+
+    For amounts such as milliseconds of work, where 0 is allowed and a fraction makes sense.
+
+    >>> require_number(2.5, "work (ms)", maximum=50)
+    2.5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, not {_kind(value)} {value!r}")
+    if not minimum <= value <= maximum:  # also refuses NaN, which compares False
+        raise ValueError(f"{name} must be between {minimum:g} and {maximum:g}, not {value!r}")
+    return float(value)

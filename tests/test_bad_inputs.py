@@ -43,11 +43,13 @@ from helpers import (
     shared_memory,
     sharedctypes,
 )
+from helpers import bench, managers, pipes, pools, processes, queues, running, sharedctypes
 from helpers.checking import Verdict
 from helpers.context import ENV_VAR, get_context, get_multiprocess_context, start_method_from_env
 from helpers.exercises import managers as manager_exercises
 from helpers.exercises import bench as bench_exercises
 from helpers.exercises import pipes as pipe_exercises
+from helpers.exercises import pools as pool_exercises
 from helpers.exercises import queues as queue_exercises
 from helpers.exercises import sharedctypes as sharedctypes_exercises
 from helpers.exercises import synchronize as sync_exercises
@@ -876,6 +878,42 @@ CATALOGUE = [
     Bad(
         "shm square on a child: a start method's name instead of a context",
         lambda kit: shared_memory.square_on_a_child("spawn", [1, 2]),
+    ),
+    # --- lesson 08: pools ----------------------------------------------------------------
+    Bad(
+        "pool playground: no workers",
+        lambda kit: pools.play(kit.ctx, 0, 1, 4, 1),
+        ValueError,
+        "workers must be at least 1, not 0",
+    ),
+    Bad(
+        "pool playground: a chunk larger than all the tasks",
+        lambda kit: pools.play(kit.ctx, 2, 5, 4, 1),
+        ValueError,
+        "chunksize must be at most 4, not 5",
+    ),
+    Bad(
+        "pool playground: the work typed as text",
+        lambda kit: pools.play(kit.ctx, 2, 1, 4, "5"),
+        TypeError,
+        "work (ms) must be a number, not str '5'",
+    ),
+    Bad(
+        "pool playground: work that is not a number (NaN)",
+        lambda kit: pools.play(kit.ctx, 2, 1, 4, float("nan")),
+        ValueError,
+        "work (ms) must be between 0 and 100, not nan",
+    ),
+    Bad(
+        "pool playground: minutes of CPU in one run",
+        lambda kit: pools.play(kit.ctx, 2, 1, 400, 100),
+        ValueError,
+        "tasks × work must be at most 4,000 ms of CPU, not 400 × 100 ms = 40,000 ms: "
+        "fewer or smaller tasks",
+    ),
+    Bad(
+        "pool timeline: a start method's name instead of a context",
+        lambda kit: pools.timeline("spawn", workers=2, tasks=2, seconds=0),
         TypeError,
         "ctx must be a multiprocessing context from get_context(), not str",
     ),
@@ -902,6 +940,24 @@ CATALOGUE = [
         lambda kit: shm_exercises.check_frames(None),
         None,
         "pass your function itself, e.g. check_frames(stream), not a NoneType",
+    ),
+    Bad(
+        "chunksize sweep: a chunksize of 0",
+        lambda kit: pools.chunksize_sweep(kit.ctx, 100, [0]),
+        ValueError,
+        "chunksize must be at least 1, not 0",
+    ),
+    Bad(
+        "pool checker: the count instead of the function",
+        lambda kit: pool_exercises.check_count_primes(2262),
+        None,
+        "pass your function itself, e.g. check_count_primes(count_primes), not a int",
+    ),
+    Bad(
+        "pool checker: a negative time limit",
+        lambda kit: pool_exercises.check_robust_map(print, timeout=-1),
+        ValueError,
+        "timeout must be a positive, finite number of seconds, not -1",
     ),
 ]
 

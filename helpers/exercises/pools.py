@@ -1,0 +1,482 @@
+"""Checkers for lesson 08's exercises: whole programs that use a pool of processes.
+
+The learner writes the task in a module the notebook writes (``my_workers_08.py``)
+and a function ``program(ctx, ...)`` that creates a pool with ``ctx``, hands it
+the work, collects the answers, and shuts the pool down. Each checker runs that
+function with :func:`helpers.checking.run_program` — bounded, every process it
+starts recorded — while it also watches the pools themselves: which kind, with
+which context, how many messages the work took, which function each task ran,
+and how the pool was shut down. The hint names the first mistake it finds.
+
+>>> check_count_primes(42)
+✘ pass your function itself, e.g. check_count_primes(count_primes), not a int
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing import pool as mp_pool
+from typing import Any
+
+from helpers.checking import (
+    PROGRAM_TIMEOUT,
+    ProgramRun,
+    Verdict,
+    common_mistake,
+    fail,
+    not_a_function,
+    ok,
+    run_program,
+)
+from helpers.context import get_context
+from helpers.pools import slow_reciprocal
+from helpers.validation import require_timeout
+
+__all__ = [
+    "MAX_MESSAGES",
+    "PRIMES_BELOW_LIMIT",
+    "PRIME_LIMIT",
+    "ROBUST_INPUTS",
+    "PoolUse",
+    "check_count_primes",
+    "check_robust_map",
+    "watching_pools",
+]
+
+PRIME_LIMIT = 20_000
+PRIMES_BELOW_LIMIT = 2_262  # π(20,000 − 1): the primes 2, 3, 5, …, 19,997
+# Past this many messages for 20,000 tiny tasks, sending costs more than computing.
+MAX_MESSAGES = 1_000
+# What the robust map gets: slow_reciprocal sleeps x/10 s, so 4 finishes last.
+ROBUST_INPUTS = (4, 0, 2, "x", 0.5, -1)
+
+
+@dataclass
+class PoolUse:
+    """One pool a learner's program created, as the checker saw it."""
+
+    kind: str  # "ProcessPoolExecutor" or "Pool"
+    pool: Any = field(repr=False)
+    context_given: bool  # mp_context= / ctx.Pool: a start method was chosen
+    messages: int = 0  # tasks or chunks of tasks sent to the workers
+    functions: list[Any] = field(default_factory=list, repr=False)  # what the tasks ran
+    used_map: bool = False
+    shut_down: bool = False  # shutdown(wait=True), or close() and join()
+    closed_not_joined: bool = False  # Pool.close() with no join() after it
+    terminated: bool = False  # Pool.terminate(), which `with ctx.Pool()` calls
+
+
+def _target(fn: Any) -> Any:
+    """The learner's function behind ProcessPoolExecutor.map's chunk wrapper."""
+    inner = getattr(fn, "args", ())
+    return inner[0] if getattr(fn, "func", None) is not None and inner else fn
+
+
+def _chunks(items: int, chunksize: int | None, workers: int) -> int:
+    if chunksize is None:  # Pool.map's own choice: about four chunks per worker
+        chunksize, extra = divmod(items, workers * 4)
+        chunksize += bool(extra)
+    return math.ceil(items / max(1, chunksize))
+
+
+class _Watch:
+    """The records, and the wrappers that fill them in around each pool method."""
+
+    def __init__(self) -> None:
+        self.seen: list[PoolUse] = []
+        self.by_pool: dict[int, PoolUse] = {}
+
+    def record(self, pool: Any) -> PoolUse | None:
+        return self.by_pool.get(id(pool))
+
+    def new(self, pool: Any, kind: str, context_given: bool) -> None:
+        use = PoolUse(kind, pool, context_given)
+        self.seen.append(use)
+        self.by_pool[id(pool)] = use
+
+    def sent(self, pool: Any, fn: Any, messages: int, *, mapped: bool) -> None:
+        if (use := self.record(pool)) is not None:
+            use.messages += messages
+            use.functions.append(fn)
+            use.used_map = use.used_map or mapped
+
+    def ppe_init(self, original: Any) -> Any:
+        def __init__(self_: Any, max_workers: Any = None, mp_context: Any = None, *a, **k):
+            self.new(self_, "ProcessPoolExecutor", mp_context is not None)
+            original(self_, max_workers, mp_context, *a, **k)
+
+        return __init__
+
+    def ppe_submit(self, original: Any) -> Any:
+        def submit(self_: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            self.sent(self_, _target(fn), 1, mapped=False)  # map() submits each chunk
+            return original(self_, fn, *args, **kwargs)
+
+        return submit
+
+    def ppe_map(self, original: Any) -> Any:
+        def map(self_: Any, fn: Any, *iterables: Any, **kwargs: Any) -> Any:
+            self.sent(self_, fn, 0, mapped=True)
+            return original(self_, fn, *iterables, **kwargs)
+
+        return map
+
+    def ppe_shutdown(self, original: Any) -> Any:
+        def shutdown(self_: Any, wait: bool = True, **kwargs: Any) -> None:
+            original(self_, wait, **kwargs)
+            if (use := self.record(self_)) is not None and wait:
+                use.shut_down = True
+
+        return shutdown
+
+    def pool_init(self, original: Any) -> Any:
+        def __init__(self_: Any, *args: Any, **kwargs: Any) -> None:
+            context = kwargs.get("context", args[4] if len(args) > 4 else None)
+            self.new(self_, "Pool", context is not None)
+            original(self_, *args, **kwargs)
+
+        return __init__
+
+    def pool_map_async(self, original: Any) -> Any:
+        def _map_async(self_: Any, func: Any, iterable: Any, mapper: Any, chunksize=None, *a, **k):
+            iterable = list(iterable)
+            chunks = _chunks(len(iterable), chunksize, len(self_._pool))
+            self.sent(self_, func, chunks, mapped=True)
+            return original(self_, func, iterable, mapper, chunksize, *a, **k)
+
+        return _map_async
+
+    def pool_imap(self, original: Any) -> Any:
+        def imap(self_: Any, func: Any, iterable: Any, chunksize: int = 1) -> Any:
+            iterable = list(iterable)
+            self.sent(self_, func, _chunks(len(iterable), chunksize, 1), mapped=True)
+            return original(self_, func, iterable, chunksize)
+
+        return imap
+
+    def pool_apply_async(self, original: Any) -> Any:
+        def apply_async(self_: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+            self.sent(self_, func, 1, mapped=False)
+            return original(self_, func, *args, **kwargs)
+
+        return apply_async
+
+    def pool_close(self, original: Any) -> Any:
+        def close(self_: Any) -> None:
+            original(self_)
+            if (use := self.record(self_)) is not None:
+                use.closed_not_joined = True
+
+        return close
+
+    def pool_join(self, original: Any) -> Any:
+        def join(self_: Any) -> None:
+            original(self_)
+            if (use := self.record(self_)) is not None:
+                use.shut_down = use.shut_down or use.closed_not_joined
+                use.closed_not_joined = False
+
+        return join
+
+    def pool_terminate(self, original: Any) -> Any:
+        def terminate(self_: Any) -> None:
+            if (use := self.record(self_)) is not None:
+                use.terminated = True
+            original(self_)
+
+        return terminate
+
+
+_PATCHED = [
+    (ProcessPoolExecutor, "__init__", "ppe_init"),
+    (ProcessPoolExecutor, "submit", "ppe_submit"),
+    (ProcessPoolExecutor, "map", "ppe_map"),
+    (ProcessPoolExecutor, "shutdown", "ppe_shutdown"),
+    (mp_pool.Pool, "__init__", "pool_init"),
+    (mp_pool.Pool, "_map_async", "pool_map_async"),
+    (mp_pool.Pool, "imap", "pool_imap"),
+    (mp_pool.Pool, "imap_unordered", "pool_imap"),
+    (mp_pool.Pool, "apply_async", "pool_apply_async"),
+    (mp_pool.Pool, "close", "pool_close"),
+    (mp_pool.Pool, "join", "pool_join"),
+    (mp_pool.Pool, "terminate", "pool_terminate"),
+]
+
+
+@contextmanager
+def watching_pools() -> Iterator[list[PoolUse]]:
+    """Record every pool created while the block runs: kind, messages, shutdown.
+
+    Like :func:`helpers.checking.watching_processes`, it wraps the classes'
+    methods for the duration of the block, and puts the originals back after.
+    """
+    watch = _Watch()
+    saved = []
+    for cls, name, maker in _PATCHED:
+        original = cls.__dict__[name]
+        saved.append((cls, name, original))
+        setattr(cls, name, getattr(watch, maker)(original))
+    try:
+        yield watch.seen
+    finally:
+        for cls, name, original in reversed(saved):
+            setattr(cls, name, original)
+
+
+def _run(program: Any, *args: Any, timeout: float) -> tuple[ProgramRun, list[PoolUse]]:
+    with watching_pools() as pools:
+        run = run_program(program, *args, timeout=timeout)
+    # These exercises use no shared memory. /dev/shm is shared with every other
+    # program on the machine, so a segment that appeared meanwhile is another's.
+    run.leftover_segments = []
+    for use in pools:
+        if use.terminated:
+            # terminate() ends the workers with SIGTERM and reaps them: that is the
+            # pool's own shutdown, not a worker that failed or was left behind.
+            # Workers that replaced others (maxtasksperchild) are not in its list: know
+            # them by their name, SpawnPoolWorker-3 and the like.
+            for record in run.started:
+                ended = record.exitcode in (0, -signal.SIGTERM)
+                if "PoolWorker" in record.name and ended:
+                    record.joined, record.exitcode = True, 0
+    return run, pools
+
+
+def _defined_in_notebook(pools: list[PoolUse]) -> str | None:
+    for use in pools:
+        for fn in use.functions:
+            if getattr(fn, "__module__", None) == "__main__":
+                name = getattr(fn, "__name__", "your task")
+                return (
+                    f"your pool ran {name}, a function defined in the notebook: under spawn "
+                    "and forkserver the pool's workers cannot import it, and the pool waits "
+                    "forever (it works under fork only). Write it to my_workers_08.py with "
+                    "%%writefile and import it from there"
+                )
+    return None
+
+
+def _no_context(pools: list[PoolUse]) -> str | None:
+    for use in pools:
+        if not use.context_given:
+            make = (
+                "ProcessPoolExecutor(..., mp_context=ctx)"
+                if use.kind == "ProcessPoolExecutor"
+                else "ctx.Pool(...) rather than multiprocessing.Pool(...)"
+            )
+            return (
+                f"your {use.kind} was created without ctx, so it uses the platform's "
+                f"default start method instead of the notebook's: write {make}"
+            )
+    return None
+
+
+def _not_shut_down(pools: list[PoolUse]) -> str | None:
+    for use in pools:
+        if use.shut_down or use.terminated:
+            continue
+        if use.kind == "ProcessPoolExecutor":
+            return (
+                "your ProcessPoolExecutor was never shut down, so its workers were left "
+                "running: use `with ProcessPoolExecutor(...) as pool:`, or call "
+                "pool.shutdown() when you are done"
+            )
+        if use.closed_not_joined:
+            return (
+                "your Pool was closed but never joined: close() only says no more tasks "
+                "will come; call pool.join() after it to wait for the workers to exit"
+            )
+        return (
+            "your Pool was never shut down, so its workers were left running: use "
+            "`with ctx.Pool(...) as pool:`, or call pool.close() then pool.join()"
+        )
+    return None
+
+
+def _pool_mistake(run: ProgramRun, pools: list[PoolUse]) -> str | None:
+    """The first mistake, pool-specific ones before the ones every lesson checks."""
+    for rule in (_defined_in_notebook, _no_context):
+        hint = rule(pools)
+        if hint is not None:
+            return hint
+    if run.error is None and not run.timed_out and run.started:
+        hint = _not_shut_down(pools)
+        if hint is not None:
+            return hint
+    if run.started and not pools and run.error is None and not run.timed_out:
+        return (
+            "your program started processes, but not through a pool: create one with "
+            "ProcessPoolExecutor(mp_context=ctx) or ctx.Pool() and give it the work"
+        )
+    return common_mistake(run)
+
+
+# --------------------------------------------------------------------------
+# Exercise 1: count primes below a limit, in parallel, with a good chunksize
+# --------------------------------------------------------------------------
+
+
+def check_count_primes(
+    program: Any, *, method: str | None = None, timeout: float = PROGRAM_TIMEOUT
+) -> Verdict:
+    """Run ``program(ctx, 20_000)``; it must return how many primes are below 20,000.
+
+    It must use a pool made with ``ctx``, send the 20,000 numbers in at most
+    1,000 messages (a chunksize, or a few ranges), and shut the pool down.
+    """
+    timeout = require_timeout(timeout)
+    refused = not_a_function(program, "check_count_primes(count_primes)")
+    if refused is not None:
+        return refused
+    run, pools = _run(program, get_context(method), PRIME_LIMIT, timeout=timeout)
+    hint = _pool_mistake(run, pools)
+    if hint is not None:
+        return fail(hint)
+    result = run.result
+    if isinstance(result, bool) or not isinstance(result, int):
+        return fail(
+            f"your program returned a {type(result).__name__}, not the number of primes: "
+            "return the count, e.g. sum(flags) of the True/False answers"
+        )
+    if result != PRIMES_BELOW_LIMIT:
+        return fail(_wrong_count(result))
+    messages = sum(use.messages for use in pools)
+    if messages > MAX_MESSAGES:
+        return fail(
+            f"right count, but your program sent the work as {messages:,} separate tasks: "
+            f"each one is a round trip to a worker, costlier than testing one number. "
+            f"Send it in chunks: map(..., chunksize={PRIME_LIMIT // 8:,}) for 2 workers, "
+            "or a few ranges of numbers"
+        )
+    workers = sum(1 for record in run.started)
+    return ok(
+        f"{PRIMES_BELOW_LIMIT:,} primes below {PRIME_LIMIT:,}, sent as {messages:,} "
+        f"message(s) to a pool that started {workers} worker(s) and shut down cleanly"
+    )
+
+
+def _wrong_count(result: int) -> str:
+    expected = PRIMES_BELOW_LIMIT
+    if result == expected + 1:
+        return (
+            f"your program counted {result:,}, one too many: 1 is not a prime "
+            "(a prime has exactly two divisors, 1 and itself)"
+        )
+    if result == expected - 1:
+        return f"your program counted {result:,}, one too few: 2 is a prime"
+    if result == expected + 2:
+        return f"your program counted {result:,}: neither 0 nor 1 is a prime"
+    return (
+        f"your program counted {result:,} primes below {PRIME_LIMIT:,}, expected "
+        f"{expected:,}: try your test on small numbers in the notebook first "
+        "(the primes below 20 are 2, 3, 5, 7, 11, 13, 17, 19)"
+    )
+
+
+# --------------------------------------------------------------------------
+# Exercise 2: a robust map — every input's result, or the error it raised
+# --------------------------------------------------------------------------
+
+
+def _expected() -> list[Any]:
+    answers: list[Any] = []
+    for x in ROBUST_INPUTS:
+        try:
+            answers.append(1 / x)  # type: ignore[operator]
+        except Exception as exc:  # the kind of error the task raises for this input
+            answers.append(type(exc))
+    return answers
+
+
+def _matches(got: Any, want: Any) -> bool:
+    if isinstance(want, type):
+        return type(got) is want
+    return not isinstance(got, BaseException) and got == want
+
+
+def _describe(value: Any) -> str:
+    return type(value).__name__ if isinstance(value, BaseException) else repr(value)
+
+
+def check_robust_map(
+    program: Any, *, method: str | None = None, timeout: float = PROGRAM_TIMEOUT
+) -> Verdict:
+    """Run ``program(ctx, slow_reciprocal, [4, 0, 2, "x", 0.5, -1])``.
+
+    It must return one entry per input, in the inputs' order: the task's result,
+    or the exception it raised (the exception itself, not its text).
+    """
+    timeout = require_timeout(timeout)
+    refused = not_a_function(program, "check_robust_map(robust_map)")
+    if refused is not None:
+        return refused
+    ctx = get_context(method)
+    run, pools = _run(program, ctx, slow_reciprocal, list(ROBUST_INPUTS), timeout=timeout)
+    if isinstance(run.error, (ZeroDivisionError, TypeError)) and not run.timed_out:
+        how = (
+            " (map() raises the first error it meets and the other answers are lost)"
+            if any(use.used_map for use in pools)
+            else ""
+        )
+        return fail(
+            f"the {type(run.error).__name__} of one input escaped from your program{how}: "
+            "submit each input, then call future.result(timeout=...) inside try/except "
+            "and keep the exception as that input's answer"
+        )
+    hint = _pool_mistake(run, pools)
+    if hint is not None:
+        return fail(hint)
+    return _judge_answers(run.result)
+
+
+def _judge_answers(answers: Any) -> Verdict:
+    expected = _expected()
+    if not isinstance(answers, list) or len(answers) != len(expected):
+        size = f"{len(answers)} entries" if isinstance(answers, list) else type(answers).__name__
+        return fail(
+            f"your program returned {size}: return a list with one entry per input "
+            f"({len(expected)} here), in the inputs' order"
+        )
+    if all(_matches(g, w) for g, w in zip(answers, expected, strict=True)):
+        kinds = [w.__name__ for w in expected if isinstance(w, type)]
+        return ok(
+            f"all {len(expected)} inputs answered in order: {len(expected) - len(kinds)} "
+            f"results and {len(kinds)} exceptions ({', '.join(kinds)})"
+        )
+    for position, (got, want) in enumerate(zip(answers, expected, strict=True)):
+        if not isinstance(want, type) or _matches(got, want):
+            continue
+        if isinstance(got, str):
+            return fail(
+                f"for input {ROBUST_INPUTS[position]!r} your program returned the text "
+                f"{got!r}: keep the exception object itself (except Exception as error: "
+                "answers.append(error)), so the caller can still tell its type"
+            )
+        if got is None:
+            return fail(
+                f"for input {ROBUST_INPUTS[position]!r} your program returned None: put the "
+                "exception the task raised there, so the caller learns what went wrong"
+            )
+    if _same_entries(answers, expected):
+        return fail(
+            "every answer is there, but in the order the tasks finished, not the order of "
+            "the inputs: keep the futures in a list (as_completed() gives them as they finish)"
+        )
+    shown = ", ".join(_describe(a) for a in answers)
+    wanted = ", ".join(w.__name__ if isinstance(w, type) else repr(w) for w in expected)
+    return fail(f"your program returned [{shown}], expected [{wanted}]")
+
+
+def _same_entries(answers: list[Any], expected: list[Any]) -> bool:
+    left = list(expected)
+    for got in answers:
+        match = next((i for i, want in enumerate(left) if _matches(got, want)), None)
+        if match is None:
+            return False
+        left.pop(match)
+    return not left

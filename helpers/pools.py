@@ -1,0 +1,561 @@
+"""Process pools: workers started once and reused, task after task.
+
+A pool starts a few worker processes and feeds them tasks through a queue;
+each worker takes a task, runs it, sends the result (or the exception it
+raised) back, and takes the next. The standard library has two:
+``concurrent.futures.ProcessPoolExecutor(mp_context=ctx)``, which hands out a
+*future* per task, and ``ctx.Pool()``, the older ``multiprocessing.pool.Pool``.
+
+Lifecycle: whoever creates a pool shuts it down. ``with ProcessPoolExecutor(...)``
+calls ``shutdown(wait=True)`` at the end of the block, which waits for the
+tasks and joins the workers; ``with ctx.Pool(...)`` calls ``terminate()``,
+which kills the workers at once, finished or not. Outside a ``with``: call
+``shutdown()``, or ``close()`` then ``join()``.
+
+The first part of this module holds the tasks the lesson's pool workers run
+(children import it, so it stays light); the second, the measurements and
+drawings the notebook makes, which import what they need when called.
+
+>>> square(7)
+49
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from collections import namedtuple
+from contextlib import ExitStack
+from itertools import repeat
+from multiprocessing import current_process
+from multiprocessing.context import BaseContext
+
+from helpers.timeline import Event, Recorder, collect, draw, now, processes
+from helpers.validation import (
+    require_context,
+    require_number,
+    require_positive_int,
+)
+
+# Children import this module: keep typing out of its import path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "MAX_PLAY_TASKS",
+    "MAX_PLAY_WORKERS",
+    "MAX_PLAY_WORK_MS",
+    "RESULT_TIMEOUT",
+    "PlayResult",
+    "Timeline",
+    "attach_queue",
+    "burn",
+    "child_traceback",
+    "chunksize_sweep",
+    "compare_pools",
+    "initializer_vs_pickling",
+    "last_frame",
+    "load_table",
+    "lookup",
+    "lookup_in",
+    "nap",
+    "play",
+    "plot_chunksizes",
+    "plot_speedup",
+    "plot_timeline",
+    "pool_kinds",
+    "power",
+    "put_square",
+    "reciprocal",
+    "report_square",
+    "same_answers_everywhere",
+    "slow_reciprocal",
+    "speedup_sweep",
+    "square",
+    "start_recording",
+    "timed_burn",
+    "timeline",
+    "warm_up",
+    "worker_pid",
+]
+
+# How long the notebook waits for a pool's results: generous, because a
+# loaded laptop runs a measurement several times slower; finite, so a stuck
+# pool raises TimeoutError instead of freezing the kernel.
+RESULT_TIMEOUT = 120.0
+MAX_PLAY_WORKERS = 8
+MAX_PLAY_TASKS = 400
+MAX_PLAY_WORK_MS = 100.0
+MAX_PLAY_CPU_MS = 4_000.0  # tasks × work per run: seconds, not minutes, on one core
+
+
+# ---------------------------------------------------------------------------
+# Tasks: each runs in a pool worker and returns its answer (the pool sends it back)
+# ---------------------------------------------------------------------------
+
+
+def square(n: int) -> int:
+    """Runs in a pool worker: return ``n * n``. A task so small that sending it costs more."""
+    return n * n
+
+
+def power(base: int, exponent: int) -> int:
+    """Runs in a pool worker: return ``base ** exponent`` (two arguments, for ``starmap``)."""
+    return base**exponent
+
+
+def reciprocal(x: float) -> float:
+    """Runs in a pool worker: return ``1 / x``; raises for 0 or for text, and the pool
+    sends that exception back to whoever asks for the result."""
+    return 1 / x
+
+
+def slow_reciprocal(x: float) -> float:
+    """Runs in a pool worker: return ``1 / x``, after sleeping ``x / 10`` seconds when
+    ``x`` is a number from 0 to 5, so that larger inputs finish later.
+
+    Raises ZeroDivisionError for 0 and TypeError for text, like :func:`reciprocal`.
+    """
+    if isinstance(x, (int, float)) and 0 < x <= 5:
+        time.sleep(x / 10)
+    return 1 / x
+
+
+def burn(seconds: float) -> float:
+    """Runs in a pool worker: keep the CPU busy until this thread has used ``seconds``
+    of CPU time; return ``seconds``.
+
+    CPU-bound on purpose: it counts CPU time, not wall time, so every call does the
+    same amount of work however busy the machine is.
+    """
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+    return seconds
+
+
+def nap(seconds: float) -> float:
+    """Runs in a pool worker (or thread): sleep ``seconds`` and return it.
+
+    Stands for waiting on the network or a disk: the CPU is free meanwhile.
+    """
+    time.sleep(seconds)
+    return seconds
+
+
+def worker_pid(_: object = None) -> int:
+    """Runs in a pool worker: return the worker's process id (to see who ran a task)."""
+    return os.getpid()
+
+
+def put_square(results: Any, n: int) -> None:
+    """Runs in a child: put ``(n, n * n)`` on the queue ``results``."""
+    results.put((n, n * n))
+
+
+def timed_burn(task: int, seconds: float) -> tuple[int, str, int]:
+    """Runs in a pool worker: :func:`burn` ``seconds`` of CPU, recorded on the timeline.
+
+    Records one ``"task"`` span on the queue :func:`start_recording` gave this
+    worker (when it was given one), and returns ``(task, worker's name, start)``:
+    which task that span was.
+    """
+    start = now()
+    burn(seconds)
+    if _RECORDER is not None:
+        _RECORDER.record("task", start, now())
+    return task, current_process().name, start
+
+
+# --- data loaded once per worker, by the pool's initializer ----------------
+# The pattern needs a module global: the initializer runs once in each worker
+# and leaves the data there for every later task of that worker.
+
+_TABLE: bytes = b""
+_QUEUE: Any = None
+_RECORDER: Recorder | None = None
+
+
+def load_table(table: bytes) -> None:
+    """Runs once in each pool worker, as its initializer: keep ``table`` for later tasks."""
+    global _TABLE  # noqa: PLW0603 - what an initializer is for
+    _TABLE = table
+
+
+def lookup(i: int) -> int:
+    """Runs in a pool worker: return byte ``i`` of the table :func:`load_table` kept."""
+    return _TABLE[i % len(_TABLE)]
+
+
+def lookup_in(table: bytes, i: int) -> int:
+    """Runs in a pool worker: return byte ``i`` of ``table``, which came with this task."""
+    return table[i % len(table)]
+
+
+def attach_queue(q: Any) -> None:
+    """Runs once in each pool worker, as its initializer: keep the queue ``q``.
+
+    A queue given at the pool's start travels as the worker is created — the one
+    moment a queue may be handed to another process.
+    """
+    global _QUEUE  # noqa: PLW0603 - what an initializer is for
+    _QUEUE = q
+
+
+def start_recording(events: Any) -> None:
+    """Runs once in each pool worker, as its initializer: record this worker's tasks
+    on the timeline queue ``events``, under the worker's process name."""
+    global _RECORDER  # noqa: PLW0603 - what an initializer is for
+    _RECORDER = Recorder(events)
+
+
+def report_square(n: int) -> int:
+    """Runs in a pool worker: put ``(n, n * n)`` on the queue :func:`attach_queue` kept.
+
+    Returns the worker's pid.
+    """
+    _QUEUE.put((n, n * n))
+    return os.getpid()
+
+
+# ---------------------------------------------------------------------------
+# The notebook's side: errors, measurements, drawings
+# ---------------------------------------------------------------------------
+
+
+def child_traceback(error: BaseException) -> str:
+    """The traceback text a pool sent back with ``error``, as the worker saw it.
+
+    Both kinds of pool attach it as the exception's ``__cause__``; "" if none.
+    """
+    return getattr(error.__cause__, "tb", "")
+
+
+_FRAME = re.compile(r'^  File "[^"]*", line \d+, in (?P<name>\S+)\n    (?P<code>.+)$', re.M)
+
+
+def last_frame(error: BaseException) -> str:
+    """Where in the worker ``error`` was raised: ``"function: line of code"``.
+
+    Read from the worker's own traceback text, without file paths or line
+    numbers, which differ between machines.
+    """
+    frames = list(_FRAME.finditer(child_traceback(error)))
+    if not frames:
+        return "(no traceback from a worker)"
+    return f"{frames[-1]['name']}: {frames[-1]['code'].strip()}"
+
+
+def _executor(ctx: BaseContext, workers: int, **options: Any) -> Any:
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415 - parent only
+
+    return ProcessPoolExecutor(workers, mp_context=ctx, **options)
+
+
+def warm_up(pool: Any, workers: int) -> None:
+    """Make ``pool`` start all ``workers`` now, so that later timings leave start-up out.
+
+    Hands out one short nap per worker at once: with none idle, the pool
+    starts a worker for each.
+    """
+    list(pool.map(nap, [0.2] * workers, timeout=RESULT_TIMEOUT))
+
+
+def _seconds(call: Any) -> float:
+    began = time.perf_counter()
+    call()
+    return time.perf_counter() - began
+
+
+def chunksize_sweep(
+    ctx: BaseContext, items: int, chunksizes: list[int], *, workers: int = 2
+) -> dict[int, float]:
+    """Seconds to ``map`` :func:`square` over ``range(items)``, for each chunksize.
+
+    One warmed-up pool serves every chunksize, so only the sending is compared.
+    """
+    require_context(ctx)
+    items = require_positive_int(items, "items", maximum=100_000)
+    sizes = [require_positive_int(c, "chunksize", maximum=items) for c in chunksizes]
+    workers = require_positive_int(workers, "workers", maximum=MAX_PLAY_WORKERS)
+    times = {}
+    with _executor(ctx, workers) as pool:
+        warm_up(pool, workers)
+        for size in sizes:
+            times[size] = _seconds(
+                lambda size=size: list(
+                    pool.map(square, range(items), chunksize=size, timeout=RESULT_TIMEOUT)
+                )
+            )
+    return times
+
+
+def plot_chunksizes(times: dict[int, float]) -> Figure:
+    """Time against chunksize, both on log scales."""
+    from matplotlib.figure import Figure  # noqa: PLC0415 - parent only
+
+    figure = Figure(figsize=(6.5, 3.2), layout="constrained")
+    axes = figure.subplots()
+    axes.plot(list(times), list(times.values()), "o-")
+    axes.set(xscale="log", yscale="log", xlabel="chunksize (tasks sent together)")
+    axes.set(ylabel="seconds for all tasks", title="Many tiny tasks: the cost is in the sending")
+    axes.grid(True, which="both", alpha=0.3)
+    return figure
+
+
+def initializer_vs_pickling(
+    ctx: BaseContext, *, size: int, tasks: int, workers: int = 2
+) -> tuple[float, float]:
+    """Seconds for ``tasks`` lookups in a ``size``-byte table: loaded once per worker
+    by the initializer, then sent along with every task. Pool start-up included in both."""
+    require_context(ctx)
+    size = require_positive_int(size, "size", maximum=64 * 2**20)
+    tasks = require_positive_int(tasks, "tasks", maximum=10_000)
+    workers = require_positive_int(workers, "workers", maximum=MAX_PLAY_WORKERS)
+    table = bytes(range(256)) * (size // 256) or b"\0"
+
+    def once_per_worker() -> None:
+        with _executor(ctx, workers, initializer=load_table, initargs=(table,)) as pool:
+            list(pool.map(lookup, range(tasks), timeout=RESULT_TIMEOUT))
+
+    def with_every_task() -> None:
+        with _executor(ctx, workers) as pool:
+            list(pool.map(lookup_in, repeat(table, tasks), range(tasks), timeout=RESULT_TIMEOUT))
+
+    return _seconds(once_per_worker), _seconds(with_every_task)
+
+
+def speedup_sweep(
+    ctx: BaseContext, worker_counts: list[int], *, tasks: int, seconds: float, repeats: int = 3
+) -> dict[int, float]:
+    """Best of ``repeats`` timings of ``tasks`` CPU-bound tasks per number of workers.
+
+    Every pool is started and warmed up first, so the times compare the work, not
+    the start-up; the repeats take turns between the pools, so that a moment when
+    the machine is busy with something else does not count against one of them only.
+    """
+    require_context(ctx)
+    counts = [require_positive_int(n, "workers", maximum=64) for n in worker_counts]
+    tasks = require_positive_int(tasks, "tasks", maximum=1_000)
+    seconds = require_number(seconds, "seconds", maximum=1.0)
+    repeats = require_positive_int(repeats, "repeats", maximum=10)
+    work = [seconds] * tasks
+    with ExitStack() as stack:
+        by_count = {n: stack.enter_context(_executor(ctx, n)) for n in counts}
+        for n, pool in by_count.items():
+            warm_up(pool, n)
+        return _best_of(repeats, {n: _mapper(pool, burn, work) for n, pool in by_count.items()})
+
+
+def _mapper(pool: Any, task: Any, inputs: list[Any]) -> Any:
+    return lambda: list(pool.map(task, inputs, timeout=RESULT_TIMEOUT))
+
+
+def _best_of(repeats: int, calls: dict[Any, Any]) -> dict[Any, float]:
+    """The shortest of ``repeats`` timings of each call, the calls taking turns."""
+    best = {key: float("inf") for key in calls}
+    for _ in range(repeats):
+        for key, call in calls.items():
+            best[key] = min(best[key], _seconds(call))
+    return best
+
+
+def plot_speedup(times: dict[int, float]) -> Figure:
+    """Speed-up over one worker against the number of workers, beside the ideal line."""
+    from matplotlib.figure import Figure  # noqa: PLC0415 - parent only
+
+    counts = list(times)
+    figure = Figure(figsize=(6.5, 3.4), layout="constrained")
+    axes = figure.subplots()
+    axes.plot(counts, [times[counts[0]] / times[n] for n in counts], "o-", label="measured")
+    axes.plot(counts, counts, "--", color="grey", label="ideal: n workers, n times faster")
+    axes.axvline(os.cpu_count() or 1, color="tab:red", alpha=0.4, label="CPUs on this machine")
+    axes.set(xlabel="workers", ylabel="speed-up over 1 worker", xticks=counts)
+    axes.legend()
+    axes.grid(True, alpha=0.3)
+    return figure
+
+
+class Timeline(namedtuple("Timeline", "events labels")):
+    """What a pool's workers did: the recorded ``"task"`` events, and which task each
+    one was (``labels[(process, start)]``)."""
+
+    # An immutable record: a namedtuple, not a frozen dataclass, because children
+    # import this module and dataclasses is costly to import.
+    __slots__ = ()
+
+    def workers(self) -> list[str]:
+        """The workers' process names, in the order each started its first task."""
+        return processes(self.events)
+
+    def task(self, event: Event) -> int:
+        """The number of the task an event recorded."""
+        return self.labels[event.process, event.start]
+
+    def seconds(self) -> float:
+        """From the first task's start to the last one's end."""
+        return (max(e.end for e in self.events) - min(e.start for e in self.events)) / 1e9
+
+
+def timeline(
+    ctx: BaseContext, *, workers: int, tasks: int, seconds: float, chunksize: int = 1
+) -> Timeline:
+    """Run ``tasks`` CPU-bound tasks on a warmed-up pool of ``workers``; each worker
+    records on the timeline which task it ran, and when.
+
+    The timeline's queue reaches the workers the only way a queue can: at the
+    pool's start, through ``initializer``/``initargs``.
+    """
+    require_context(ctx)
+    workers = require_positive_int(workers, "workers", maximum=MAX_PLAY_WORKERS)
+    tasks = require_positive_int(tasks, "tasks", maximum=MAX_PLAY_TASKS)
+    seconds = require_number(seconds, "seconds", maximum=1.0)
+    chunksize = require_positive_int(chunksize, "chunksize", maximum=tasks)
+    events = ctx.Queue()
+    try:
+        with _executor(ctx, workers, initializer=start_recording, initargs=(events,)) as pool:
+            warm_up(pool, workers)
+            done = pool.map(
+                timed_burn, range(tasks), repeat(seconds), chunksize=chunksize,
+                timeout=RESULT_TIMEOUT,
+            )  # fmt: skip
+            labels = {(name, start): task for task, name, start in done}
+            # Taken before the workers exit: a worker's queue must be drained for it to end.
+            recorded = collect(events, expected=tasks, timeout=RESULT_TIMEOUT)
+    finally:
+        events.close()
+        events.join_thread()
+    return Timeline(recorded, labels)
+
+
+def plot_timeline(run: Timeline, *, title: str = "Which worker ran which task, when") -> Figure:
+    """One row per worker ("worker 1" started the first task), one bar per task,
+    labelled with the task's number when there are few enough to read."""
+    names = run.workers()
+    figure = draw(run.events, title=title, rows=names)
+    axes = figure.axes[0]
+    axes.set_yticks(range(len(names)), [f"worker {n}" for n in range(1, len(names) + 1)])
+    axes.get_legend().remove()
+    if len(run.events) <= 40:
+        origin = min(e.start for e in run.events)
+        for event in run.events:
+            middle = ((event.start + event.end) / 2 - origin) / 1e6
+            row = names.index(event.process)
+            axes.text(middle, row, str(run.task(event)), ha="center", va="center", fontsize=8)
+    return figure
+
+
+def compare_pools(
+    ctx: BaseContext,
+    task: Any,
+    inputs: list[Any],
+    *,
+    threads: int,
+    processes: int,
+    repeats: int = 5,
+) -> tuple[float, float]:
+    """Best-of-``repeats`` seconds for ``map(task, inputs)`` on a thread pool, then on a
+    process pool; both are warmed up first, and the repeats take turns."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - parent only
+
+    require_context(ctx)
+    threads = require_positive_int(threads, "threads", maximum=64)
+    processes = require_positive_int(processes, "processes", maximum=MAX_PLAY_WORKERS)
+    repeats = require_positive_int(repeats, "repeats", maximum=10)
+    with ThreadPoolExecutor(threads) as thread_pool, _executor(ctx, processes) as process_pool:
+        warm_up(thread_pool, threads)
+        warm_up(process_pool, processes)
+        best = _best_of(
+            repeats,
+            {
+                "threads": _mapper(thread_pool, task, inputs),
+                "processes": _mapper(process_pool, task, inputs),
+            },
+        )
+    return best["threads"], best["processes"]
+
+
+def pool_kinds() -> dict[str, bool]:
+    """What this Python offers beyond processes and threads (facts; they vary by build)."""
+    import concurrent.futures  # noqa: PLC0415 - parent only
+    import sysconfig  # noqa: PLC0415 - parent only
+
+    is_gil_enabled = getattr(sys, "_is_gil_enabled", lambda: True)
+    return {
+        "free-threaded build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "GIL enabled now": is_gil_enabled(),
+        "InterpreterPoolExecutor": hasattr(concurrent.futures, "InterpreterPoolExecutor"),
+    }
+
+
+def same_answers_everywhere(ctx: BaseContext, numbers: list[int]) -> dict[str, list[int]]:
+    """:func:`square` of each number from every kind of pool this Python has.
+
+    Threads and processes always; interpreters where ``InterpreterPoolExecutor``
+    exists (Python 3.14 and later).
+    """
+    from concurrent import futures  # noqa: PLC0415 - parent only
+
+    require_context(ctx)
+    pools = {
+        "threads": lambda: futures.ThreadPoolExecutor(2),
+        "processes": lambda: _executor(ctx, 2),
+    }
+    if hasattr(futures, "InterpreterPoolExecutor"):
+        pools["interpreters"] = lambda: futures.InterpreterPoolExecutor(2)
+    answers = {}
+    for name, make in pools.items():
+        with make() as pool:
+            answers[name] = list(pool.map(square, numbers, timeout=RESULT_TIMEOUT))
+    return answers
+
+
+def _workers(n: int) -> str:
+    return f"{n} worker" + ("" if n == 1 else "s")
+
+
+class PlayResult(namedtuple("PlayResult", "workers chunksize tasks work_ms one_s many_s run")):
+    """The playground's run: one worker, then ``workers``, on the same tasks."""
+
+    __slots__ = ()
+
+    @property
+    def speedup(self) -> float:
+        return self.one_s / self.many_s
+
+    def __str__(self) -> str:
+        return "\n".join(
+            [
+                f"{self.tasks} tasks of {self.work_ms:g} ms of CPU each, "
+                f"chunksize {self.chunksize}",
+                f"{'1 worker:':10s}{self.one_s * 1000:8.1f} ms",
+                f"{_workers(self.workers) + ':':10s}{self.many_s * 1000:8.1f} ms",
+                f"speed-up: {self.speedup:.2f}× (ideal at most {min(self.workers, self.tasks)}×)",
+                f"workers that ran a task: {len(self.run.workers())} of {self.workers}",
+            ]
+        )
+
+
+def play(ctx: BaseContext, workers: int, chunksize: int, tasks: int, work_ms: float) -> PlayResult:
+    """The playground: ``tasks`` tasks of ``work_ms`` of CPU, on 1 worker then on ``workers``.
+
+    Every choice is checked before any process starts.
+    """
+    require_context(ctx)
+    workers = require_positive_int(workers, "workers", maximum=MAX_PLAY_WORKERS)
+    tasks = require_positive_int(tasks, "tasks", maximum=MAX_PLAY_TASKS)
+    chunksize = require_positive_int(chunksize, "chunksize", maximum=tasks)
+    work_ms = require_number(work_ms, "work (ms)", maximum=MAX_PLAY_WORK_MS)
+    if tasks * work_ms > MAX_PLAY_CPU_MS:
+        raise ValueError(
+            f"tasks × work must be at most {MAX_PLAY_CPU_MS:,.0f} ms of CPU, "
+            f"not {tasks} × {work_ms:g} ms = {tasks * work_ms:,.0f} ms: fewer or smaller tasks"
+        )
+    one = timeline(ctx, workers=1, tasks=tasks, seconds=work_ms / 1000, chunksize=chunksize)
+    many = timeline(ctx, workers=workers, tasks=tasks, seconds=work_ms / 1000, chunksize=chunksize)
+    return PlayResult(workers, chunksize, tasks, work_ms, one.seconds(), many.seconds(), many)

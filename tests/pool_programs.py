@@ -1,0 +1,179 @@
+"""Programs a learner might write for lesson 08's exercises: the reference ones and wrong ones.
+
+Test-only: `tests/test_exercises_pools.py` hands each to a checker. The tasks
+are top-level functions here, so a spawned pool worker can import them, just as
+it imports a learner's ``my_workers_08.py``.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+TIMEOUT = 60
+
+# --- tasks ----------------------------------------------------------------------------
+
+
+def is_prime(n):
+    if n < 2:
+        return False
+    divisor = 2
+    while divisor * divisor <= n:
+        if n % divisor == 0:
+            return False
+        divisor += 1
+    return True
+
+
+def is_prime_says_one_is(n):
+    return n == 1 or is_prime(n)
+
+
+def primes_in(start, stop):
+    return sum(is_prime(n) for n in range(start, stop))
+
+
+# --- exercise 1: count the primes below a limit -----------------------------------------
+
+
+def count_primes(ctx, limit):
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        return sum(pool.map(is_prime, range(limit), chunksize=1_000, timeout=TIMEOUT))
+
+
+def count_primes_with_pool(ctx, limit):  # Pool.map picks its own chunksize; `with` terminates
+    with ctx.Pool(2) as pool:
+        return sum(pool.map_async(is_prime, range(limit)).get(timeout=TIMEOUT))
+
+
+def count_primes_close_join(ctx, limit):
+    pool = ctx.Pool(2)
+    flags = pool.map_async(is_prime, range(limit), chunksize=500).get(timeout=TIMEOUT)
+    pool.close()
+    pool.join()
+    return sum(flags)
+
+
+def count_primes_in_ranges(ctx, limit):
+    step = limit // 4
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        futures = [
+            pool.submit(primes_in, lo, min(lo + step, limit)) for lo in range(0, limit, step)
+        ]
+        return sum(f.result(timeout=TIMEOUT) for f in futures)
+
+
+def count_primes_one_by_one(ctx, limit):  # map's chunksize is 1 unless told otherwise
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        return sum(pool.map(is_prime, range(limit), timeout=TIMEOUT))
+
+
+def count_primes_without_ctx(ctx, limit):
+    with ProcessPoolExecutor(2) as pool:
+        return sum(pool.map(is_prime, range(limit), chunksize=1_000, timeout=TIMEOUT))
+
+
+def count_primes_never_shut_down(ctx, limit):
+    pool = ProcessPoolExecutor(2, mp_context=ctx)
+    return sum(pool.map(is_prime, range(limit), chunksize=1_000, timeout=TIMEOUT))
+
+
+def count_primes_closed_not_joined(ctx, limit):
+    pool = ctx.Pool(2)
+    flags = pool.map_async(is_prime, range(limit), chunksize=1_000).get(timeout=TIMEOUT)
+    pool.close()
+    return sum(flags)
+
+
+def count_primes_with_one(ctx, limit):
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        return sum(pool.map(is_prime_says_one_is, range(limit), chunksize=1_000))
+
+
+def count_primes_list(ctx, limit):  # returns the flags, not their count
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        return list(pool.map(is_prime, range(limit), chunksize=1_000, timeout=TIMEOUT))
+
+
+def count_primes_no_pool(ctx, limit):
+    return sum(is_prime(n) for n in range(limit))
+
+
+# --- exercise 2: a robust map -------------------------------------------------------------
+
+
+def robust_map(ctx, func, inputs):
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        futures = [pool.submit(func, x) for x in inputs]
+        answers = []
+        for future in futures:
+            try:
+                answers.append(future.result(timeout=TIMEOUT))
+            except Exception as error:
+                answers.append(error)
+        return answers
+
+
+def robust_map_with_pool(ctx, func, inputs):
+    pool = ctx.Pool(2)
+    pending = [pool.apply_async(func, (x,)) for x in inputs]
+    answers = []
+    for result in pending:
+        try:
+            answers.append(result.get(timeout=TIMEOUT))
+        except Exception as error:
+            answers.append(error)
+    pool.close()
+    pool.join()
+    return answers
+
+
+def robust_map_with_map(ctx, func, inputs):
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        return list(pool.map(func, inputs, timeout=TIMEOUT))
+
+
+def robust_map_as_completed(ctx, func, inputs):
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        answers = []
+        for future in as_completed([pool.submit(func, x) for x in inputs], timeout=TIMEOUT):
+            try:
+                answers.append(future.result())
+            except Exception as error:
+                answers.append(error)
+        return answers
+
+
+def robust_map_error_text(ctx, func, inputs):
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        futures = [pool.submit(func, x) for x in inputs]
+        answers = []
+        for future in futures:
+            try:
+                answers.append(future.result(timeout=TIMEOUT))
+            except Exception as error:
+                answers.append(str(error))
+        return answers
+
+
+def robust_map_none(ctx, func, inputs):
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        futures = [pool.submit(func, x) for x in inputs]
+        answers = []
+        for future in futures:
+            try:
+                answers.append(future.result(timeout=TIMEOUT))
+            except Exception:
+                answers.append(None)
+        return answers
+
+
+def robust_map_skips_errors(ctx, func, inputs):
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        answers = []
+        for future in [pool.submit(func, x) for x in inputs]:
+            try:
+                answers.append(future.result(timeout=TIMEOUT))
+            except Exception:
+                pass
+        return answers

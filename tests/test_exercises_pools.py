@@ -1,0 +1,179 @@
+"""Tests for `helpers.exercises.pools`: each checker passes its reference programs and names
+each typical mistake, under the start method chosen by COURSE_START_METHOD."""
+
+from __future__ import annotations
+
+import time
+
+import pool_programs as programs
+import pytest
+
+from helpers.exercises.pools import check_count_primes, check_robust_map
+
+# A checker must answer well within its own limit, even for a program that hangs.
+ANSWERED_WITHIN = 45.0
+
+
+def verdict(check, program, **options):
+    began = time.monotonic()
+    answer = check(program, **options)
+    assert time.monotonic() - began < ANSWERED_WITHIN
+    return repr(answer)
+
+
+OK_PRIMES = (
+    r"✔ 2,262 primes below 20,000, sent as {} message\(s\) to a pool that started "
+    r"\d+ worker\(s\) and shut down cleanly"
+)
+
+
+@pytest.mark.parametrize(
+    ("program", "messages"),
+    [
+        (programs.count_primes, 20),
+        (programs.count_primes_with_pool, 8),  # Pool.map: about four chunks per worker
+        (programs.count_primes_close_join, 40),
+        (programs.count_primes_in_ranges, 4),
+    ],
+    ids=["executor-map", "pool-with", "pool-close-join", "ranges"],
+)
+def test_count_primes_passes_good_programs(program, messages):
+    import re
+
+    assert re.fullmatch(OK_PRIMES.format(messages), verdict(check_count_primes, program))
+
+
+@pytest.mark.parametrize(
+    ("program", "expected"),
+    [
+        (
+            programs.count_primes_one_by_one,
+            "✘ right count, but your program sent the work as 20,000 separate tasks: each one "
+            "is a round trip to a worker, costlier than testing one number. Send it in chunks: "
+            "map(..., chunksize=2,500) for 2 workers, or a few ranges of numbers",
+        ),
+        (
+            programs.count_primes_without_ctx,
+            "✘ your ProcessPoolExecutor was created without ctx, so it uses the platform's "
+            "default start method instead of the notebook's: write "
+            "ProcessPoolExecutor(..., mp_context=ctx)",
+        ),
+        (
+            programs.count_primes_never_shut_down,
+            "✘ your ProcessPoolExecutor was never shut down, so its workers were left running: "
+            "use `with ProcessPoolExecutor(...) as pool:`, or call pool.shutdown() when you "
+            "are done",
+        ),
+        (
+            programs.count_primes_closed_not_joined,
+            "✘ your Pool was closed but never joined: close() only says no more tasks will "
+            "come; call pool.join() after it to wait for the workers to exit",
+        ),
+        (
+            programs.count_primes_with_one,
+            "✘ your program counted 2,263, one too many: 1 is not a prime (a prime has "
+            "exactly two divisors, 1 and itself)",
+        ),
+        (
+            programs.count_primes_list,
+            "✘ your program returned a list, not the number of primes: return the count, "
+            "e.g. sum(flags) of the True/False answers",
+        ),
+        (
+            programs.count_primes_no_pool,
+            "✘ your program started no process: create one with ctx.Process(target=..., "
+            "args=(...)) and call its start()",
+        ),
+    ],
+    ids=["chunksize-1", "no-ctx", "no-shutdown", "close-no-join", "one", "list", "no-pool"],
+)
+def test_count_primes_names_the_mistake(program, expected):
+    assert verdict(check_count_primes, program) == expected
+
+
+def test_count_primes_names_a_task_defined_in_the_notebook(cell):
+    program = cell(
+        """
+        def is_prime(n):
+            return n > 1 and all(n % d for d in range(2, int(n**0.5) + 1))
+
+        def count_primes(ctx, limit):
+            from concurrent.futures import ProcessPoolExecutor
+            with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+                return sum(pool.map(is_prime, range(limit), chunksize=1000, timeout=20))
+        """
+    )
+    assert verdict(check_count_primes, program) == (
+        "✘ your pool ran is_prime, a function defined in the notebook: under spawn and "
+        "forkserver the pool's workers cannot import it, and the pool waits forever (it "
+        "works under fork only). Write it to my_workers_08.py with %%writefile and import "
+        "it from there"
+    )
+
+
+def test_count_primes_wants_the_function_itself():
+    assert repr(check_count_primes(2262)) == (
+        "✘ pass your function itself, e.g. check_count_primes(count_primes), not a int"
+    )
+
+
+ROBUST_OK = (
+    "✔ all 6 inputs answered in order: 4 results and 2 exceptions (ZeroDivisionError, TypeError)"
+)
+
+
+@pytest.mark.parametrize(
+    "program", [programs.robust_map, programs.robust_map_with_pool], ids=["executor", "pool"]
+)
+def test_robust_map_passes_good_programs(program):
+    assert verdict(check_robust_map, program) == ROBUST_OK
+
+
+@pytest.mark.parametrize(
+    ("program", "expected"),
+    [
+        (
+            programs.robust_map_with_map,
+            "✘ the ZeroDivisionError of one input escaped from your program (map() raises "
+            "the first error it meets and the other answers are lost): submit each input, "
+            "then call future.result(timeout=...) inside try/except and keep the exception "
+            "as that input's answer",
+        ),
+        (
+            programs.robust_map_as_completed,
+            "✘ every answer is there, but in the order the tasks finished, not the order of "
+            "the inputs: keep the futures in a list (as_completed() gives them as they finish)",
+        ),
+        (
+            programs.robust_map_error_text,
+            "✘ for input 0 your program returned the text 'division by zero': keep the "
+            "exception object itself (except Exception as error: answers.append(error)), so "
+            "the caller can still tell its type",
+        ),
+        (
+            programs.robust_map_none,
+            "✘ for input 0 your program returned None: put the exception the task raised "
+            "there, so the caller learns what went wrong",
+        ),
+        (
+            programs.robust_map_skips_errors,
+            "✘ your program returned 4 entries: return a list with one entry per input "
+            "(6 here), in the inputs' order",
+        ),
+    ],
+    ids=["map", "as-completed", "text", "none", "skipped"],
+)
+def test_robust_map_names_the_mistake(program, expected):
+    assert verdict(check_robust_map, program) == expected
+
+
+def test_robust_map_wants_the_function_itself():
+    assert repr(check_robust_map("robust_map")) == (
+        "✘ pass your function itself, e.g. check_robust_map(robust_map), not a str"
+    )
+
+
+def test_checkers_refuse_a_bad_timeout():
+    with pytest.raises(ValueError) as info:
+        check_robust_map(programs.robust_map, timeout=-1)
+    assert str(info.value) == "timeout must be a positive, finite number of seconds, not -1"

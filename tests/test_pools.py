@@ -1,0 +1,217 @@
+"""Tests for `helpers.pools`."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from helpers import pools, timeline
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- the tasks, called here as a worker would call them ------------------------------------
+
+
+def test_small_tasks_answer_as_their_docstrings_say():
+    assert pools.square(7) == 49
+    assert pools.power(2, 10) == 1024
+    assert pools.reciprocal(4) == 0.25
+    assert pools.slow_reciprocal(-2) == -0.5
+    assert pools.worker_pid() == os.getpid()
+    assert pools.nap(0) == 0
+
+
+@pytest.mark.parametrize(("x", "error"), [(0, ZeroDivisionError), ("x", TypeError)])
+def test_reciprocals_raise_for_zero_and_text(x, error):
+    with pytest.raises(error):
+        pools.reciprocal(x)
+    with pytest.raises(error):
+        pools.slow_reciprocal(x)
+
+
+def test_burn_uses_the_cpu_time_it_is_given():
+    before = os.times()
+    assert pools.burn(0.05) == 0.05
+    used = sum(os.times()[:2]) - sum(before[:2])
+    assert used >= 0.04  # CPU time, however long the wall clock says it took
+
+
+def test_timed_burn_says_which_task_who_and_when():
+    task, name, start = pools.timed_burn(3, 0.001)
+    assert (task, name) == (3, multiprocessing.current_process().name)
+    assert start <= timeline.now()
+
+
+def test_timed_burn_records_a_task_span_once_a_worker_started_recording(monkeypatch):
+    monkeypatch.setattr(pools, "_RECORDER", None)  # put back after the test
+    channel = queue.Queue()
+    pools.start_recording(channel)
+    _, name, start = pools.timed_burn(5, 0.001)
+    (event,) = timeline.collect(channel, expected=1, timeout=1)
+    assert (event.process, event.what, event.start) == (name, "task", start)
+    assert event.end > event.start
+
+
+def test_an_initializer_leaves_the_table_for_later_tasks():
+    pools.load_table(b"\x07\x08")
+    assert [pools.lookup(i) for i in range(3)] == [7, 8, 7]
+    assert pools.lookup_in(b"\x07\x08", 1) == 8
+
+
+def test_a_queue_given_at_the_start_of_the_pool_reaches_the_task(ctx):
+    results = ctx.Queue()
+    try:
+        with ProcessPoolExecutor(
+            1, mp_context=ctx, initializer=pools.attach_queue, initargs=(results,)
+        ) as pool:
+            pid = pool.submit(pools.report_square, 6).result(timeout=60)
+        assert results.get(timeout=30) == (6, 36)
+        assert pid != os.getpid()
+    finally:
+        results.close()
+        results.join_thread()
+
+
+def test_a_queue_passed_with_a_task_is_refused(ctx):
+    results = ctx.Queue()
+    try:
+        with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+            future = pool.submit(pools.put_square, results, 3)
+            with pytest.raises(RuntimeError, match="through inheritance"):
+                future.result(timeout=60)
+    finally:
+        results.close()
+        results.join_thread()
+
+
+# --- errors come back with the worker's traceback ------------------------------------------
+
+
+def test_last_frame_names_the_line_that_raised_in_the_worker(ctx):
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        error = pool.submit(pools.reciprocal, 0).exception(timeout=60)
+    assert isinstance(error, ZeroDivisionError)
+    assert "Traceback" in pools.child_traceback(error)
+    assert pools.last_frame(error) == "reciprocal: return 1 / x"
+
+
+def test_last_frame_of_an_error_raised_here():
+    assert pools.last_frame(ValueError("local")) == "(no traceback from a worker)"
+
+
+# --- measurements ------------------------------------------------------------------------
+
+
+def test_chunksize_sweep_times_each_chunksize(ctx):
+    times = pools.chunksize_sweep(ctx, 200, [1, 50])
+    assert list(times) == [1, 50]
+    assert all(t > 0 for t in times.values())
+
+
+def test_initializer_vs_pickling_times_both(ctx):
+    once, every = pools.initializer_vs_pickling(ctx, size=1024, tasks=4, workers=1)
+    assert once > 0 and every > 0
+
+
+def test_speedup_sweep_times_each_number_of_workers(ctx):
+    times = pools.speedup_sweep(ctx, [1, 2], tasks=2, seconds=0.001, repeats=1)
+    assert list(times) == [1, 2]
+
+
+def test_the_timeline_has_every_task_once_and_no_more_at_once_than_workers(ctx):
+    run = pools.timeline(ctx, workers=2, tasks=6, seconds=0.002, chunksize=2)
+    assert sorted(run.task(e) for e in run.events) == list(range(6))
+    assert {e.what for e in run.events} == {"task"}
+    assert 1 <= len(run.workers()) <= 2
+    assert timeline.max_overlap(run.events) <= 2
+    assert run.seconds() > 0
+
+
+def test_compare_pools_times_threads_then_processes(ctx):
+    threads, processes = pools.compare_pools(ctx, pools.nap, [0.01] * 4, threads=4, processes=1)
+    assert threads > 0 and processes > 0
+
+
+def test_every_pool_kind_gives_the_same_squares(ctx):
+    answers = pools.same_answers_everywhere(ctx, [1, 2, 3])
+    assert {"threads", "processes"} <= set(answers)
+    assert all(a == [1, 4, 9] for a in answers.values())
+
+
+def test_pool_kinds_reports_three_facts():
+    assert set(pools.pool_kinds()) == {
+        "free-threaded build",
+        "GIL enabled now",
+        "InterpreterPoolExecutor",
+    }
+
+
+def test_play_reports_both_runs(ctx):
+    result = pools.play(ctx, 2, 1, 4, 1)
+    lines = str(result).splitlines()
+    assert lines[0] == "4 tasks of 1 ms of CPU each, chunksize 1"
+    assert lines[1].startswith("1 worker: ")
+    assert lines[2].startswith("2 workers:")
+    assert lines[3].startswith("speed-up: ") and lines[3].endswith("(ideal at most 2×)")
+    assert sorted(result.run.task(e) for e in result.run.events) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        ((0, 1, 4, 1), ValueError, "workers must be at least 1, not 0"),
+        ((9, 1, 4, 1), ValueError, "workers must be at most 8, not 9"),
+        ((2, 5, 4, 1), ValueError, "chunksize must be at most 4, not 5"),
+        ((2, 1, 4, -1), ValueError, "work (ms) must be between 0 and 100, not -1"),
+        ((2, 1, 4, "1"), TypeError, "work (ms) must be a number, not str '1'"),
+        (
+            (2, 1, 400, 20),
+            ValueError,
+            "tasks × work must be at most 4,000 ms of CPU, not 400 × 20 ms = 8,000 ms: "
+            "fewer or smaller tasks",
+        ),
+    ],
+)
+def test_play_refuses_bad_choices_before_any_process_starts(ctx, args, error, message):
+    with pytest.raises(error) as info:
+        pools.play(ctx, *args)
+    assert str(info.value) == message
+
+
+def test_plots_are_figures_with_one_axes():
+    from matplotlib.figure import Figure
+
+    events = [timeline.Event("A", "task", 0, 10**8), timeline.Event("B", "task", 10, 2 * 10**8)]
+    run = pools.Timeline(events, {("A", 0): 0, ("B", 10): 1})
+    drawn = pools.plot_timeline(run)
+    labels = [label.get_text() for label in drawn.axes[0].get_yticklabels()]
+    assert labels == ["worker 1", "worker 2"]
+    for figure in (
+        pools.plot_chunksizes({1: 1.0, 10: 0.1}),
+        pools.plot_speedup({1: 1.0, 2: 0.55}),
+        drawn,
+    ):
+        assert isinstance(figure, Figure)
+        assert len(figure.axes) == 1
+
+
+def test_a_child_importing_helpers_pools_loads_nothing_heavy():
+    heavy = ["dataclasses", "inspect", "typing", "numpy", "matplotlib", "concurrent.futures"]
+    probe = (
+        f"import sys; sys.path[:0] = [{str(ROOT)!r}]\n"
+        "import helpers.pools\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
