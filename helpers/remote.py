@@ -25,6 +25,7 @@ once; clients only ``connect()``, and their proxies die with the server. A
 from __future__ import annotations
 
 import queue
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Listener
 from multiprocessing.managers import BaseManager, DictProxy
 
@@ -117,8 +118,6 @@ def start_job_server(
 
 def wrong_key_refused(address: tuple[str, int], authkey: bytes) -> bool:
     """Try to connect with ``authkey``; True if the server refused it (AuthenticationError)."""
-    from multiprocessing import AuthenticationError  # noqa: PLC0415 - only the notebook calls it
-
     try:
         JobManager(address=address, authkey=authkey).connect()
     except AuthenticationError:
@@ -129,20 +128,26 @@ def wrong_key_refused(address: tuple[str, int], authkey: bytes) -> bool:
 def answer_requests(authkey: bytes, address_out: Connection, timeout: float) -> None:
     """Runs in a child: a server answering ``("square", n)`` requests over TCP.
 
-    Listens on 127.0.0.1 (a free port), sends its address on ``address_out``,
-    accepts one client and replies ``n * n`` to each request — an error text
-    to anything else — until ``("bye", None)`` or ``timeout`` s of silence.
+    Listens on 127.0.0.1 (a free port) and sends its address on ``address_out``.
+    Turns away callers without the key; serves the first that has it, replying
+    ``n * n`` to each request — an error text to anything else — until
+    ``("bye", None)`` or ``timeout`` s of silence.
     """
     with Listener((LOOPBACK, 0), authkey=authkey) as listener:
         address_out.send(listener.address)
         address_out.close()
-        with listener.accept() as conn:  # checks the client's authkey first
-            while conn.poll(timeout):
-                request, value = conn.recv()
-                if request == "bye":
-                    return
-                reply = value * value if request == "square" else f"unknown request {request!r}"
-                conn.send(reply)
+        while True:
+            try:
+                conn = listener.accept()  # checks the caller's authkey first
+            except AuthenticationError:
+                continue  # not for them: wait for the next caller
+            with conn:
+                while conn.poll(timeout):
+                    request, value = conn.recv()
+                    if request == "bye":
+                        return
+                    conn.send(value * value if request == "square" else f"unknown {request!r}")
+            return
 
 
 def ask_squares(

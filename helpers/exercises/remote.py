@@ -66,7 +66,8 @@ def _watching_managers() -> Iterator[list[dict[str, Any]]]:
     def start(self: BaseManager, *args: Any, **kwargs: Any) -> None:
         address = self._address  # type: ignore[attr-defined]
         host = address[0] if isinstance(address, tuple) else None
-        seen.append({"class": type(self).__name__, "host": host})
+        record = {"class": type(self).__name__, "host": host, "shut_down": False}
+        seen.append(record)
         if host is not None and host not in LOOPBACK_HOSTS:
             raise Refused(
                 f"your manager would listen on {host!r}, which other machines can reach, and "
@@ -82,6 +83,13 @@ def _watching_managers() -> Iterator[list[dict[str, Any]]]:
                     "a module-level function written in my_workers_09.py"
                 )
         original(self, *args, **kwargs)
+        finalizer = self.shutdown  # set by start(); runs by itself only when the manager is freed
+
+        def shutdown() -> None:
+            record["shut_down"] = True
+            finalizer()
+
+        self.shutdown = shutdown  # type: ignore[method-assign]
 
     BaseManager.start = start  # type: ignore[method-assign]
     try:
@@ -109,11 +117,11 @@ def _server_failed(run: ProgramRun, servers: list, clients: list, managers: list
 
 
 def _no_sentinel(run: ProgramRun, servers: list, clients: list, managers: list) -> str | None:
-    waiting = [p.name for p in clients if p.exitcode is None]
+    waiting = [p.name for p in clients if not p.joined]  # the program was still joining them
     if not (run.timed_out and waiting):
         return None
     return (
-        f"your program did not finish within {run.timeout:g} s; still running: "
+        f"your program did not finish within {run.timeout:g} s; never joined: "
         f"{', '.join(waiting)} — every client waits for a sentinel: put one None per "
         "client after the numbers (and join the clients only after putting them)"
     )
@@ -149,11 +157,12 @@ def _proxy_returned(run: ProgramRun, servers: list, clients: list, managers: lis
 
 
 def _not_shut_down(run: ProgramRun, servers: list, clients: list, managers: list) -> str | None:
-    if run.error is not None or run.timed_out or all(p.joined for p in servers):
+    if run.error is not None or run.timed_out or all(m["shut_down"] for m in managers):
         return None
     return (
-        "your manager's server process was still running when your program returned: "
-        "call manager.shutdown() once the results are copied out (in a finally block)"
+        "your program never called manager.shutdown(): its server process runs until the "
+        "manager object happens to be freed — call shutdown() once the results are copied "
+        "out, in a finally block (or use `with`)"
     )
 
 
