@@ -46,6 +46,7 @@ __all__ = [
     "draw_task_stream",
     "format_measurements",
     "measure",
+    "replaced",
     "run_tasks",
     "worker_running",
 ]
@@ -120,6 +121,26 @@ def worker_running(client: Client, future: Future, *, timeout: float = 30.0) -> 
                 return worker
         time.sleep(0.05)
     raise TimeoutError(f"no worker took task {future.key!r} within {timeout:g} s")
+
+
+def replaced(
+    client: Client, gone: list[str], *, workers: int = WORKERS, timeout: float = 60.0
+) -> list[str]:
+    """Wait until ``workers`` workers are connected, none of them ``gone``; return their addresses.
+
+    After a worker is killed, its nanny starts a fresh one at a new address;
+    this waits (at most ``timeout`` s) until the scheduler knows both facts.
+    """
+    require_positive_int(workers, "workers")
+    require_timeout(timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        now = sorted(client.scheduler_info(n_workers=-1)["workers"])
+        if len(now) >= workers and not set(gone) & set(now):
+            return now
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{workers} fresh workers were not connected within {timeout:g} s")
+        time.sleep(0.2)
 
 
 # ---------------------------------------------------------------------------

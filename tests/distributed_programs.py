@@ -7,7 +7,13 @@ for a function defined in a notebook cell.
 
 from __future__ import annotations
 
+import sys
+
+import cloudpickle
 from distributed import wait
+
+# Workers of an external cluster cannot import this module: send its functions' code.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 def _count_below(numbers, threshold):
