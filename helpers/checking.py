@@ -180,7 +180,11 @@ def _segments() -> set[str]:
 
 
 def run_program(
-    program: Callable[..., Any], *args: Any, timeout: float = PROGRAM_TIMEOUT, **kwargs: Any
+    program: Callable[..., Any],
+    *args: Any,
+    timeout: float = PROGRAM_TIMEOUT,
+    shared_memory: bool = True,
+    **kwargs: Any,
 ) -> ProgramRun:
     """Run ``program(*args, **kwargs)`` here, within ``timeout``, and report what it did.
 
@@ -188,8 +192,11 @@ def run_program(
     it, while the checker watches which processes it starts and joins.
     Afterwards nothing it left behind is kept: a process still running is
     stopped, and a new shared-memory segment is listed in the report, then removed.
+    A checker whose program uses no shared memory passes ``shared_memory=False``:
+    then ``/dev/shm`` is left alone, since a segment that appears there meanwhile
+    belongs to some other program on the machine.
     """
-    before = _segments()
+    before = _segments() if shared_memory else set()
     run = ProgramRun(timeout=timeout)
     began = time.monotonic()
     with watching_processes() as started:
@@ -212,7 +219,8 @@ def run_program(
         if record.process.is_alive():
             stop(record.process)
     # Semaphores (sem.*) belong to queues and locks the program may still hold.
-    run.leftover_segments = sorted(n for n in _segments() - before if not n.startswith("sem."))
+    after = _segments() if shared_memory else set()
+    run.leftover_segments = sorted(n for n in after - before if not n.startswith("sem."))
     for name in run.leftover_segments:
         with suppress(OSError):
             os.unlink(os.path.join(SHM_DIR, name))

@@ -7,35 +7,38 @@ for a function defined in a notebook cell.
 
 from __future__ import annotations
 
-import sys
-
-import cloudpickle
 from distributed import wait
 
-# Workers of an external cluster cannot import this module: send its functions' code.
-cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
+def _counter():
+    """A task function made inside a function, as a cell defines one: Dask sends its code.
 
-def _count_below(numbers, threshold):
-    return int((numbers < threshold).sum())
+    (One defined at the top of this module would be sent by name, and the
+    workers and scheduler of an external cluster cannot import this module.)
+    """
+
+    def count_below(numbers, threshold):
+        return int((numbers < threshold).sum())
+
+    return count_below
 
 
 def reference(client, numbers, thresholds):
     numbers_future = client.scatter(numbers, broadcast=True)
-    futures = [client.submit(_count_below, numbers_future, t) for t in thresholds]
+    futures = [client.submit(_counter(), numbers_future, t) for t in thresholds]
     wait(futures, timeout=60)
     return client.gather(futures)
 
 
 def with_map(client, numbers, thresholds):
     [numbers_future] = client.scatter([numbers])  # wrapped in a list: one future too
-    futures = client.map(_count_below, [numbers_future] * len(thresholds), thresholds)
+    futures = client.map(_counter(), [numbers_future] * len(thresholds), thresholds)
     wait(futures, timeout=60)
     return client.gather(futures)
 
 
 def ships_the_list_with_every_task(client, numbers, thresholds):
-    futures = [client.submit(_count_below, numbers, t) for t in thresholds]
+    futures = [client.submit(_counter(), numbers, t) for t in thresholds]
     wait(futures, timeout=60)
     return client.gather(futures)
 
@@ -58,18 +61,18 @@ def scatters_it_as_a_list(client, numbers, thresholds):
 
 def returns_futures(client, numbers, thresholds):
     numbers_future = client.scatter(numbers)
-    return [client.submit(_count_below, numbers_future, t) for t in thresholds]
+    return [client.submit(_counter(), numbers_future, t) for t in thresholds]
 
 
 def counts_here(client, numbers, thresholds):
-    return [_count_below(numbers, t) for t in thresholds]
+    return [_counter()(numbers, t) for t in thresholds]
 
 
 def scatters_in_the_loop(client, numbers, thresholds):
     futures = []
     for t in thresholds:
         numbers_future = client.scatter(numbers)
-        futures.append(client.submit(_count_below, numbers_future, t))
+        futures.append(client.submit(_counter(), numbers_future, t))
     wait(futures, timeout=60)
     return client.gather(futures)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 
 import matplotlib
 import pytest
@@ -28,9 +27,6 @@ from helpers.distributed import (
 
 matplotlib.use("Agg")
 distributed = pytest.importorskip("distributed")
-cloudpickle = pytest.importorskip("cloudpickle")
-# Workers of an external cluster cannot import this test module: send its functions' code.
-cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 @pytest.fixture(scope="module")
@@ -137,22 +133,23 @@ def test_worker_running_names_the_worker_and_gives_up_in_time(client):
         worker_running(client, future, timeout=0.3)  # finished: no longer processing
 
 
-def _slow_square(x, seconds):
-    import time
-
-    from distributed import get_worker
-
-    time.sleep(seconds)
-    return x * x, get_worker().address
-
-
-async def _kill(pid):
-    os.kill(pid, signal.SIGKILL)
-
-
 @pytest.mark.slow  # the notebook shows the same under plain pytest
 @pytest.mark.timeout(180)
 def test_a_task_whose_worker_is_killed_finishes_on_another_and_the_worker_comes_back(client):
+    # Defined here, as a cell would: Dask sends the code of a local function, while one
+    # at the top of this module would be sent by name, which an external cluster's
+    # workers cannot import.
+    def _slow_square(x, seconds):
+        import time
+
+        from distributed import get_worker
+
+        time.sleep(seconds)
+        return x * x, get_worker().address
+
+    async def _kill(pid):
+        os.kill(pid, signal.SIGKILL)
+
     before = len(_workers(client))
     future = client.submit(_slow_square, 9, 2, pure=False)
     victim = worker_running(client, future, timeout=30)

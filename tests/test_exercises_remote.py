@@ -60,3 +60,23 @@ def test_a_called_function_is_not_a_program():
     assert verdict.message == (
         "pass your function itself, e.g. check_squares_over_tcp(squares_over_tcp), not a int"
     )
+
+
+def test_run_program_can_leave_dev_shm_alone():
+    """A checker of a TCP program must not blame (or remove) another program's segment."""
+    from multiprocessing import shared_memory
+
+    from helpers.checking import run_program
+
+    made = []
+
+    def someone_elses_segment():
+        made.append(shared_memory.SharedMemory(create=True, size=16))
+
+    run = run_program(someone_elses_segment, shared_memory=False)
+    try:
+        assert run.leftover_segments == []
+        assert shared_memory.SharedMemory(name=made[0].name).size >= 16  # still there
+    finally:
+        made[0].close()
+        made[0].unlink()

@@ -233,7 +233,10 @@ def check_squares_over_tcp(
         return refused
     ctx = get_context(method)
     with _watching_managers() as managers:
-        run = run_program(program, ctx, list(NUMBERS), clients, timeout=timeout)
+        # Over TCP, not shared memory: a segment appearing meanwhile is another program's.
+        run = run_program(
+            program, ctx, list(NUMBERS), clients, timeout=timeout, shared_memory=False
+        )
     hint = _lesson_mistake(run, managers) or common_mistake(run)
     if hint:
         return fail(hint)
