@@ -22,6 +22,13 @@ __all__ = [
     "require_context",
     "require_int_list",
     "require_number",
+    "LOOPBACK_HOSTS",
+    "MIN_AUTHKEY_BYTES",
+    "parse_int_list",
+    "require_authkey",
+    "require_context",
+    "require_int_list",
+    "require_loopback_host",
     "require_positive_int",
     "require_shm_room",
     "require_timeout",
@@ -180,3 +187,43 @@ def require_number(value: Any, name: str, *, minimum: float = 0.0, maximum: floa
     if not minimum <= value <= maximum:  # also refuses NaN, which compares False
         raise ValueError(f"{name} must be between {minimum:g} and {maximum:g}, not {value!r}")
     return float(value)
+# A key an attacker must guess: os.urandom(32) gives 256 bits.
+MIN_AUTHKEY_BYTES = 16
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def require_authkey(value: Any, name: str = "authkey") -> bytes:
+    """Return ``value`` if it is bytes long enough to be a secret, e.g. ``os.urandom(32)``.
+
+    >>> require_authkey("secret")
+    Traceback (most recent call last):
+    ...
+    TypeError: authkey must be bytes such as os.urandom(32), not str
+    """
+    if not isinstance(value, bytes):
+        raise TypeError(f"{name} must be bytes such as os.urandom(32), not {_kind(value)}")
+    if len(value) < MIN_AUTHKEY_BYTES:
+        raise ValueError(
+            f"{name} has {len(value)} bytes: use at least {MIN_AUTHKEY_BYTES} random ones, "
+            "e.g. os.urandom(32)"
+        )
+    return value
+
+
+def require_loopback_host(host: Any, name: str = "host") -> str:
+    """Return ``host`` if it is a loopback address, reachable only from this machine.
+
+    A server that unpickles what it receives must never listen on a network
+    interface; other machines reach it through an SSH tunnel instead.
+
+    >>> require_loopback_host("127.0.0.1")
+    '127.0.0.1'
+    """
+    if not isinstance(host, str):
+        raise TypeError(f"{name} must be text such as '127.0.0.1', not {_kind(host)}")
+    if host not in LOOPBACK_HOSTS:
+        raise ValueError(
+            f"{name} {host!r} is reachable from other machines: bind to 127.0.0.1 "
+            "and tunnel over SSH"
+        )
+    return host

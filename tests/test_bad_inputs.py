@@ -48,11 +48,16 @@ from helpers.checking import Verdict
 from helpers.context import ENV_VAR, get_context, get_multiprocess_context, start_method_from_env
 from helpers.exercises import managers as manager_exercises
 from helpers.exercises import bench as bench_exercises
+from helpers import bench, managers, pipes, processes, queues, remote, running, sharedctypes
+from helpers.checking import Verdict
+from helpers.context import ENV_VAR, get_context, get_multiprocess_context, start_method_from_env
+from helpers.exercises import distributed as dask_exercises
 from helpers.exercises import pipes as pipe_exercises
 from helpers.exercises import pools as pool_exercises
 from helpers.exercises import queues as queue_exercises
 from helpers.exercises import sharedctypes as sharedctypes_exercises
 from helpers.exercises import synchronize as sync_exercises
+from helpers.exercises import remote as remote_exercises
 from helpers.validation import parse_int_list
 from helpers.exercises import shared_memory as shm_exercises
 from helpers.validation import parse_int_list, require_shm_room
@@ -704,6 +709,35 @@ CATALOGUE = [
     Bad(
         "checker: a time limit of zero",
         lambda kit: sharedctypes_exercises.check_shared_sum(print, timeout=0),
+    ),
+    # --- lesson 09: servers reachable by address ---------------------------------------------
+    Bad(
+        "job server: a host other machines can reach",
+        lambda kit: remote.start_job_server(kit.ctx, b"k" * 32, host="0.0.0.0"),
+        ValueError,
+        "host '0.0.0.0' is reachable from other machines: bind to 127.0.0.1 and tunnel over SSH",
+    ),
+    Bad(
+        "job server: every interface, written as an empty host",
+        lambda kit: remote.start_job_server(kit.ctx, b"k" * 32, host=""),
+        ValueError,
+        "host '' is reachable from other machines: bind to 127.0.0.1 and tunnel over SSH",
+    ),
+    Bad(
+        "job server: the authkey as text",
+        lambda kit: remote.start_job_server(kit.ctx, "secret"),
+        TypeError,
+        "authkey must be bytes such as os.urandom(32), not str",
+    ),
+    Bad(
+        "job server: an authkey anyone could guess",
+        lambda kit: remote.start_job_server(kit.ctx, b"abc"),
+        ValueError,
+        "authkey has 3 bytes: use at least 16 random ones, e.g. os.urandom(32)",
+    ),
+    Bad(
+        "request/reply: no time at all for a reply",
+        lambda kit: remote.ask_squares(("127.0.0.1", 1), b"k" * 32, [1], timeout=0),
         ValueError,
         "timeout must be a positive, finite number of seconds, not 0",
     ),
@@ -719,6 +753,18 @@ CATALOGUE = [
         None,
         "pass your function itself, e.g. check_count_until_stopped(count_until_stopped), "
         "not a int",
+    ),
+    Bad(
+        "checker: a job-server program's result instead of the program",
+        lambda kit: remote_exercises.check_squares_over_tcp({1: 1}),
+        None,
+        "pass your function itself, e.g. check_squares_over_tcp(squares_over_tcp), not a dict",
+    ),
+    Bad(
+        "checker: the Dask exercise without the client",
+        lambda kit: dask_exercises.check_counts_below(len, None),
+        None,
+        "pass the notebook's Dask client too: check_counts_below(counts_below, client)",
     ),
     # --- the validators every widget shares -------------------------------------------------
     Bad(

@@ -56,6 +56,8 @@ def test_a_child_importing_a_lesson_module_loads_nothing_heavy():
         "helpers.queues",
         "helpers.pipes",
         "helpers.bench.workers",
+        "helpers.remote",
+        "helpers.distributed",  # a process-pool child imports it for busy()
     ]
     probe = (
         "import sys, importlib\n"

@@ -1,0 +1,267 @@
+"""Dask distributed from the notebook: connect, measure, fail over, draw the task stream.
+
+The same cells run on a laptop and on a cluster: :func:`connect` joins the
+scheduler named by ``DASK_SCHEDULER_ADDRESS`` when that variable is set, and
+otherwise starts a ``LocalCluster`` of :data:`WORKERS` worker processes on
+this machine. Only the notebook's process imports this module's Dask parts:
+``distributed`` is imported inside the functions, so a process-pool child
+that imports :func:`busy` stays light.
+
+Importing the module turns Dask's own log messages down to errors, in this
+process and in the worker processes it starts, so that a worker being
+restarted on purpose does not fill a cell with warnings.
+
+Lifecycle: whoever calls :func:`connect` calls :func:`close` once; it closes
+the client and, if :func:`connect` started one, the local cluster.
+
+>>> busy(0)
+0
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import namedtuple
+
+from helpers.validation import require_context, require_positive_int, require_timeout
+
+# A ProcessPoolExecutor child imports this module to find busy(): no typing at runtime.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
+    from typing import Any
+
+    from distributed import Client, Future
+
+__all__ = [
+    "SCHEDULER_ENV",
+    "WORKERS",
+    "Measured",
+    "TaskRun",
+    "busy",
+    "close",
+    "connect",
+    "draw_task_stream",
+    "format_measurements",
+    "measure",
+    "replaced",
+    "run_tasks",
+    "worker_running",
+]
+
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+WORKERS = 2  # a laptop's local cluster; the external one in the course starts two as well
+# Long enough for a cluster to start on a loaded laptop (spawned workers import Dask).
+CONNECT_TIMEOUT = 60.0
+MAX_TASKS = 400
+MAX_TASK_MS = 2_000
+
+
+def _quiet() -> None:
+    # Workers started from here read this when they import Dask; this process's
+    # loggers are set directly, since Dask may already be imported.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+
+
+_quiet()
+
+
+def busy(ms: float) -> float:
+    """Runs in a worker (Dask's or a process pool's): sleep ``ms`` milliseconds, return ``ms``."""
+    if ms > 0:
+        time.sleep(ms / 1000)
+    return ms
+
+
+def connect(*, workers: int = WORKERS, timeout: float = CONNECT_TIMEOUT) -> Client:
+    """A client of ``DASK_SCHEDULER_ADDRESS``'s cluster if set, else of a new local one.
+
+    The local cluster has ``workers`` worker processes of one thread each, each
+    watched by a nanny that restarts it if it dies. Waits (at most ``timeout``
+    s) until at least ``workers`` workers are connected either way.
+    """
+    from distributed import Client, LocalCluster  # noqa: PLC0415 - the parent's alone
+
+    require_positive_int(workers, "workers", maximum=8)
+    require_timeout(timeout)
+    address = os.environ.get(SCHEDULER_ENV)
+    if address:
+        client = Client(address, timeout=timeout)
+    else:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: 8787 may be taken
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster, timeout=timeout)
+    client.wait_for_workers(workers, timeout=timeout)
+    return client
+
+
+def close(client: Client) -> None:
+    """Close ``client`` and, if :func:`connect` started it, its local cluster."""
+    cluster = client.cluster
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+def worker_running(client: Client, future: Future, *, timeout: float = 30.0) -> str:
+    """The address of the worker ``future``'s task is assigned to, once it is; bounded."""
+    require_timeout(timeout)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for worker, keys in client.processing().items():
+            if future.key in keys:
+                return worker
+        time.sleep(0.05)
+    raise TimeoutError(f"no worker took task {future.key!r} within {timeout:g} s")
+
+
+def replaced(
+    client: Client, gone: list[str], *, workers: int = WORKERS, timeout: float = 60.0
+) -> list[str]:
+    """Wait until ``workers`` workers are connected, none of them ``gone``; return their addresses.
+
+    After a worker is killed, its nanny starts a fresh one at a new address;
+    this waits (at most ``timeout`` s) until the scheduler knows both facts.
+    """
+    require_positive_int(workers, "workers")
+    require_timeout(timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        now = sorted(client.scheduler_info(n_workers=-1)["workers"])
+        if len(now) >= workers and not set(gone) & set(now):
+            return now
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{workers} fresh workers were not connected within {timeout:g} s")
+        time.sleep(0.2)
+
+
+# ---------------------------------------------------------------------------
+# Measurements: Dask's per-task cost against a process pool's, on this machine
+# ---------------------------------------------------------------------------
+
+Measured = namedtuple("Measured", "task_ms tasks pool_s dask_s")
+Measured.__doc__ = "One row: ``tasks`` tasks of ``task_ms`` ms each, seconds in a pool and in Dask."
+
+
+def _time_pool(pool: Any, task_ms: float, tasks: int, timeout: float) -> float:
+    began = time.perf_counter()
+    futures = [pool.submit(busy, task_ms) for _ in range(tasks)]
+    for future in futures:
+        future.result(timeout=timeout)
+    return time.perf_counter() - began
+
+
+def _time_dask(client: Client, task_ms: float, tasks: int, timeout: float) -> float:
+    from distributed import wait  # noqa: PLC0415 - the parent's alone
+
+    began = time.perf_counter()
+    futures = [client.submit(busy, task_ms, pure=False) for _ in range(tasks)]
+    wait(futures, timeout=timeout)
+    elapsed = time.perf_counter() - began
+    client.cancel(futures)
+    return elapsed
+
+
+def measure(
+    client: Client,
+    ctx: BaseContext,
+    *,
+    task_ms: tuple[float, ...] = (0, 2, 10),
+    tasks: int = 200,
+    timeout: float = 60.0,
+) -> list[Measured]:
+    """Time ``tasks`` tasks of each length on Dask and on a pool of as many processes.
+
+    The pool (``ProcessPoolExecutor`` made with ``ctx``) has one process per
+    Dask worker and is warmed up first, so neither side pays start-up here.
+    """
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    require_context(ctx)
+    require_positive_int(tasks, "tasks", maximum=5_000)
+    require_timeout(timeout)
+    processes = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
+    rows = []
+    with ProcessPoolExecutor(max_workers=processes, mp_context=ctx) as pool:
+        _time_pool(pool, 0, processes * 2, timeout)  # start every pool process
+        _time_dask(client, 0, processes * 2, timeout)
+        for ms in task_ms:
+            pool_s = _time_pool(pool, ms, tasks, timeout)
+            rows.append(Measured(ms, tasks, pool_s, _time_dask(client, ms, tasks, timeout)))
+    return rows
+
+
+def format_measurements(rows: list[Measured]) -> str:
+    """The rows as a table: tasks per second on each side, and Dask's extra µs per task."""
+    lines = [f"{'task':>7} {'pool tasks/s':>13} {'Dask tasks/s':>13} {'Dask extra µs/task':>19}"]
+    for row in rows:
+        extra = (row.dask_s - row.pool_s) / row.tasks * 1e6
+        lines.append(
+            f"{row.task_ms:>4g} ms {row.tasks / row.pool_s:>13,.0f} "
+            f"{row.tasks / row.dask_s:>13,.0f} {extra:>19,.0f}"
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# The playground: run tasks on chosen workers and draw who ran what, when
+# ---------------------------------------------------------------------------
+
+TaskRun = namedtuple("TaskRun", "tasks task_ms workers seconds stream")
+TaskRun.__doc__ = "What :func:`run_tasks` did: its inputs, the wall time, the task stream records."
+
+
+def run_tasks(
+    client: Client, tasks: Any, task_ms: Any, workers: Any, *, timeout: float = 120.0
+) -> TaskRun:
+    """Run ``tasks`` tasks of ``task_ms`` ms on the first ``workers`` workers; record the stream.
+
+    Inputs are checked before anything is sent: at most :data:`MAX_TASKS`
+    tasks, :data:`MAX_TASK_MS` ms each, and no more workers than are connected.
+    """
+    from distributed import get_task_stream, wait  # noqa: PLC0415 - the parent's alone
+
+    tasks = require_positive_int(tasks, "tasks", maximum=MAX_TASKS)
+    task_ms = require_positive_int(task_ms, "task ms", maximum=MAX_TASK_MS)
+    connected = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    workers = require_positive_int(workers, "workers", maximum=max(1, len(connected)))
+    require_timeout(timeout)
+    chosen = connected[:workers]
+    with get_task_stream(client=client) as stream:
+        began = time.perf_counter()
+        futures = client.map(busy, [task_ms] * tasks, pure=False, workers=chosen)
+        wait(futures, timeout=timeout)
+        seconds = time.perf_counter() - began
+    client.cancel(futures)
+    return TaskRun(tasks, task_ms, workers, seconds, stream.data)
+
+
+def draw_task_stream(run: TaskRun, ax: Any = None) -> Any:
+    """Draw one row per worker and one bar per task it computed, in seconds from the first."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - only when drawing
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 1 + 0.5 * run.workers))
+    spans = [
+        (record["worker"], part["start"], part["stop"])
+        for record in run.stream
+        for part in record["startstops"]
+        if part["action"] == "compute"
+    ]
+    workers = sorted({worker for worker, _, _ in spans})
+    origin = min((start for _, start, _ in spans), default=0.0)
+    for row, worker in enumerate(workers):
+        bars = [(start - origin, stop - start) for w, start, stop in spans if w == worker]
+        ax.broken_barh(bars, (row - 0.4, 0.8), edgecolor="white", linewidth=0.5)
+    ax.set_yticks(range(len(workers)), [f"worker {n + 1}" for n in range(len(workers))])
+    ax.set_xlabel("seconds since the first task started")
+    ax.set_title(f"{run.tasks} tasks × {run.task_ms} ms on {run.workers} worker(s)")
+    return ax

@@ -1,0 +1,58 @@
+"""Tests for `helpers.exercises.distributed`: the reference passes, each mistake gets its hint."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("distributed")
+
+import distributed_programs as programs
+
+from helpers.distributed import close, connect
+from helpers.exercises.distributed import check_counts_below
+
+
+@pytest.fixture(scope="module")
+def client():
+    connected = connect()
+    yield connected
+    close(connected)
+
+
+@pytest.mark.parametrize("program", [programs.reference, programs.with_map])
+def test_right_programs_pass(client, program):
+    verdict = check_counts_below(program, client)
+    assert verdict.passed, verdict.message
+
+
+@pytest.mark.parametrize(
+    ("program", "hint"),
+    [
+        (programs.ships_the_list_with_every_task, "the whole array went along with 4 task(s)"),
+        (programs.ships_it_in_a_closure, "the whole array went along with 4 task(s)"),
+        (programs.scatters_it_as_a_list, "scatters each of its 20,000 items"),
+        (programs.returns_futures, "returned futures"),
+        (programs.counts_here, "ran no Dask task"),
+        (programs.scatters_in_the_loop, "you scattered 4 times"),
+        (programs.sorts_the_counts, "one count per threshold, in the order"),
+    ],
+    ids=lambda value: getattr(value, "__name__", "hint"),
+)
+def test_each_typical_mistake_gets_its_own_hint(client, program, hint):
+    verdict = check_counts_below(program, client)
+    assert not verdict.passed
+    assert hint in verdict.message, verdict.message
+
+
+def test_a_program_that_raises_is_named(client):
+    def broken(client, numbers, thresholds):
+        raise KeyError("threshold")
+
+    verdict = check_counts_below(broken, client)
+    assert verdict.message == "your program raised KeyError: 'threshold'"
+
+
+def test_the_client_must_be_passed(client):
+    verdict = check_counts_below(programs.reference, "client")
+    assert not verdict.passed
+    assert "pass the notebook's Dask client too" in verdict.message
