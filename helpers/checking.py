@@ -22,9 +22,11 @@ from typing import Any
 from helpers.running import CallTimeout, call_with_timeout, stop
 
 __all__ = [
+    "CHECK_TIMEOUT",
     "NAME_ERROR_ADVICE",
     "PROGRAM_TIMEOUT",
     "ProgramRun",
+    "RecordingContext",
     "Started",
     "Verdict",
     "common_mistake",
@@ -83,6 +85,10 @@ def raised_hint(who: str, exc_type: str, exc_message: str | None) -> str:
 # Whole programs: a learner's function that creates, starts and joins processes
 # --------------------------------------------------------------------------
 
+# How long a checker waits for a learner's worker run in one child: a spawned
+# multiprocess child imports dill before it runs anything, well under a second
+# normally, several on a loaded laptop. Twenty means stuck.
+CHECK_TIMEOUT = 20.0
 # Long enough for a few spawned children on a loaded laptop; a program still
 # running after this is stuck (a join before draining, a missing sentinel).
 PROGRAM_TIMEOUT = 30.0
@@ -100,7 +106,10 @@ class Started:
     target: Any  # what was passed as target= (None when the class overrides run)
     overrides_run: bool
     joined: bool = False  # a join() returned with the process ended
+    join_ran_out: bool = False  # a join(timeout=...) returned with the process still running
     exitcode: int | None = None  # when the program returned (None: still running)
+    # What was passed in args= and kwargs=, kept here because start() lets go of them.
+    passed: tuple = field(default=(), repr=False)
 
     @property
     def target_is_a_call_result(self) -> bool:
@@ -115,6 +124,7 @@ class ProgramRun:
     result: Any = None
     error: BaseException | None = None  # raised in the notebook's own process
     timed_out: bool = False
+    stuck_in: tuple[str, ...] = ()  # where it waited when time ran out (CallTimeout)
     timeout: float = PROGRAM_TIMEOUT
     seconds: float = 0.0
     started: list[Started] = field(default_factory=list)
@@ -131,9 +141,9 @@ class ProgramRun:
         return [p for p in self.started if p.exitcode not in (0, None)]
 
 
-def _process_classes() -> list[type]:
+def _process_classes() -> list[Any]:
     """``BaseProcess`` of multiprocessing, and of multiprocess if it is loaded."""
-    classes: list[type] = [multiprocessing.process.BaseProcess]
+    classes: list[Any] = [multiprocessing.process.BaseProcess]
     other = sys.modules.get("multiprocess.process")
     if other is not None:
         classes.append(other.BaseProcess)
@@ -152,9 +162,11 @@ def watching_processes() -> Iterator[list[Started]]:
     for cls in _process_classes():
         original_start, original_join = cls.start, cls.join
 
-        def start(self: Any, _start: Any = original_start, _cls: type = cls) -> None:
+        def start(self: Any, _start: Any = original_start, _cls: Any = cls) -> None:
             overrides_run = type(self).run is not _cls.run
-            seen.append(Started(self, self.name, getattr(self, "_target", None), overrides_run))
+            passed = (*getattr(self, "_args", ()), *getattr(self, "_kwargs", {}).values())
+            target = getattr(self, "_target", None)
+            seen.append(Started(self, self.name, target, overrides_run, passed=passed))
             _start(self)
 
         def join(self: Any, timeout: float | None = None, _join: Any = original_join) -> None:
@@ -162,14 +174,16 @@ def watching_processes() -> Iterator[list[Started]]:
             for record in seen:
                 if record.process is self and self.exitcode is not None:
                     record.joined = True
+                elif record.process is self:
+                    record.join_ran_out = True
 
-        cls.start, cls.join = start, join  # type: ignore[method-assign]
+        cls.start, cls.join = start, join
         patched.append((cls, original_start, original_join))
     try:
         yield seen
     finally:
         for cls, original_start, original_join in patched:
-            cls.start, cls.join = original_start, original_join  # type: ignore[method-assign]
+            cls.start, cls.join = original_start, original_join
 
 
 def _segments() -> set[str]:
@@ -179,33 +193,69 @@ def _segments() -> set[str]:
         return set()
 
 
-def _mapped_elsewhere() -> set[str]:
-    """Names of the /dev/shm entries another process maps right now (Linux; else empty).
+class RecordingContext:
+    """A start-method context that remembers every queue and pipe a program makes.
 
-    Once a program's processes have ended, a new segment that a process other
-    than this one still maps belongs to another program running at the same
-    time, not to the learner's.
+    Give it to a learner's program instead of ``ctx``: everything works as
+    usual, and afterwards the checker can look at the channels themselves (an
+    end left open, a queue still holding items nobody read).
     """
-    mapped: set[str] = set()
-    prefix = SHM_DIR + "/"
+
+    def __init__(self, ctx: Any) -> None:
+        self._ctx = ctx
+        self.queues: list[Any] = []
+        self.pipes: list[tuple[Any, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+    def Queue(self, *args: Any, **kwargs: Any) -> Any:
+        made = self._ctx.Queue(*args, **kwargs)
+        self.queues.append(made)
+        return made
+
+    def Pipe(self, duplex: bool = True) -> tuple[Any, Any]:
+        ends = self._ctx.Pipe(duplex)
+        self.pipes.append(ends)
+        return ends
+
+
+def _held_elsewhere(names: set[str]) -> set[str]:
+    """Those of ``names`` (in /dev/shm) that a process other than this one maps or holds open.
+
+    /dev/shm is shared by every program on the machine (another notebook, a
+    parallel test run): a new segment another process uses right now is that
+    program's, not a leftover of the learner's, whose children have all ended.
+    Linux only; elsewhere there is no /proc to look in, and none is returned.
+    """
+    if not names:
+        return set()
+    here, found = os.getpid(), set()
     try:
-        pids = [e for e in os.listdir("/proc") if e.isdigit() and int(e) != os.getpid()]
+        pids = [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
     except OSError:
-        return mapped
+        return set()
     for pid in pids:
+        if pid == here:
+            continue
         try:
-            with open(f"/proc/{pid}/maps") as maps:
-                for line in maps:
-                    path = line.rstrip("\n").partition(prefix)[2]
-                    if path:
-                        mapped.add(path.removesuffix(" (deleted)"))
+            with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
+                text = maps.read()
+            text += "\n".join(
+                os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")
+            )
         except OSError:  # gone meanwhile, or not ours to read
             continue
-    return mapped
+        found |= {name for name in names if f"{SHM_DIR}/{name}" in text}
+    return found
 
 
 def run_program(
-    program: Callable[..., Any], *args: Any, timeout: float = PROGRAM_TIMEOUT, **kwargs: Any
+    program: Callable[..., Any],
+    *args: Any,
+    timeout: float = PROGRAM_TIMEOUT,
+    shared_memory: bool = True,
+    **kwargs: Any,
 ) -> ProgramRun:
     """Run ``program(*args, **kwargs)`` here, within ``timeout``, and report what it did.
 
@@ -213,6 +263,8 @@ def run_program(
     it, while the checker watches which processes it starts and joins.
     Afterwards nothing it left behind is kept: a process still running is
     stopped, and a new shared-memory segment is listed in the report, then removed.
+    A checker whose program makes no shared memory passes ``shared_memory=False``:
+    then ``/dev/shm`` is left alone.
     """
     before = _segments()
     run = ProgramRun(timeout=timeout)
@@ -222,8 +274,9 @@ def run_program(
             run.result = call_with_timeout(
                 lambda: program(*args, **kwargs), timeout=timeout, what="your program"
             )
-        except CallTimeout:
+        except CallTimeout as late:
             run.timed_out = True
+            run.stuck_in = late.stuck_in
         except Exception as exc:  # the learner's own error, named in the hint
             run.error = exc
     run.seconds = time.monotonic() - began
@@ -236,11 +289,11 @@ def run_program(
         record.exitcode = record.process.exitcode
         if record.process.is_alive():
             stop(record.process)
-    # Semaphores (sem.*) belong to queues and locks the program may still hold;
-    # a segment another process still maps belongs to a program running meanwhile
-    # (the program's own children have all ended; this process is the program's).
+    if not shared_memory:
+        return run
+    # Semaphores (sem.*) belong to queues and locks the program may still hold.
     new = {n for n in _segments() - before if not n.startswith("sem.")}
-    run.leftover_segments = sorted(new - _mapped_elsewhere()) if new else []
+    run.leftover_segments = sorted(new - _held_elsewhere(new))
     for name in run.leftover_segments:
         with suppress(OSError):
             os.unlink(os.path.join(SHM_DIR, name))

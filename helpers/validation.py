@@ -16,19 +16,16 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "LOOPBACK_HOSTS",
+    "MIN_AUTHKEY_BYTES",
     "kind",
     "parse_int_list",
+    "require_authkey",
     "require_choice",
     "require_context",
     "require_int_list",
-    "require_number",
-    "LOOPBACK_HOSTS",
-    "MIN_AUTHKEY_BYTES",
-    "parse_int_list",
-    "require_authkey",
-    "require_context",
-    "require_int_list",
     "require_loopback_host",
+    "require_number",
     "require_positive_int",
     "require_shm_room",
     "require_timeout",

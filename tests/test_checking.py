@@ -5,11 +5,17 @@ method of COURSE_START_METHOD (the `ctx` fixture).
 """
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import programs
 import pytest
 
 from helpers.checking import PROGRAM_TIMEOUT, SHM_DIR, common_mistake, run_program
+from helpers.shared_memory import first_line
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_correct_program_passes(ctx):
@@ -91,3 +97,29 @@ def test_a_program_that_starts_no_process(ctx):
     assert run.result == 42
     assert common_mistake(run).startswith("your program started no process")
     assert common_mistake(run, expect_processes=False) is None
+
+
+def test_a_segment_another_program_uses_meanwhile_is_left_alone():
+    # Another notebook, or another test run, creating its own segment while
+    # the learner's program runs: it is not the learner's, and must survive.
+    others = []
+
+    def program():
+        other = subprocess.Popen(
+            [sys.executable, "examples/forget_unlink.py", "--wait"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        others.append((other, first_line(other.stdout, timeout=30)))
+
+    run = run_program(program)
+    other, name = others[0]
+    try:
+        assert run.leftover_segments == []
+        assert Path("/dev/shm", name).exists()
+    finally:
+        other.kill()
+        other.wait(timeout=30)
+        other.stdout.close()
+        Path("/dev/shm", name).unlink(missing_ok=True)

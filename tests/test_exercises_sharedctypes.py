@@ -181,7 +181,7 @@ def test_a_segment_another_program_makes_meanwhile_is_neither_blamed_nor_removed
         made.append(shared_memory.SharedMemory(create=True, size=16))
         return programs.shared_sum(ctx, chunks)
 
-    run = run_program(program, ctx, [range(3)], segments=False)
+    run = run_program(program, ctx, [range(3)], shared_memory=False)
     try:
         assert run.leftover_segments == []
         assert made[0].name.lstrip("/") in os.listdir("/dev/shm")  # still there

@@ -160,7 +160,7 @@ def check_shared_sum(shared_sum: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Ve
     chunks = sum_chunks()
     want = sum(sum(chunk) for chunk in chunks)
     # A Value makes no named shared-memory segment, so none is looked for.
-    run = run_program(shared_sum, ctx, chunks, timeout=timeout, segments=False)
+    run = run_program(shared_sum, ctx, chunks, timeout=timeout, shared_memory=False)
     hint = common_mistake(run) or _total_hint(run.result, want)
     if hint is not None:
         return fail(hint)
@@ -170,7 +170,7 @@ def check_shared_sum(shared_sum: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Ve
             f" one shared Value: {want:,}, not one update lost"
         )
     alone = run_program(
-        shared_sum, ctx, [range(1, chunks[-1][-1] + 1)], timeout=timeout, segments=False
+        shared_sum, ctx, [range(1, chunks[-1][-1] + 1)], timeout=timeout, shared_memory=False
     )
     hint = common_mistake(alone) or _total_hint(alone.result, want)
     if hint is not None:
