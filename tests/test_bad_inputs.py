@@ -34,32 +34,28 @@ from helpers import (
     bench,
     managers,
     pipes,
+    pools,
     processes,
     queues,
+    remote,
     running,
+    shared_memory,
     sharedctypes,
     synchronize,
     timeline,
-    shared_memory,
-    sharedctypes,
 )
-from helpers import bench, managers, pipes, pools, processes, queues, running, sharedctypes
 from helpers.checking import Verdict
 from helpers.context import ENV_VAR, get_context, get_multiprocess_context, start_method_from_env
-from helpers.exercises import managers as manager_exercises
 from helpers.exercises import bench as bench_exercises
-from helpers import bench, managers, pipes, processes, queues, remote, running, sharedctypes
-from helpers.checking import Verdict
-from helpers.context import ENV_VAR, get_context, get_multiprocess_context, start_method_from_env
 from helpers.exercises import distributed as dask_exercises
+from helpers.exercises import managers as manager_exercises
 from helpers.exercises import pipes as pipe_exercises
 from helpers.exercises import pools as pool_exercises
 from helpers.exercises import queues as queue_exercises
+from helpers.exercises import remote as remote_exercises
+from helpers.exercises import shared_memory as shm_exercises
 from helpers.exercises import sharedctypes as sharedctypes_exercises
 from helpers.exercises import synchronize as sync_exercises
-from helpers.exercises import remote as remote_exercises
-from helpers.validation import parse_int_list
-from helpers.exercises import shared_memory as shm_exercises
 from helpers.validation import parse_int_list, require_shm_room
 
 # The course's promise: a bad input is reported this fast, or something hangs.
@@ -388,13 +384,6 @@ CATALOGUE = [
         "processes must be at most 16, not 17",
     ),
     Bad(
-        "playground: a race too big to answer a click in seconds",
-        lambda kit: sharedctypes.playground(kit.ctx, "1, 2", "i", 16, increments=200_000),
-        ValueError,
-        "processes × increments must be at most 1,600,000, not 16 × 200,000 = 3,200,000: "
-        "fewer processes or fewer increments give the same lesson in seconds",
-    ),
-    Bad(
         "race: a negative number of increments",
         lambda kit: sharedctypes.race(kit.ctx, 2, -1, locked=True),
         ValueError,
@@ -694,78 +683,6 @@ CATALOGUE = [
         None,
         "pass your function itself, without calling it: check_shout(shout), not a str",
     ),
-    Bad(
-        "checker: a whole program's result instead of the program",
-        lambda kit: sharedctypes_exercises.check_shared_sum(20_000_100_000),
-        None,
-        "pass your function itself, e.g. check_shared_sum(shared_sum), not a int",
-    ),
-    Bad(
-        "checker: a dict instead of the program that makes it",
-        lambda kit: manager_exercises.check_merge_scores({"Sam": [10]}),
-        None,
-        "pass your function itself, e.g. check_merge_scores(merge_scores), not a dict",
-    ),
-    Bad(
-        "checker: a time limit of zero",
-        lambda kit: sharedctypes_exercises.check_shared_sum(print, timeout=0),
-    ),
-    # --- lesson 09: servers reachable by address ---------------------------------------------
-    Bad(
-        "job server: a host other machines can reach",
-        lambda kit: remote.start_job_server(kit.ctx, b"k" * 32, host="0.0.0.0"),
-        ValueError,
-        "host '0.0.0.0' is reachable from other machines: bind to 127.0.0.1 and tunnel over SSH",
-    ),
-    Bad(
-        "job server: every interface, written as an empty host",
-        lambda kit: remote.start_job_server(kit.ctx, b"k" * 32, host=""),
-        ValueError,
-        "host '' is reachable from other machines: bind to 127.0.0.1 and tunnel over SSH",
-    ),
-    Bad(
-        "job server: the authkey as text",
-        lambda kit: remote.start_job_server(kit.ctx, "secret"),
-        TypeError,
-        "authkey must be bytes such as os.urandom(32), not str",
-    ),
-    Bad(
-        "job server: an authkey anyone could guess",
-        lambda kit: remote.start_job_server(kit.ctx, b"abc"),
-        ValueError,
-        "authkey has 3 bytes: use at least 16 random ones, e.g. os.urandom(32)",
-    ),
-    Bad(
-        "request/reply: no time at all for a reply",
-        lambda kit: remote.ask_squares(("127.0.0.1", 1), b"k" * 32, [1], timeout=0),
-        ValueError,
-        "timeout must be a positive, finite number of seconds, not 0",
-    ),
-    Bad(
-        "checker: a whole-program exercise given its result instead of the program",
-        lambda kit: bench_exercises.check_move_bytes((b"", 0.1)),
-        None,
-        "pass your function itself, e.g. check_move_bytes(move_bytes), not a tuple",
-    ),
-    Bad(
-        "checker: a flag exercise given the count instead of the program",
-        lambda kit: bench_exercises.check_count_until_stopped(3),
-        None,
-        "pass your function itself, e.g. check_count_until_stopped(count_until_stopped), "
-        "not a int",
-    ),
-    Bad(
-        "checker: a job-server program's result instead of the program",
-        lambda kit: remote_exercises.check_squares_over_tcp({1: 1}),
-        None,
-        "pass your function itself, e.g. check_squares_over_tcp(squares_over_tcp), not a dict",
-    ),
-    Bad(
-        "checker: the Dask exercise without the client",
-        lambda kit: dask_exercises.check_counts_below(len, None),
-        None,
-        "pass the notebook's Dask client too: check_counts_below(counts_below, client)",
-    ),
     # --- the validators every widget shares -------------------------------------------------
     Bad(
         "text box: a decimal number",
@@ -785,6 +702,31 @@ CATALOGUE = [
         lambda kit: processes.state_once_exited(os.getpid(), timeout=float("inf")),
         ValueError,
         "timeout must be a positive, finite number of seconds, not inf",
+    ),
+    Bad(
+        "playground: a race too big to answer a click in seconds",
+        lambda kit: sharedctypes.playground(kit.ctx, "1, 2", "i", 16, increments=200_000),
+        ValueError,
+        "processes × increments must be at most 1,600,000, not 16 × 200,000 = 3,200,000: "
+        "fewer processes or fewer increments give the same lesson in seconds",
+    ),
+    Bad(
+        "checker: a whole program's result instead of the program",
+        lambda kit: sharedctypes_exercises.check_shared_sum(20_000_100_000),
+        None,
+        "pass your function itself, e.g. check_shared_sum(shared_sum), not a int",
+    ),
+    Bad(
+        "checker: a dict instead of the program that makes it",
+        lambda kit: manager_exercises.check_merge_scores({"Sam": [10]}),
+        None,
+        "pass your function itself, e.g. check_merge_scores(merge_scores), not a dict",
+    ),
+    Bad(
+        "checker: a time limit of zero",
+        lambda kit: sharedctypes_exercises.check_shared_sum(print, timeout=0),
+        ValueError,
+        "timeout must be a positive, finite number of seconds, not 0",
     ),
     # --- lessons 03 and 04: draining a queue, whole-program checkers -----------------------
     Bad(
@@ -810,6 +752,18 @@ CATALOGUE = [
         lambda kit: pipe_exercises.check_lines_program("lines_program"),
         None,
         "pass your function itself, e.g. check_lines_program(lines_program), not a str",
+    ),
+    Bad(
+        "checker: a whole-program exercise given its result instead of the program",
+        lambda kit: bench_exercises.check_move_bytes((b"", 0.1)),
+        None,
+        "pass your function itself, e.g. check_move_bytes(move_bytes), not a tuple",
+    ),
+    Bad(
+        "checker: a flag exercise given the count instead of the program",
+        lambda kit: bench_exercises.check_count_until_stopped(3),
+        None,
+        "pass your function itself, e.g. check_count_until_stopped(count_until_stopped), not a int",
     ),
     # --- lesson 06: the coordination playground and the timeline ------------------------
     Bad(
@@ -924,6 +878,32 @@ CATALOGUE = [
     Bad(
         "shm square on a child: a start method's name instead of a context",
         lambda kit: shared_memory.square_on_a_child("spawn", [1, 2]),
+        TypeError,
+        "ctx must be a multiprocessing context from get_context(), not str",
+    ),
+    Bad(
+        "shm square on a child: no numbers",
+        lambda kit: shared_memory.square_on_a_child(kit.ctx, []),
+        ValueError,
+        "numbers must hold at least one whole number, not []",
+    ),
+    Bad(
+        "shm square on a child: a decimal number",
+        lambda kit: shared_memory.square_on_a_child(kit.ctx, [1, 2.5]),
+        TypeError,
+        "numbers[1] must be a whole number, not float 2.5",
+    ),
+    Bad(
+        "shm histogram exercise: the program's result instead of the program",
+        lambda kit: shm_exercises.check_histogram([0] * 10),
+        None,
+        "pass your function itself, e.g. check_histogram(histogram), not a list",
+    ),
+    Bad(
+        "shm frames exercise: the program called instead of passed",
+        lambda kit: shm_exercises.check_frames(None),
+        None,
+        "pass your function itself, e.g. check_frames(stream), not a NoneType",
     ),
     # --- lesson 08: pools ----------------------------------------------------------------
     Bad(
@@ -964,30 +944,6 @@ CATALOGUE = [
         "ctx must be a multiprocessing context from get_context(), not str",
     ),
     Bad(
-        "shm square on a child: no numbers",
-        lambda kit: shared_memory.square_on_a_child(kit.ctx, []),
-        ValueError,
-        "numbers must hold at least one whole number, not []",
-    ),
-    Bad(
-        "shm square on a child: a decimal number",
-        lambda kit: shared_memory.square_on_a_child(kit.ctx, [1, 2.5]),
-        TypeError,
-        "numbers[1] must be a whole number, not float 2.5",
-    ),
-    Bad(
-        "shm histogram exercise: the program's result instead of the program",
-        lambda kit: shm_exercises.check_histogram([0] * 10),
-        None,
-        "pass your function itself, e.g. check_histogram(histogram), not a list",
-    ),
-    Bad(
-        "shm frames exercise: the program called instead of passed",
-        lambda kit: shm_exercises.check_frames(None),
-        None,
-        "pass your function itself, e.g. check_frames(stream), not a NoneType",
-    ),
-    Bad(
         "chunksize sweep: a chunksize of 0",
         lambda kit: pools.chunksize_sweep(kit.ctx, 100, [0]),
         ValueError,
@@ -1004,6 +960,49 @@ CATALOGUE = [
         lambda kit: pool_exercises.check_robust_map(print, timeout=-1),
         ValueError,
         "timeout must be a positive, finite number of seconds, not -1",
+    ),
+    # --- lesson 09: servers reachable by address ---------------------------------------------
+    Bad(
+        "job server: a host other machines can reach",
+        lambda kit: remote.start_job_server(kit.ctx, b"k" * 32, host="0.0.0.0"),
+        ValueError,
+        "host '0.0.0.0' is reachable from other machines: bind to 127.0.0.1 and tunnel over SSH",
+    ),
+    Bad(
+        "job server: every interface, written as an empty host",
+        lambda kit: remote.start_job_server(kit.ctx, b"k" * 32, host=""),
+        ValueError,
+        "host '' is reachable from other machines: bind to 127.0.0.1 and tunnel over SSH",
+    ),
+    Bad(
+        "job server: the authkey as text",
+        lambda kit: remote.start_job_server(kit.ctx, "secret"),
+        TypeError,
+        "authkey must be bytes such as os.urandom(32), not str",
+    ),
+    Bad(
+        "job server: an authkey anyone could guess",
+        lambda kit: remote.start_job_server(kit.ctx, b"abc"),
+        ValueError,
+        "authkey has 3 bytes: use at least 16 random ones, e.g. os.urandom(32)",
+    ),
+    Bad(
+        "request/reply: no time at all for a reply",
+        lambda kit: remote.ask_squares(("127.0.0.1", 1), b"k" * 32, [1], timeout=0),
+        ValueError,
+        "timeout must be a positive, finite number of seconds, not 0",
+    ),
+    Bad(
+        "checker: a job-server program's result instead of the program",
+        lambda kit: remote_exercises.check_squares_over_tcp({1: 1}),
+        None,
+        "pass your function itself, e.g. check_squares_over_tcp(squares_over_tcp), not a dict",
+    ),
+    Bad(
+        "checker: the Dask exercise without the client",
+        lambda kit: dask_exercises.check_counts_below(len, None),
+        None,
+        "pass the notebook's Dask client too: check_counts_below(counts_below, client)",
     ),
 ]
 
