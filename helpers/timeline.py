@@ -23,7 +23,8 @@ differs from process to process. (On Windows before Python 3.13,
    first ``put`` in a process also starts the queue's feeder thread, which
    can take milliseconds on a busy machine.
 3. The parent takes the events back with :func:`collect`, which waits at most
-   ``timeout`` seconds. Take them before joining children that recorded
+   ``timeout`` seconds (and, given ``watch=children``, gives up as soon as they
+   have all ended). Take them before joining children that recorded
    thousands of events (like any queue, a child exits only once its items
    have left); a few hundred fit in the pipe, so joining first is fine then.
 4. The parent draws them with :func:`draw` (one row per process, times
