@@ -144,6 +144,8 @@ def require_choice(value: Any, name: str, choices: Iterable[str]) -> str:
     if value not in options:
         raise ValueError(f"{name} must be one of {', '.join(options)}, not {value!r}")
     return value
+
+
 def _mib(size: int) -> str:
     return f"{size / 2**20:,.1f} MiB"
 
@@ -171,6 +173,8 @@ def require_shm_room(size: Any, what: str = "the segment", *, directory: str = S
             "(docker run --shm-size=1g, for example)"
         )
     return size
+
+
 def require_number(value: Any, name: str, *, minimum: float = 0.0, maximum: float) -> float:
     """Return ``value`` as a float if it is a finite number from ``minimum`` to ``maximum``.
 
@@ -184,6 +188,8 @@ def require_number(value: Any, name: str, *, minimum: float = 0.0, maximum: floa
     if not minimum <= value <= maximum:  # also refuses NaN, which compares False
         raise ValueError(f"{name} must be between {minimum:g} and {maximum:g}, not {value!r}")
     return float(value)
+
+
 # A key an attacker must guess: os.urandom(32) gives 256 bits.
 MIN_AUTHKEY_BYTES = 16
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")

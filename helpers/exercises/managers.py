@@ -190,7 +190,9 @@ def check_merge_scores(merge_scores: Any, *, timeout: float = PROGRAM_TIMEOUT) -
     history = {name: list(points) for name, points in HISTORY.items()}
     games = {name: list(points) for name, points in GAMES.items()}
     # Neither a Value nor a manager makes a named shared-memory segment.
-    run = run_program(merge_scores, get_context(), history, games, timeout=timeout, shared_memory=False)
+    run = run_program(
+        merge_scores, get_context(), history, games, timeout=timeout, shared_memory=False
+    )
     hint = _server_left_running(run) or common_mistake(run) or _scores_hint(run.result, want)
     if hint is not None:
         return fail(hint)

@@ -174,6 +174,8 @@ def _refused_barrier(processes: int, parties: int) -> Round:
         f"would wait at the Barrier for ever; choose a multiple of {parties}\n"
     )
     return Round(changes, message)
+
+
 def _compared(size: str, children: int) -> Round:
     """07: one process against the chosen children, best of two each; times vary."""
     label = "1 child" if children == 1 else f"{children} children"
@@ -185,6 +187,8 @@ def _compared(size: str, children: int) -> Round:
     return Round(
         {"array size": size, "children": children}, re.compile("^" + "\n".join(lines) + "$")
     )
+
+
 def _task_stream(tasks: int, ms: int, workers: int) -> Round:
     """09: the time taken varies; the line's shape and the best possible time do not."""
     best = re.escape(f"{tasks * ms / 1000 / workers:.2f}")
