@@ -44,6 +44,11 @@ LESSON_MODULES = (
     "helpers.pipes",
     "helpers.processes",
     "helpers.bench.workers",
+    "helpers.synchronize",
+    "helpers.timeline",
+    "helpers.shared_memory",
+    "helpers.pools",
+    "helpers.remote",
 )
 TARGET_RATIO = 1.2
 
