@@ -19,9 +19,12 @@ differs from process to process. (On Windows before Python 3.13,
    ``t0 = now()``, and passes the queue to each child as an argument.
 2. Each child wraps the queue in a :class:`Recorder` and records its spans
    (``with rec.span("work"): ...``) and marks (``rec.mark("acquired")``).
-   Recording is one ``put`` of a small tuple: a few microseconds.
+   Recording is one ``put`` of a small tuple: about a microsecond. The
+   first ``put`` in a process also starts the queue's feeder thread, which
+   can take milliseconds on a busy machine.
 3. The parent takes the events back with :func:`collect`, which waits at most
-   ``timeout`` seconds. Take them before joining children that recorded
+   ``timeout`` seconds (and, given ``watch=children``, gives up as soon as they
+   have all ended). Take them before joining children that recorded
    thousands of events (like any queue, a child exits only once its items
    have left); a few hundred fit in the pipe, so joining first is fine then.
 4. The parent draws them with :func:`draw` (one row per process, times
@@ -80,6 +83,8 @@ __all__ = [
 DEFAULT_COLLECT_TIMEOUT = 30.0
 # With no count expected, collect() stops once the channel stays empty this long.
 QUIET = 0.05
+# With processes to watch, collect() looks up this often to see whether they all ended.
+LOOK_UP = 0.1
 # Recorder.overhead_ns records this many events by default: enough for a stable median.
 OVERHEAD_EVENTS = 2_000
 
@@ -172,25 +177,32 @@ class Recorder:
 
 
 def collect(
-    channel: Any, *, expected: int | None = None, timeout: float = DEFAULT_COLLECT_TIMEOUT
+    channel: Any,
+    *,
+    expected: int | None = None,
+    timeout: float = DEFAULT_COLLECT_TIMEOUT,
+    watch: Iterable[Any] = (),
 ) -> list[Event]:
     """Take recorded events off ``channel``; return them sorted by start time.
 
     With ``expected``, wait (at most ``timeout`` seconds in all) until that
     many have arrived, else raise :class:`TimelineTimeout` saying how many
     came. Without it, take what arrives until the channel stays empty for a
-    moment: use that after the children have been joined.
+    moment: use that after the children have been joined. ``watch`` (the
+    recording processes, or :class:`helpers.running.Child` objects) makes it
+    give up as soon as all of them have ended with events still missing.
     """
     require_timeout(timeout)
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
         raise TypeError(f"expected must be a whole number or None, not {expected!r}")
     if expected is not None and expected < 0:
         raise ValueError(f"expected must be at least 0, not {expected}")
+    watched = [getattr(w, "process", w) for w in watch]
     deadline = time.monotonic() + timeout
     events: list[Event] = []
     while expected is None or len(events) < expected:
         left = deadline - time.monotonic()
-        wait = QUIET if expected is None else left
+        wait = QUIET if expected is None else min(left, LOOK_UP) if watched else left
         try:
             events.append(Event(*channel.get(timeout=max(0.0, min(wait, left)))))
         except queue.Empty:
@@ -199,6 +211,11 @@ def collect(
             if left <= 0:
                 raise TimelineTimeout(
                     f"received {len(events)} of {expected} events within {timeout:g} s"
+                ) from None
+            if watched and not any(p.is_alive() for p in watched) and channel.empty():
+                raise TimelineTimeout(
+                    f"received {len(events)} of {expected} events: every process recording "
+                    "them has ended"
                 ) from None
     return sorted(events, key=lambda e: (e.start, e.end))
 

@@ -160,3 +160,16 @@ def test_a_child_importing_the_timeline_loads_nothing_heavy():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_collect_gives_up_early_when_every_watched_child_has_ended(ctx):
+    import time
+
+    channel = ctx.Queue()
+    child = running.start(ctx, time.sleep, 0)  # records nothing, and ends
+    began = time.monotonic()
+    with pytest.raises(TimelineTimeout, match="received 0 of 1 events: every process recording"):
+        timeline.collect(channel, expected=1, timeout=60, watch=[child])
+    assert time.monotonic() - began < 30  # long before the timeout (a bound, not a benchmark)
+    running.wait([child], timeout=30)
+    channel.close()
