@@ -605,7 +605,7 @@ def share_work(
         handled = collect_reports(results, n_consumers, watch=children, timeout=remaining)
         # Every event was put before its consumer's report: all are on their way.
         remaining = max(POLL_INTERVAL, deadline - time.monotonic())
-        timeline = collect(events, expected=n_items, timeout=remaining)
+        timeline = collect(events, expected=n_items, timeout=remaining, watch=consumers)
         wait(consumers, timeout=max(POLL_INTERVAL, deadline - time.monotonic()))
     except BaseException:
         _stop(children)
