@@ -279,32 +279,15 @@ def _require_mib(size_mib: Any) -> int:
     return size_mib
 
 
-def parallel_transform(
-    ctx: BaseContext,
-    size_mib: int = DEFAULT_MIB,
-    children: int = 2,
-    *,
-    rounds: int = ROUNDS,
-    timeout: float = 120.0,
+def _transform_in(
+    ctx: BaseContext, shm: SharedMemory, length: int, children: int, *, rounds: int, timeout: float
 ) -> ParallelRun:
-    """Fill one float64 array of ``size_mib`` MiB, let ``children`` transform it in slices.
-
-    The bounded version of the notebook's cells: refuses bad input and a
-    ``/dev/shm`` too small before creating anything, starts every child through
-    :mod:`helpers.running`, and closes and unlinks the segment in a ``finally``.
-    """
+    """Fill ``shm`` with ``length`` float64, let ``children`` transform it in slices, time it."""
     import numpy as np  # noqa: PLC0415
 
-    require_context(ctx, needs=("Barrier", "RawArray"))
-    size_mib = _require_mib(size_mib)
-    children = require_positive_int(children, "children", maximum=MAX_CHILDREN)
-    rounds = require_positive_int(rounds, "rounds", maximum=100)
-    require_timeout(timeout)
-    length = size_mib * MIB // FLOAT_BYTES
     barrier, events = ctx.Barrier(children + 1), ctx.Queue()
-    shm = SharedMemory(create=True, size=length * FLOAT_BYTES)
+    array = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)
     try:
-        array = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)
         array[:] = np.linspace(0.0, 3.0, length)
         t0, args = now(), (shm.name, length)
         running = [
@@ -319,16 +302,48 @@ def parallel_transform(
         finished = time.monotonic()
         recorded = collect(events, expected=2 * children, timeout=timeout)
         checksum = float(array.sum())
-        del array
     finally:
-        shm.close()
-        shm.unlink()
+        del array  # before the caller's close()
         events.close()
         events.join_thread()
     # A child may have started a few microseconds before the parent read its clock.
     first = min(e.start for e in timeline.select(recorded, what="work"))
     began = min(began, first / 1e9)  # monotonic_ns and monotonic: the same clock
     return ParallelRun(children, finished - began, recorded, t0, checksum)
+
+
+def _checked(ctx: Any, size_mib: Any, children: Any, rounds: Any, timeout: Any) -> tuple:
+    require_context(ctx, needs=("Barrier", "Queue"))
+    return (
+        _require_mib(size_mib),
+        require_positive_int(children, "children", maximum=MAX_CHILDREN),
+        require_positive_int(rounds, "rounds", maximum=100),
+        require_timeout(timeout),
+    )
+
+
+def parallel_transform(
+    ctx: BaseContext,
+    size_mib: int = DEFAULT_MIB,
+    children: int = 2,
+    *,
+    rounds: int = ROUNDS,
+    timeout: float = 120.0,
+) -> ParallelRun:
+    """Fill one float64 array of ``size_mib`` MiB, let ``children`` transform it in slices.
+
+    The bounded version of the notebook's cells: refuses bad input and a
+    ``/dev/shm`` too small before creating anything, starts every child through
+    :mod:`helpers.running`, and closes and unlinks the segment in a ``finally``.
+    """
+    size_mib, children, rounds, timeout = _checked(ctx, size_mib, children, rounds, timeout)
+    length = size_mib * MIB // FLOAT_BYTES
+    shm = SharedMemory(create=True, size=length * FLOAT_BYTES)
+    try:
+        return _transform_in(ctx, shm, length, children, rounds=rounds, timeout=timeout)
+    finally:
+        shm.close()
+        shm.unlink()
 
 
 class Comparison:
@@ -380,10 +395,17 @@ def compare(
     program took the CPU does not decide the comparison.
     """
     repeats = require_positive_int(repeats, "repeats", maximum=10)
+    size_mib, children, rounds, timeout = _checked(ctx, size_mib, children, rounds, 120.0)
+    length = size_mib * MIB // FLOAT_BYTES
     one, many = [], []
-    for _ in range(repeats):
-        one.append(parallel_transform(ctx, size_mib, 1, rounds=rounds))
-        many.append(parallel_transform(ctx, size_mib, children, rounds=rounds))
+    shm = SharedMemory(create=True, size=length * FLOAT_BYTES)  # one segment for every run
+    try:
+        for _ in range(repeats):
+            one.append(_transform_in(ctx, shm, length, 1, rounds=rounds, timeout=timeout))
+            many.append(_transform_in(ctx, shm, length, children, rounds=rounds, timeout=timeout))
+    finally:
+        shm.close()
+        shm.unlink()
     return Comparison(one, many)
 
 
