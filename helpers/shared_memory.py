@@ -149,7 +149,9 @@ def transform_slice(  # noqa: PLR0917 - a Process target gets args=(...) by posi
     The array of ``length`` float64 lives in segment ``name``; no other child
     touches this slice, so no lock is needed. The child records on the course's
     timeline (``events``, a queue): a ``"wait"`` span at ``barrier``, until
-    every child has attached, then a ``"work"`` span. Nothing else is sent back.
+    every child has attached, a ``"work"`` span, and a ``"cpu time"`` span
+    from the same start, as long as the CPU time the work got: shorter than
+    the work when the child had to wait for a CPU. Nothing else is sent back.
     """
     import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
 
@@ -163,9 +165,11 @@ def transform_slice(  # noqa: PLR0917 - a Process target gets args=(...) by posi
         block = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)[begin:end]
         with rec.span("wait"):
             barrier.wait(DEFAULT_TIMEOUT)
-        with rec.span("work"):
-            for _ in range(rounds):
-                np.sin(block, out=block)  # CPU-bound: no copy, no temporary array
+        began, cpu = now(), time.process_time_ns()
+        for _ in range(rounds):
+            np.sin(block, out=block)  # CPU-bound: no copy, no temporary array
+        rec.record("work", began, now())
+        rec.record("cpu time", began, began + time.process_time_ns() - cpu)  # CPU it got
         del block
     finally:
         shm.close()
@@ -259,6 +263,16 @@ class ParallelRun:
         """How many children were working at the same moment, at most."""
         return max_overlap(self.events, what="work")
 
+    @property
+    def cpus(self) -> float:
+        """CPUs the children had at once, on average: their CPU time over the work's span."""
+        work, cpu = (
+            timeline.select(self.events, what="work"),
+            timeline.select(self.events, what="cpu time"),
+        )
+        span = max(e.end for e in work) - min(e.start for e in work)
+        return sum(e.end - e.start for e in cpu) / span if span else 0.0
+
     def __repr__(self) -> str:
         return f"ParallelRun(children={self.children}, seconds={self.seconds:.3f})"
 
@@ -298,9 +312,9 @@ def _transform_in(
             barrier.wait(timeout)  # every child attached: start the clock
         finally:
             began = time.monotonic()
-            wait(running, timeout=timeout)  # two events each: they fit the pipe
+            wait(running, timeout=timeout)  # three events each: they fit the pipe
         finished = time.monotonic()
-        recorded = collect(events, expected=2 * children, timeout=timeout)
+        recorded = collect(events, expected=3 * children, timeout=timeout)
         checksum = float(array.sum())
     finally:
         del array  # before the caller's close()
