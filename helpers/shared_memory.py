@@ -149,13 +149,15 @@ def transform_slice(  # noqa: PLR0917 - a Process target gets args=(...) by posi
     The array of ``length`` float64 lives in segment ``name``; no other child
     touches this slice, so no lock is needed. The child records on the course's
     timeline (``events``, a queue): a ``"wait"`` span at ``barrier``, until
-    every child has attached, a ``"work"`` span, and a ``"cpu time"`` span
-    from the same start, as long as the CPU time the work got: shorter than
-    the work when the child had to wait for a CPU. Nothing else is sent back.
+    every child has attached, a ``"work"`` span, and, on a row of its own, a
+    ``"cpu time"`` span from the same start, as long as the CPU time the work
+    got: shorter than the work when the child had to wait for a CPU. Nothing
+    else is sent back.
     """
     import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
 
     rec = Recorder(events)  # named after this process
+    cpu = Recorder(events, f"{rec.name}: CPU time")  # a row of its own
     try:
         shm = SharedMemory(name=name)
     except OSError:
@@ -165,11 +167,11 @@ def transform_slice(  # noqa: PLR0917 - a Process target gets args=(...) by posi
         block = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)[begin:end]
         with rec.span("wait"):
             barrier.wait(DEFAULT_TIMEOUT)
-        began, cpu = now(), time.process_time_ns()
+        began, cpu_began = now(), time.process_time_ns()
         for _ in range(rounds):
             np.sin(block, out=block)  # CPU-bound: no copy, no temporary array
         rec.record("work", began, now())
-        rec.record("cpu time", began, began + time.process_time_ns() - cpu)  # CPU it got
+        cpu.record("cpu time", began, began + time.process_time_ns() - cpu_began)
         del block
     finally:
         shm.close()
@@ -435,7 +437,8 @@ def draw(comparison: Comparison) -> tuple[Any, Any]:
     axes.set_xlabel("seconds (best run)")
     axes.set_title(f"speed-up {comparison.speedup:.2f}×")
     title = f"who worked when: {comparison.label}, best run"
-    return bars, timeline.draw(many.events, t0=many.t0, title=title)
+    rows = sorted(timeline.processes(many.events))  # each child above its CPU time
+    return bars, timeline.draw(many.events, t0=many.t0, title=title, rows=rows)
 
 
 def playground(ctx: BaseContext, size_mib: Any, children: Any) -> Comparison:
