@@ -393,7 +393,8 @@ class Comparison:
         return (
             f"1 process:   {one.seconds:.3f} s (best of {self.repeats})\n"
             f"{self.label + ':':<12} {many.seconds:.3f} s (best of {self.repeats})\n"
-            f"speed-up: {self.speedup:.2f}×"
+            f"speed-up: {self.speedup:.2f}×\n"
+            f"CPUs the {self.label} had at once: {many.cpus:.2f}"
         )
 
 

@@ -106,7 +106,7 @@ def test_comparison_reports_a_speed_up_and_draws(ctx):
     assert comparison.same_result
     assert re.fullmatch(
         r"1 process: +[\d.]+ s \(best of 1\)\n2 children: +[\d.]+ s \(best of 1\)\n"
-        r"speed-up: [\d.]+×",
+        r"speed-up: [\d.]+×\nCPUs the 2 children had at once: [\d.]+",
         str(comparison),
     )
     bars, timeline = sm.draw(comparison)
