@@ -149,11 +149,15 @@ def transform_slice(  # noqa: PLR0917 - a Process target gets args=(...) by posi
     The array of ``length`` float64 lives in segment ``name``; no other child
     touches this slice, so no lock is needed. The child records on the course's
     timeline (``events``, a queue): a ``"wait"`` span at ``barrier``, until
-    every child has attached, then a ``"work"`` span. Nothing else is sent back.
+    every child has attached, a ``"work"`` span, and, on a row of its own, a
+    ``"cpu time"`` span from the same start, as long as the CPU time the work
+    got: shorter than the work when the child had to wait for a CPU. Nothing
+    else is sent back.
     """
     import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
 
     rec = Recorder(events)  # named after this process
+    cpu = Recorder(events, f"{rec.name}: CPU time")  # a row of its own
     try:
         shm = SharedMemory(name=name)
     except OSError:
@@ -163,9 +167,11 @@ def transform_slice(  # noqa: PLR0917 - a Process target gets args=(...) by posi
         block = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)[begin:end]
         with rec.span("wait"):
             barrier.wait(DEFAULT_TIMEOUT)
-        with rec.span("work"):
-            for _ in range(rounds):
-                np.sin(block, out=block)  # CPU-bound: no copy, no temporary array
+        began, cpu_began = now(), time.process_time_ns()
+        for _ in range(rounds):
+            np.sin(block, out=block)  # CPU-bound: no copy, no temporary array
+        rec.record("work", began, now())
+        cpu.record("cpu time", began, began + time.process_time_ns() - cpu_began)
         del block
     finally:
         shm.close()
@@ -259,6 +265,16 @@ class ParallelRun:
         """How many children were working at the same moment, at most."""
         return max_overlap(self.events, what="work")
 
+    @property
+    def cpus(self) -> float:
+        """CPUs the children had at once, on average: their CPU time over the work's span."""
+        work, cpu = (
+            timeline.select(self.events, what="work"),
+            timeline.select(self.events, what="cpu time"),
+        )
+        span = max(e.end for e in work) - min(e.start for e in work)
+        return sum(e.end - e.start for e in cpu) / span if span else 0.0
+
     def __repr__(self) -> str:
         return f"ParallelRun(children={self.children}, seconds={self.seconds:.3f})"
 
@@ -279,6 +295,49 @@ def _require_mib(size_mib: Any) -> int:
     return size_mib
 
 
+def _transform_in(
+    ctx: BaseContext, shm: SharedMemory, length: int, children: int, *, rounds: int, timeout: float
+) -> ParallelRun:
+    """Fill ``shm`` with ``length`` float64, let ``children`` transform it in slices, time it."""
+    import numpy as np  # noqa: PLC0415
+
+    barrier, events = ctx.Barrier(children + 1), ctx.Queue()
+    array = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)
+    try:
+        array[:] = np.linspace(0.0, 3.0, length)
+        t0, args = now(), (shm.name, length)
+        running = [
+            start(ctx, transform_slice, *args, b, e, rounds, barrier, events, name=f"child-{k}")
+            for k, (b, e) in enumerate(_slices(length, children))
+        ]
+        try:
+            barrier.wait(timeout)  # every child attached: start the clock
+        finally:
+            began = time.monotonic()
+            wait(running, timeout=timeout)  # three events each: they fit the pipe
+        finished = time.monotonic()
+        recorded = collect(events, expected=3 * children, timeout=timeout)
+        checksum = float(array.sum())
+    finally:
+        del array  # before the caller's close()
+        events.close()
+        events.join_thread()
+    # A child may have started a few microseconds before the parent read its clock.
+    first = min(e.start for e in timeline.select(recorded, what="work"))
+    began = min(began, first / 1e9)  # monotonic_ns and monotonic: the same clock
+    return ParallelRun(children, finished - began, recorded, t0, checksum)
+
+
+def _checked(ctx: Any, size_mib: Any, children: Any, rounds: Any, timeout: Any) -> tuple:
+    require_context(ctx, needs=("Barrier", "Queue"))
+    return (
+        _require_mib(size_mib),
+        require_positive_int(children, "children", maximum=MAX_CHILDREN),
+        require_positive_int(rounds, "rounds", maximum=100),
+        require_timeout(timeout),
+    )
+
+
 def parallel_transform(
     ctx: BaseContext,
     size_mib: int = DEFAULT_MIB,
@@ -293,42 +352,14 @@ def parallel_transform(
     ``/dev/shm`` too small before creating anything, starts every child through
     :mod:`helpers.running`, and closes and unlinks the segment in a ``finally``.
     """
-    import numpy as np  # noqa: PLC0415
-
-    require_context(ctx, needs=("Barrier", "RawArray"))
-    size_mib = _require_mib(size_mib)
-    children = require_positive_int(children, "children", maximum=MAX_CHILDREN)
-    rounds = require_positive_int(rounds, "rounds", maximum=100)
-    require_timeout(timeout)
+    size_mib, children, rounds, timeout = _checked(ctx, size_mib, children, rounds, timeout)
     length = size_mib * MIB // FLOAT_BYTES
-    barrier, events = ctx.Barrier(children + 1), ctx.Queue()
     shm = SharedMemory(create=True, size=length * FLOAT_BYTES)
     try:
-        array = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)
-        array[:] = np.linspace(0.0, 3.0, length)
-        t0, args = now(), (shm.name, length)
-        running = [
-            start(ctx, transform_slice, *args, b, e, rounds, barrier, events, name=f"child-{k}")
-            for k, (b, e) in enumerate(_slices(length, children))
-        ]
-        try:
-            barrier.wait(timeout)  # every child attached: start the clock
-        finally:
-            began = time.monotonic()
-            wait(running, timeout=timeout)  # two events each: they fit the pipe
-        finished = time.monotonic()
-        recorded = collect(events, expected=2 * children, timeout=timeout)
-        checksum = float(array.sum())
-        del array
+        return _transform_in(ctx, shm, length, children, rounds=rounds, timeout=timeout)
     finally:
         shm.close()
         shm.unlink()
-        events.close()
-        events.join_thread()
-    # A child may have started a few microseconds before the parent read its clock.
-    first = min(e.start for e in timeline.select(recorded, what="work"))
-    began = min(began, first / 1e9)  # monotonic_ns and monotonic: the same clock
-    return ParallelRun(children, finished - began, recorded, t0, checksum)
 
 
 class Comparison:
@@ -362,7 +393,8 @@ class Comparison:
         return (
             f"1 process:   {one.seconds:.3f} s (best of {self.repeats})\n"
             f"{self.label + ':':<12} {many.seconds:.3f} s (best of {self.repeats})\n"
-            f"speed-up: {self.speedup:.2f}×"
+            f"speed-up: {self.speedup:.2f}×\n"
+            f"CPUs the {self.label} had at once: {many.cpus:.2f}"
         )
 
 
@@ -380,10 +412,17 @@ def compare(
     program took the CPU does not decide the comparison.
     """
     repeats = require_positive_int(repeats, "repeats", maximum=10)
+    size_mib, children, rounds, timeout = _checked(ctx, size_mib, children, rounds, 120.0)
+    length = size_mib * MIB // FLOAT_BYTES
     one, many = [], []
-    for _ in range(repeats):
-        one.append(parallel_transform(ctx, size_mib, 1, rounds=rounds))
-        many.append(parallel_transform(ctx, size_mib, children, rounds=rounds))
+    shm = SharedMemory(create=True, size=length * FLOAT_BYTES)  # one segment for every run
+    try:
+        for _ in range(repeats):
+            one.append(_transform_in(ctx, shm, length, 1, rounds=rounds, timeout=timeout))
+            many.append(_transform_in(ctx, shm, length, children, rounds=rounds, timeout=timeout))
+    finally:
+        shm.close()
+        shm.unlink()
     return Comparison(one, many)
 
 
@@ -399,7 +438,8 @@ def draw(comparison: Comparison) -> tuple[Any, Any]:
     axes.set_xlabel("seconds (best run)")
     axes.set_title(f"speed-up {comparison.speedup:.2f}×")
     title = f"who worked when: {comparison.label}, best run"
-    return bars, timeline.draw(many.events, t0=many.t0, title=title)
+    rows = sorted(timeline.processes(many.events))  # each child above its CPU time
+    return bars, timeline.draw(many.events, t0=many.t0, title=title, rows=rows)
 
 
 def playground(ctx: BaseContext, size_mib: Any, children: Any) -> Comparison:

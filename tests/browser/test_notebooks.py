@@ -183,6 +183,7 @@ def _compared(size: str, children: int) -> Round:
         r"1 process: +[\d.]+ s \(best of 2\)",
         re.escape(f"{label}:") + r" +[\d.]+ s \(best of 2\)",
         r"speed-up: [\d.]+×",
+        re.escape(f"CPUs the {label} had at once: ") + r"[\d.]+",
     ]
     return Round(
         {"array size": size, "children": children}, re.compile("^" + "\n".join(lines) + "$")
