@@ -163,6 +163,7 @@ def spin(n: int, ready: Any) -> None:
 def send_identity(conn: Any) -> None:
     """Runs in the child: send its own name, and its parent's name and PID, as it sees them."""
     me, parent = multiprocessing.current_process(), multiprocessing.parent_process()
+    assert parent is not None  # a child always has one
     conn.send((me.name, parent.name, parent.pid))
     conn.close()
 
@@ -170,7 +171,8 @@ def send_identity(conn: Any) -> None:
 def start_a_grandchild(conn: Any, method: str) -> None:
     """Runs in the child: try to start a child of its own; send what happened, as one line."""
     try:
-        grandchild = multiprocessing.get_context(method).Process(target=idle)
+        context: Any = multiprocessing.get_context(method)
+        grandchild = context.Process(target=idle)
         grandchild.start()
     except Exception as exc:  # a daemon is refused: the error itself is the answer
         conn.send(f"{type(exc).__name__}: {exc}")
@@ -186,9 +188,8 @@ def leave_a_daemon(conn: Any, method: str, seconds: float) -> None:
     The child does not wait for its daemon: when the child exits, multiprocessing
     terminates the daemon, then reaps it.
     """
-    daemon = multiprocessing.get_context(method).Process(
-        target=time.sleep, args=(seconds,), daemon=True
-    )
+    context: Any = multiprocessing.get_context(method)
+    daemon = context.Process(target=time.sleep, args=(seconds,), daemon=True)
     daemon.start()
     conn.send(daemon.pid)
     conn.close()

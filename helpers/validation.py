@@ -185,7 +185,7 @@ def require_number(value: Any, name: str, *, minimum: float = 0.0, maximum: floa
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, not {_kind(value)} {value!r}")
-    if not minimum <= value <= maximum:  # also refuses NaN, which compares False
+    if not minimum <= float(value) <= maximum:  # also refuses NaN, which compares False
         raise ValueError(f"{name} must be between {minimum:g} and {maximum:g}, not {value!r}")
     return float(value)
 

@@ -79,7 +79,7 @@ def squares_target_called(ctx: Any, numbers: list[int]) -> list[Any]:
     return answers
 
 
-def squares_in_one_child(ctx: Any, numbers: list[int]) -> list[Any]:
+def squares_in_one_child(ctx: Any, numbers: list[int]) -> list[Any] | None:
     """Wrong: a single child computes every square."""
     reader, writer = ctx.Pipe(duplex=False)
     child = ctx.Process(target=all_squares, args=(writer, numbers))

@@ -134,7 +134,7 @@ GAMES = {"Sam": [7, 3], "Ada": [6], "Bo": [4, 4]}
 
 def _is_server(target: Any) -> bool:
     """True for the target of a manager's server process (a classmethod of the manager)."""
-    return getattr(target, "__func__", None) is BaseManager._run_server.__func__
+    return getattr(target, "__func__", None) is BaseManager._run_server.__func__  # type: ignore[attr-defined]
 
 
 def _server_left_running(run: ProgramRun) -> str | None:

@@ -68,7 +68,7 @@ def _dangling(result: Any) -> bool:
     """
     if isinstance(result, (list, tuple)):
         return any(_dangling(item) for item in result)
-    base = getattr(result, "base", None)
+    base: Any = getattr(result, "base", None)
     while getattr(base, "base", None) is not None:
         base = base.base
     return isinstance(base, mmap.mmap) and base.closed
