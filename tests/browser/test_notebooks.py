@@ -153,6 +153,20 @@ def _bulk(smallest: str, largest: str, channels: list[str], repeats: int) -> Rou
     return Round(changes, re.compile(header + "".join(rows + others + footer)))
 
 
+def _pool_run(workers: int, chunksize: int, tasks: int, work_ms: float) -> Round:
+    """08: both timings and the speed-up (figures vary); the task line and the ideal do not."""
+    who = f"{workers} worker" + ("" if workers == 1 else "s")
+    lines = [
+        re.escape(f"{tasks} tasks of {work_ms:g} ms of CPU each, chunksize {chunksize}"),
+        r"1 worker: +[\d.]+ ms",
+        rf"{re.escape(who)}: +[\d.]+ ms",
+        rf"speed-up: [\d.]+× \(ideal at most {min(workers, tasks)}×\)",
+        rf"workers that ran a task: \d+ of {workers}",
+    ]
+    changes = {"workers": workers, "chunksize": chunksize, "tasks": tasks, "work (ms)": work_ms}
+    return Round(changes, re.compile("^" + "\n".join(lines) + "$"))
+
+
 LESSONS = [
     Lesson(
         "00_start_here.ipynb",
@@ -235,6 +249,19 @@ LESSONS = [
             _bulk("1 KiB", "1 KiB", ["pickled ndarray on Pipe"], 2),
             _bulk("4 KiB", "16 KiB", ["SharedMemory + numpy"], 1),
             _bulk("1 KiB", "4 KiB", ["Manager list of chunks", "Pipe.send_bytes chunks"], 1),
+        ),
+    ),
+    Lesson(
+        "08_pools.ipynb",
+        # submit() then result(): the square came back, and the pool's workers are gone.
+        seed=("result: 49\ndone: True\nworkers still running: 0\n",),
+        control="chunksize",
+        rounds=(
+            _pool_run(2, 1, 16, 20),
+            _pool_run(3, 2, 12, 19.5),
+            _pool_run(1, 1, 5, 20),
+            _pool_run(4, 4, 10, 20.5),
+            _pool_run(2, 3, 7, 20),
         ),
     ),
 ]
