@@ -78,6 +78,7 @@ __all__ = [
     "speedup_sweep",
     "square",
     "start_recording",
+    "stderr_to",
     "timed_burn",
     "timeline",
     "warm_up",
@@ -212,6 +213,14 @@ def start_recording(events: Any) -> None:
     on the timeline queue ``events``, under the worker's process name."""
     global _RECORDER  # noqa: PLW0603 - what an initializer is for
     _RECORDER = Recorder(events)
+
+
+def stderr_to(path: str) -> None:
+    """Runs once in each pool worker, as its initializer: send the worker's stderr to
+    the file ``path``, where the notebook can read a worker's traceback."""
+    log = open(path, "a", buffering=1)  # kept open for the rest of the worker's life
+    os.dup2(log.fileno(), 2)  # what the process itself writes to fd 2
+    sys.stderr = log  # and what Python prints, tracebacks included
 
 
 def report_square(n: int) -> int:
@@ -457,7 +466,7 @@ def compare_pools(
     *,
     threads: int,
     processes: int,
-    repeats: int = 5,
+    repeats: int = 7,
 ) -> tuple[float, float]:
     """Best-of-``repeats`` seconds for ``map(task, inputs)`` on a thread pool, then on a
     process pool; both are warmed up first, and the repeats take turns."""

@@ -215,3 +215,11 @@ def test_a_child_importing_helpers_pools_loads_nothing_heavy():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_what_a_worker_writes_to_stderr_lands_in_the_file(ctx, tmp_path):
+    log = tmp_path / "workers.txt"
+    options = {"initializer": pools.stderr_to, "initargs": (str(log),)}
+    with ProcessPoolExecutor(1, mp_context=ctx, **options) as pool:
+        pool.submit(os.write, 2, b"said on fd 2\n").result(timeout=60)
+    assert log.read_text() == "said on fd 2\n"

@@ -195,6 +195,18 @@ def _task_stream(tasks: int, ms: int, workers: int) -> Round:
     best = re.escape(f"{tasks * ms / 1000 / workers:.2f}")
     line = rf"^{tasks} tasks × {ms} ms on {workers} worker\(s\): [\d.]+ s \(at best {best} s\)$"
     return Round({"tasks": tasks, "task ms": ms, "workers": workers}, re.compile(line))
+def _pool_run(workers: int, chunksize: int, tasks: int, work_ms: float) -> Round:
+    """08: both timings and the speed-up (figures vary); the task line and the ideal do not."""
+    who = f"{workers} worker" + ("" if workers == 1 else "s")
+    lines = [
+        re.escape(f"{tasks} tasks of {work_ms:g} ms of CPU each, chunksize {chunksize}"),
+        r"1 worker: +[\d.]+ ms",
+        rf"{re.escape(who)}: +[\d.]+ ms",
+        rf"speed-up: [\d.]+× \(ideal at most {min(workers, tasks)}×\)",
+        rf"workers that ran a task: \d+ of {workers}",
+    ]
+    changes = {"workers": workers, "chunksize": chunksize, "tasks": tasks, "work (ms)": work_ms}
+    return Round(changes, re.compile("^" + "\n".join(lines) + "$"))
 
 
 LESSONS = [
@@ -316,6 +328,19 @@ LESSONS = [
             _task_stream(44, 55, 2),
             _task_stream(40, 50, 1),
             _task_stream(38, 50, 2),
+        ),
+    ),
+    Lesson(
+        "08_pools.ipynb",
+        # submit() then result(): the square came back, and the pool's workers are gone.
+        seed=("result: 49\ndone: True\nworkers still running: 0\n",),
+        control="chunksize",
+        rounds=(
+            _pool_run(2, 1, 16, 20),
+            _pool_run(3, 2, 12, 19.5),
+            _pool_run(1, 1, 5, 20),
+            _pool_run(4, 4, 10, 20.5),
+            _pool_run(2, 3, 7, 20),
         ),
     ),
 ]
