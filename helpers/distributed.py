@@ -241,7 +241,8 @@ def run_tasks(
         wait(futures, timeout=timeout)
         seconds = time.perf_counter() - began
     client.cancel(futures)
-    return TaskRun(tasks, task_ms, workers, seconds, stream.data)
+    ours = {future.key for future in futures}  # the stream records every task on the cluster
+    return TaskRun(tasks, task_ms, workers, seconds, [r for r in stream.data if r["key"] in ours])
 
 
 def draw_task_stream(run: TaskRun, ax: Any = None) -> Any:
