@@ -81,6 +81,9 @@ GREETING = "hello from helpers.processes"
 _GUARD = 'if __name__ == "__main__":'
 # The last line of a traceback: an exception's name at the start of a line.
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
+# Python 3.13 colours tracebacks when FORCE_COLOR is set, as ipykernel sets it for
+# the processes a notebook starts: the escape codes are not part of the message.
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class NothingSent(RuntimeError):
@@ -281,10 +284,12 @@ def error_summary(text: str) -> str:
 
     >>> error_summary("Traceback (most recent call last):\\n  ...\\nKeyError: 'x'\\n")
     "KeyError: 'x'"
+    >>> error_summary("\\x1b[1;35mKeyError\\x1b[0m: \\x1b[35m'x'\\x1b[0m\\n")  # 3.13's colours
+    "KeyError: 'x'"
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")
-    lines = text.splitlines()
+    lines = _COLOUR.sub("", text).splitlines()
     for index in range(len(lines) - 1, -1, -1):
         if _EXCEPTION_LINE.match(lines[index]):
             parts = [lines[index].strip()]
