@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SCHEDULER_ENV",
     "WORKERS",
+    "ClientOnDemand",
     "Measured",
     "TaskRun",
     "busy",
@@ -109,6 +110,32 @@ def close(client: Client) -> None:
     client.close()
     if cluster is not None:
         cluster.close()
+
+
+class ClientOnDemand:
+    """A client for a widget: the one given while it is open, else one of its own.
+
+    The notebook's cleanup closes its client; a playground used afterwards
+    then connects afresh (:func:`connect`) instead of failing, and
+    :meth:`close` closes only a client it made itself.
+    """
+
+    def __init__(self, client: Client | None = None) -> None:
+        self._client = client
+        self._own = False
+
+    def get(self) -> Client:
+        """A running client: the current one, or a new one if it was closed."""
+        if self._client is None or self._client.status != "running":
+            self._client = connect()
+            self._own = True
+        return self._client
+
+    def close(self) -> None:
+        """Close the client if this object made it (and the cluster it started)."""
+        if self._own and self._client is not None and self._client.status == "running":
+            close(self._client)
+        self._own = False
 
 
 def worker_running(client: Client, future: Future, *, timeout: float = 30.0) -> str:
@@ -241,7 +268,8 @@ def run_tasks(
         wait(futures, timeout=timeout)
         seconds = time.perf_counter() - began
     client.cancel(futures)
-    return TaskRun(tasks, task_ms, workers, seconds, stream.data)
+    ours = {future.key for future in futures}  # the stream records every task on the cluster
+    return TaskRun(tasks, task_ms, workers, seconds, [r for r in stream.data if r["key"] in ours])
 
 
 def draw_task_stream(run: TaskRun, ax: Any = None) -> Any:

@@ -445,6 +445,8 @@ def error_summary(text: str) -> str:
 
     >>> error_summary("Traceback (most recent call last):\\n  ...\\nKeyError: 'x'\\n")
     "KeyError: 'x'"
+    >>> error_summary("\\x1b[1;35mKeyError\\x1b[0m: \\x1b[35m'x'\\x1b[0m\\n")  # 3.13's colours
+    "KeyError: 'x'"
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, not {type(text).__name__}")

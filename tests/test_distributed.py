@@ -14,6 +14,7 @@ import pytest
 
 from helpers import distributed as course_dask
 from helpers.distributed import (
+    ClientOnDemand,
     busy,
     close,
     connect,
@@ -165,3 +166,21 @@ def test_a_task_whose_worker_is_killed_finishes_on_another_and_the_worker_comes_
 def test_replaced_gives_up_in_time(client):
     with pytest.raises(TimeoutError, match=r"9 fresh workers were not connected within 0\.5 s"):
         replaced(client, [], workers=9, timeout=0.5)
+
+
+def test_client_on_demand_uses_the_open_client_then_makes_its_own(client, monkeypatch):
+    given = ClientOnDemand(client)
+    assert given.get() is client
+    given.close()  # not its own: left open
+    assert client.status == "running"
+
+    monkeypatch.delenv(course_dask.SCHEDULER_ENV, raising=False)
+    closed = connect(workers=1)
+    on_demand = ClientOnDemand(closed)
+    close(closed)
+    fresh = on_demand.get()
+    try:
+        assert fresh is not closed and fresh.status == "running"
+    finally:
+        on_demand.close()
+    assert fresh.status == "closed"
