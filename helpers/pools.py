@@ -516,7 +516,7 @@ def same_answers_everywhere(ctx: BaseContext, numbers: list[int]) -> dict[str, l
         "processes": lambda: _executor(ctx, 2),
     }
     if hasattr(futures, "InterpreterPoolExecutor"):
-        pools["interpreters"] = lambda: futures.InterpreterPoolExecutor(2)
+        pools["interpreters"] = lambda: futures.InterpreterPoolExecutor(2)  # type: ignore[attr-defined]
     answers = {}
     for name, make in pools.items():
         with make() as pool:

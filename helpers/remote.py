@@ -95,7 +95,7 @@ def square_jobs(address: tuple[str, int], authkey: bytes, label: str, timeout: f
     """
     manager = JobManager(address=address, authkey=authkey)
     manager.connect()  # no server process here: only a connection to it
-    jobs, results = manager.get_jobs(), manager.get_results()
+    jobs, results = manager.get_jobs(), manager.get_results()  # type: ignore[attr-defined]
     while (number := jobs.get(timeout=timeout)) is not SENTINEL:
         results[number] = (number * number, label)
 

@@ -42,7 +42,7 @@ LambdaManager.register("get_results", callable=lambda: _results, proxytype=DictP
 def client(address, authkey, wait=10.0):
     manager = SquareManager(address=address, authkey=authkey)
     manager.connect()
-    jobs, results = manager.get_jobs(), manager.get_results()
+    jobs, results = manager.get_jobs(), manager.get_results()  # type: ignore[attr-defined]
     while (number := jobs.get(timeout=wait)) is not None:
         results[number] = number * number
 
@@ -51,7 +51,7 @@ def patient_client(address, authkey):
     """A client that waits for its next job as long as it takes."""
     manager = SquareManager(address=address, authkey=authkey)
     manager.connect()
-    jobs, results = manager.get_jobs(), manager.get_results()
+    jobs, results = manager.get_jobs(), manager.get_results()  # type: ignore[attr-defined]
     while (number := jobs.get()) is not None:
         results[number] = number * number
 

@@ -220,6 +220,6 @@ def test_a_child_importing_helpers_pools_loads_nothing_heavy():
 def test_what_a_worker_writes_to_stderr_lands_in_the_file(ctx, tmp_path):
     log = tmp_path / "workers.txt"
     options = {"initializer": pools.stderr_to, "initargs": (str(log),)}
-    with ProcessPoolExecutor(1, mp_context=ctx, **options) as pool:
+    with ProcessPoolExecutor(1, mp_context=ctx, **options) as pool:  # type: ignore[call-overload]
         pool.submit(os.write, 2, b"said on fd 2\n").result(timeout=60)
     assert log.read_text() == "said on fd 2\n"

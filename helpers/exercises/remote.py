@@ -74,7 +74,7 @@ def _watching_managers() -> Iterator[list[dict[str, Any]]]:
                 "whoever reaches it can make it unpickle (run) anything: bind to 127.0.0.1, "
                 "and reach it from elsewhere through an SSH tunnel"
             )
-        for typeid, (function, *_) in type(self)._registry.items():
+        for typeid, (function, *_) in type(self)._registry.items():  # type: ignore[attr-defined]
             why = _unimportable(function) if function is not None else None
             if why:
                 raise Refused(
@@ -89,7 +89,7 @@ def _watching_managers() -> Iterator[list[dict[str, Any]]]:
             record["shut_down"] = True
             finalizer()
 
-        self.shutdown = shutdown  # type: ignore[method-assign]
+        self.shutdown = shutdown  # type: ignore[assignment]
 
     BaseManager.start = start  # type: ignore[method-assign]
     try:
