@@ -183,7 +183,7 @@ def add_one_to_numbers(name: str) -> None:
     Text, bytes, booleans and None are left as they are. Sends nothing back:
     the parent reads the same list after joining.
     """
-    items: Any = ShareableList(name=name)  # typeshed's ShareableList is not iterable
+    items: Any = ShareableList(name=name)
     try:
         for k, item in enumerate(items):
             if isinstance(item, (int, float)) and not isinstance(item, bool):
