@@ -6,6 +6,8 @@ by a spawned child). Run under each start method via COURSE_START_METHOD.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import remote_programs as programs
 
@@ -44,6 +46,10 @@ def test_clients_waiting_forever_for_a_sentinel_are_named_and_stopped(ctx):
     assert not verdict.passed
     assert "did not finish within 8 s" in verdict.message
     assert "put one None per client" in verdict.message
+    # Stopped clients may take a moment to be reaped on a busy machine; none may stay.
+    deadline = time.monotonic() + 10
+    while ctx.active_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert ctx.active_children() == []
 
 
