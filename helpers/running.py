@@ -194,6 +194,11 @@ def stop(process: Any, *, grace: float = 1.0) -> int | None:
     if process.is_alive():
         process.kill()
         process.join(grace)
+    # Under fork another thread blocked in join() may reap the child first; this
+    # thread then sees it alive until that join records the exit code.
+    deadline = time.monotonic() + grace
+    while process.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
     return process.exitcode
 
 
