@@ -46,7 +46,9 @@ def toy_notebook(tmp_path: Path) -> Path:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nb.cells = [nbformat.v4.new_markdown_cell("# Toy")]
     nb.cells += [nbformat.v4.new_code_cell(source) for source in _CELLS]
-    nb.cells[2].metadata["tags"] = [RAISES_TAG]  # the cell that raises on purpose
+    for cell in nb.cells:
+        if cell.source.startswith("raise ValueError"):
+            cell.metadata["tags"] = [RAISES_TAG]  # the cell that raises on purpose
     path = tmp_path / "toy.ipynb"
     nbformat.write(nb, path)
     return path
