@@ -42,9 +42,9 @@ def test_each_typical_mistake_gets_its_own_hint(ctx, program, hint):
 
 @pytest.mark.timeout(120)
 def test_clients_waiting_forever_for_a_sentinel_are_named_and_stopped(ctx):
-    verdict = check_squares_over_tcp(programs.one_sentinel_and_patient_clients, timeout=8)
+    verdict = check_squares_over_tcp(programs.one_sentinel_and_patient_clients, timeout=15)
     assert not verdict.passed
-    assert "did not finish within 8 s" in verdict.message
+    assert "did not finish within 15 s" in verdict.message
     assert "put one None per client" in verdict.message
     # Stopped clients may take a moment to be reaped on a busy machine; none may stay.
     deadline = time.monotonic() + 10
