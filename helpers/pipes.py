@@ -115,7 +115,9 @@ def _require_connection(
 def _pickled(value: Any, name: str) -> bytes:
     """Pickle ``value`` exactly as ``send()`` will, or say clearly why it cannot travel."""
     try:
-        data = ForkingPickler.dumps(value)
+        # bytes() at once: dumps returns a view of a buffer, and a view caught in a
+        # traceback cycle makes Python 3.13 complain when the cycle is collected.
+        data = bytes(ForkingPickler.dumps(value))
     except Exception:
         raise TypeError(
             f"{name} is a {_kind(value)} that cannot be pickled, so send() cannot carry it; "
@@ -131,7 +133,7 @@ def _pickled(value: Any, name: str) -> bytes:
             "so the receiving process could not unpickle it; send plain data such as str, "
             "numbers, lists or dicts"
         ) from None
-    return bytes(data)
+    return data
 
 
 def _require_small(value: Any, name: str) -> int:
