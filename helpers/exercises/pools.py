@@ -230,10 +230,8 @@ def watching_pools() -> Iterator[list[PoolUse]]:
 
 def _run(program: Any, *args: Any, timeout: float) -> tuple[ProgramRun, list[PoolUse]]:
     with watching_pools() as pools:
-        run = run_program(program, *args, timeout=timeout)
-    # These exercises use no shared memory. /dev/shm is shared with every other
-    # program on the machine, so a segment that appeared meanwhile is another's.
-    run.leftover_segments = []
+        # These exercises use no shared memory: /dev/shm is left alone.
+        run = run_program(program, *args, timeout=timeout, shared_memory=False)
     for use in pools:
         if use.terminated:
             # terminate() ends the workers with SIGTERM and reaps them: that is the

@@ -48,13 +48,6 @@ def expected_totals(values: tuple[int, ...] = PHASE_NUMBERS) -> list[int]:
     return [squares[i] + squares[(i + 1) % len(squares)] for i in range(len(squares))]
 
 
-def _no_segments_here(run: ProgramRun) -> None:
-    """Forget new /dev/shm entries: these programs create none (an Array's memory is never
-    named there), and /dev/shm is shared with every program on the machine, so a new
-    entry seen during the run belongs to another program."""
-    run.leftover_segments = []
-
-
 def _given(run: ProgramRun, kind: type) -> list[list[Any]]:
     """Per process started, the objects of ``kind`` it was given as arguments."""
     found = []
@@ -151,8 +144,8 @@ def check_fetcher(
     wrong = not_a_function(program, "check_fetcher(fetch_all)")
     if wrong is not None:
         return wrong
-    run = run_bounded(program, ctx or get_context(), list(urls), limit)
-    _no_segments_here(run)
+    # These programs make no named shared memory: /dev/shm is left alone.
+    run = run_bounded(program, ctx or get_context(), list(urls), limit, shared_memory=False)
     hint = (
         _never_released(run, limit)
         or common_mistake(run)
@@ -234,8 +227,7 @@ def check_two_phases(
     wrong = not_a_function(program, "check_two_phases(two_phases)")
     if wrong is not None:
         return wrong
-    run = run_bounded(program, ctx or get_context(), list(values))
-    _no_segments_here(run)
+    run = run_bounded(program, ctx or get_context(), list(values), shared_memory=False)
     hint = (
         _barrier_hint(run, len(values))
         or common_mistake(run)
