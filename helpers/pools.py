@@ -52,6 +52,7 @@ __all__ = [
     "MAX_PLAY_WORK_MS",
     "RESULT_TIMEOUT",
     "PlayResult",
+    "Run",
     "Timeline",
     "attach_queue",
     "burn",
@@ -63,6 +64,7 @@ __all__ = [
     "load_table",
     "lookup",
     "lookup_in",
+    "metered",
     "nap",
     "play",
     "plot_chunksizes",
@@ -147,6 +149,19 @@ def nap(seconds: float) -> float:
     """
     time.sleep(seconds)
     return seconds
+
+
+def metered(task: Any, argument: Any) -> float:
+    """Runs in a pool worker (or a thread): call ``task(argument)`` and return the share
+    of a CPU it had meanwhile: this thread's CPU time over the wall-clock time it took.
+
+    About 1.0 when the task computed with a CPU of its own; about 0.5 when it took
+    turns with one other (another worker, another program, or, for threads, the
+    GIL); about 0 when it waited (:func:`nap`).
+    """
+    wall, cpu = time.perf_counter(), time.thread_time()
+    task(argument)
+    return (time.thread_time() - cpu) / (time.perf_counter() - wall)
 
 
 def worker_pid(_: object = None) -> int:
@@ -339,10 +354,18 @@ def initializer_vs_pickling(
     return _seconds(once_per_worker), _seconds(with_every_task)
 
 
+class Run(namedtuple("Run", "seconds share")):
+    """The best of several timed runs of a pool's ``map``: its wall-clock ``seconds``,
+    and ``share``, the share of a CPU its tasks had while they ran (their mean
+    :func:`metered` result): about 1.0 when each worker had a CPU of its own."""
+
+    __slots__ = ()
+
+
 def speedup_sweep(
     ctx: BaseContext, worker_counts: list[int], *, tasks: int, seconds: float, repeats: int = 3
-) -> dict[int, float]:
-    """Best of ``repeats`` timings of ``tasks`` CPU-bound tasks per number of workers.
+) -> dict[int, Run]:
+    """The best of ``repeats`` runs of ``tasks`` CPU-bound tasks, per number of workers.
 
     Every pool is started and warmed up first, so the times compare the work, not
     the start-up; the repeats take turns between the pools, so that a moment when
@@ -362,23 +385,29 @@ def speedup_sweep(
 
 
 def _mapper(pool: Any, task: Any, inputs: list[Any]) -> Any:
-    return lambda: list(pool.map(task, inputs, timeout=RESULT_TIMEOUT))
+    """A call that maps ``task`` over ``inputs`` on ``pool``, each task :func:`metered`."""
+    return lambda: list(pool.map(metered, repeat(task), inputs, timeout=RESULT_TIMEOUT))
 
 
-def _best_of(repeats: int, calls: dict[Any, Any]) -> dict[Any, float]:
-    """The shortest of ``repeats`` timings of each call, the calls taking turns."""
-    best = {key: float("inf") for key in calls}
+def _best_of(repeats: int, calls: dict[Any, Any]) -> dict[Any, Run]:
+    """The fastest of ``repeats`` runs of each call, the calls taking turns."""
+    best: dict[Any, Run] = {}
     for _ in range(repeats):
         for key, call in calls.items():
-            best[key] = min(best[key], _seconds(call))
+            began = time.perf_counter()
+            shares = call()
+            run = Run(time.perf_counter() - began, sum(shares) / len(shares))
+            if key not in best or run.seconds < best[key].seconds:
+                best[key] = run
     return best
 
 
-def plot_speedup(times: dict[int, float]) -> Figure:
+def plot_speedup(runs: dict[int, Run]) -> Figure:
     """Speed-up over one worker against the number of workers, beside the ideal line."""
     from matplotlib.figure import Figure  # noqa: PLC0415 - parent only
 
-    counts = list(times)
+    counts = list(runs)
+    times = {n: run.seconds for n, run in runs.items()}
     figure = Figure(figsize=(6.5, 3.4), layout="constrained")
     axes = figure.subplots()
     axes.plot(counts, [times[counts[0]] / times[n] for n in counts], "o-", label="measured")
@@ -467,9 +496,9 @@ def compare_pools(
     threads: int,
     processes: int,
     repeats: int = 7,
-) -> tuple[float, float]:
-    """Best-of-``repeats`` seconds for ``map(task, inputs)`` on a thread pool, then on a
-    process pool; both are warmed up first, and the repeats take turns."""
+) -> tuple[Run, Run]:
+    """The best of ``repeats`` runs of ``map(task, inputs)`` on a thread pool, then on
+    a process pool; both are warmed up first, and the repeats take turns."""
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - parent only
 
     require_context(ctx)

@@ -7,7 +7,8 @@ import os
 import queue
 import subprocess
 import sys
-from concurrent.futures import ProcessPoolExecutor
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,32 @@ def test_burn_uses_the_cpu_time_it_is_given():
     assert pools.burn(0.05) == 0.05
     used = sum(os.times()[:2]) - sum(before[:2])
     assert used >= 0.04  # CPU time, however long the wall clock says it took
+
+
+def test_metered_gives_the_share_of_a_cpu_a_task_had():
+    assert pools.metered(pools.burn, 0.05) > 0.3  # about 1 on a quiet machine
+    assert pools.metered(pools.nap, 0.05) < 0.1  # a nap uses almost no CPU
+
+
+def test_metered_threads_share_one_cpu_under_the_gil():
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        pytest.skip("a free-threaded Python runs threads on several CPUs at once")
+    with ThreadPoolExecutor(2) as pool:
+        shares = list(pool.map(pools.metered, [pools.burn] * 2, [0.1] * 2))
+    assert sum(shares) < 1.2  # one CPU between them, however many are free
+
+
+def test_best_of_keeps_the_fastest_run_and_its_share():
+    durations = iter([0.03, 0.01, 0.02])
+    shares = iter([[0.2, 0.4], [0.9, 1.0], [0.5, 0.5]])
+
+    def call():
+        time.sleep(next(durations))
+        return next(shares)
+
+    (run,) = pools._best_of(3, {"only": call}).values()
+    assert run.share == pytest.approx(0.95)
+    assert 0.01 <= run.seconds < 0.02
 
 
 def test_timed_burn_says_which_task_who_and_when():
@@ -122,8 +149,9 @@ def test_initializer_vs_pickling_times_both(ctx):
 
 
 def test_speedup_sweep_times_each_number_of_workers(ctx):
-    times = pools.speedup_sweep(ctx, [1, 2], tasks=2, seconds=0.001, repeats=1)
-    assert list(times) == [1, 2]
+    runs = pools.speedup_sweep(ctx, [1, 2], tasks=2, seconds=0.001, repeats=1)
+    assert list(runs) == [1, 2]
+    assert all(run.seconds > 0 and 0 < run.share <= 1.05 for run in runs.values())
 
 
 def test_the_timeline_has_every_task_once_and_no_more_at_once_than_workers(ctx):
@@ -137,7 +165,8 @@ def test_the_timeline_has_every_task_once_and_no_more_at_once_than_workers(ctx):
 
 def test_compare_pools_times_threads_then_processes(ctx):
     threads, processes = pools.compare_pools(ctx, pools.nap, [0.01] * 4, threads=4, processes=1)
-    assert threads > 0 and processes > 0
+    assert threads.seconds > 0 and processes.seconds > 0
+    assert threads.share < 0.1 and processes.share < 0.1  # napping uses no CPU
 
 
 def test_every_pool_kind_gives_the_same_squares(ctx):
@@ -196,7 +225,7 @@ def test_plots_are_figures_with_one_axes():
     assert labels == ["worker 1", "worker 2"]
     for figure in (
         pools.plot_chunksizes({1: 1.0, 10: 0.1}),
-        pools.plot_speedup({1: 1.0, 2: 0.55}),
+        pools.plot_speedup({1: pools.Run(1.0, 1.0), 2: pools.Run(0.55, 1.0)}),
         drawn,
     ):
         assert isinstance(figure, Figure)
