@@ -195,6 +195,8 @@ def _task_stream(tasks: int, ms: int, workers: int) -> Round:
     best = re.escape(f"{tasks * ms / 1000 / workers:.2f}")
     line = rf"^{tasks} tasks × {ms} ms on {workers} worker\(s\): [\d.]+ s \(at best {best} s\)$"
     return Round({"tasks": tasks, "task ms": ms, "workers": workers}, re.compile(line))
+
+
 def _pool_run(workers: int, chunksize: int, tasks: int, work_ms: float) -> Round:
     """08: both timings and the speed-up (figures vary); the task line and the ideal do not."""
     who = f"{workers} worker" + ("" if workers == 1 else "s")
