@@ -44,6 +44,7 @@ def test_target_given_a_call_result(ctx):
     )
 
 
+@pytest.mark.slow  # waits out a stuck program on purpose
 def test_a_stuck_program_times_out_and_its_child_is_stopped(ctx):
     run = run_program(programs.stuck, ctx, 21, timeout=3)
     assert run.timed_out

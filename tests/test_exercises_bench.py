@@ -35,8 +35,11 @@ def test_right_programs_pass_whichever_channel_they_use(ctx, answer):
 @pytest.mark.parametrize(
     ("answer", "start_of_hint"),
     [
-        (programs.move_bytes_join_first, "your program waited in join() for a child that was "
-         "still sending"),
+        pytest.param(  # waits out the stuck join on purpose
+            programs.move_bytes_join_first,
+            "your program waited in join() for a child that was still sending",
+            marks=pytest.mark.slow,
+        ),
         (programs.move_bytes_view_kept, "BufferError: cannot close exported pointers exist — "
          "copy the bytes out of the shared memory"),
         (programs.move_bytes_one_chunk, "only 65,536 of 262,144 bytes arrived: keep receiving"),
@@ -71,7 +74,11 @@ def test_the_reference_count_passes(ctx):
 @pytest.mark.parametrize(
     ("answer", "start_of_hint"),
     [
-        (programs.count_with_a_bool, "your worker never stopped: the parent must call stop.set()"),
+        pytest.param(  # waits out the worker that never stops, on purpose
+            programs.count_with_a_bool,
+            "your worker never stopped: the parent must call stop.set()",
+            marks=pytest.mark.slow,
+        ),
         (programs.count_set_too_early, "the worker counted nothing"),
         (programs.count_not_returned, "return the count the worker sent back"),
     ],

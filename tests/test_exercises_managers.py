@@ -112,11 +112,12 @@ def test_the_reference_program_passes(ctx):
             " stands for nothing any more: return a plain copy made inside the with"
             " block, e.g. `return scores.copy()`",
         ),
-        (
+        pytest.param(  # waits for the server left running, on purpose
             programs.never_shuts_down,
             "the manager's server process was still running after your function returned:"
             " create it with `with ctx.Manager() as manager:`, so that it is shut down when"
             " the block ends, and return a plain copy made inside the block",
+            marks=pytest.mark.slow,
         ),
     ],
     ids=lambda value: getattr(value, "__name__", "hint"),

@@ -220,6 +220,7 @@ pipe_programs = pytest.importorskip("pipe_programs")  # tests/, a child imports 
             "writer_left_open",
             "✘ your program never closed its own copy of the write end",
             id="writer-open",
+            marks=SLOW,
         ),
         pytest.param(
             "closed_the_read_end",

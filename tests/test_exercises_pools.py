@@ -58,11 +58,12 @@ def test_count_primes_passes_good_programs(program, messages):
             "default start method instead of the notebook's: write "
             "ProcessPoolExecutor(..., mp_context=ctx)",
         ),
-        (
+        pytest.param(  # waits for the workers left running, on purpose
             programs.count_primes_never_shut_down,
             "✘ your ProcessPoolExecutor was never shut down, so its workers were left running: "
             "use `with ProcessPoolExecutor(...) as pool:`, or call pool.shutdown() when you "
             "are done",
+            marks=pytest.mark.slow,
         ),
         (
             programs.count_primes_closed_not_joined,

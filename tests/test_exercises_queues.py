@@ -229,14 +229,23 @@ queue_programs = pytest.importorskip("queue_programs")  # tests/, a child import
             "and every one was joined after its results were read",
             id="reference",
         ),
-        pytest.param(
-            "no_sentinel", "✘ none of your 3 workers stopped: each is still waiting", id="none"
+        pytest.param(  # these three wait out a stuck program on purpose
+            "no_sentinel",
+            "✘ none of your 3 workers stopped: each is still waiting",
+            id="none",
+            marks=pytest.mark.slow,
         ),
-        pytest.param("one_sentinel", "✘ 2 of your 3 workers never stopped", id="too-few"),
+        pytest.param(
+            "one_sentinel",
+            "✘ 2 of your 3 workers never stopped",
+            id="too-few",
+            marks=pytest.mark.slow,
+        ),
         pytest.param(
             "joined_before_draining",
             "✘ your program joined a worker before reading its results",
             id="join-first",
+            marks=pytest.mark.slow,
         ),
         pytest.param(
             "stops_on_empty",

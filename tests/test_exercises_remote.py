@@ -27,7 +27,9 @@ def test_the_reference_program_passes(ctx):
         (programs.registers_a_lambda, "is registered with a lambda"),
         (programs.binds_every_interface, "would listen on '0.0.0.0'"),
         (programs.never_shuts_down, "never called manager.shutdown()"),
-        (programs.one_sentinel_for_all, "one None per client"),
+        pytest.param(  # waits out the client that never gets a sentinel, on purpose
+            programs.one_sentinel_for_all, "one None per client", marks=pytest.mark.slow
+        ),
         (programs.returns_the_proxy, "returned a proxy"),
         (programs.one_client_only, "started 1 client process(es), asked for 2"),
     ],
@@ -40,6 +42,7 @@ def test_each_typical_mistake_gets_its_own_hint(ctx, program, hint):
     assert hint in verdict.message, verdict.message
 
 
+@pytest.mark.slow  # waits 15 s for clients that never stop, on purpose
 @pytest.mark.timeout(120)
 def test_clients_waiting_forever_for_a_sentinel_are_named_and_stopped(ctx):
     verdict = check_squares_over_tcp(programs.one_sentinel_and_patient_clients, timeout=15)

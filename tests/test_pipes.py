@@ -393,6 +393,7 @@ def test_a_killed_sender_is_reported_within_seconds(ctx):
         report_in.close()
 
 
+@pytest.mark.slow  # waits out a silent child on purpose
 def test_silence_is_bounded_and_the_children_are_stopped(ctx):
     sender, receiver, report_in = _silent_sender_and_receiver(ctx)
     try:

@@ -430,6 +430,7 @@ def test_a_producer_that_cancels_its_join_thread_exits_unread_and_loses_items(ct
     assert [position for position, _ in arrived] == list(range(len(arrived)))
 
 
+@pytest.mark.slow  # waits on a lock nobody will release, on purpose
 def test_a_terminated_producer_leaves_the_queue_s_write_lock_taken(ctx, queues):
     broken, _ = queues
     all_put = ctx.Event()
