@@ -29,8 +29,13 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 lab: $(STAMP)  ## open the course in JupyterLab at the first notebook
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
-test: $(DEV_STAMP)  ## unit tests + every notebook under nbval (about a minute)
-	$(BIN)/python -m pytest
+# make test runs files on parallel workers, each file on one (a notebook's cells share a
+# kernel); conftest.py makes the users of /dev/shm take turns. Three workers on two CPUs:
+# much of the suite waits for children, so a third worker fills the gaps.
+PARALLEL := -n 3 --dist loadfile
+
+test: $(DEV_STAMP)  ## unit tests + every notebook under nbval, on parallel workers
+	$(BIN)/python -m pytest $(PARALLEL)
 
 test-browser: $(DEV_STAMP)  ## the course driven in headless Chromium
 	$(BIN)/python -m pytest -m browser
@@ -50,7 +55,7 @@ test-pythons:  ## the notebooks and unit tests under Python 3.12 and 3.13, each 
 test-all: test test-matrix test-browser test-pythons
 
 lint: $(DEV_STAMP)  ## ruff, then mypy over helpers/ and tests/ (settings in pyproject.toml)
-	$(BIN)/ruff check helpers tests notebooks tools
+	$(BIN)/ruff check conftest.py helpers tests notebooks tools
 	$(BIN)/mypy
 
 notebooks: $(DEV_STAMP)  ## re-execute every notebook in place under the default start method

@@ -1,0 +1,68 @@
+"""How the test suite runs on parallel workers (``make test``: ``pytest -n 4 --dist loadfile``).
+
+- Each file runs on one worker, in order: a notebook's cells share one kernel.
+- /dev/shm is one directory for the whole machine. Tests and notebooks that look
+  there for what a program left behind, or leave a segment there on purpose for a
+  while, take turns: each holds a file lock while it runs (consecutive ones on the
+  same worker keep it), so one's deliberate leftover is never another's finding.
+
+Without pytest-xdist nothing runs at once, and the lock is always free.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; run the suite without -n there
+    fcntl = None  # type: ignore[assignment]
+
+ROOT = Path(__file__).resolve().parent
+DEV_SHM_LOCK = Path(tempfile.gettempdir()) / "ipc-course-dev-shm.lock"
+
+# Notebooks, modules and tests whose programs list /dev/shm (exercise checkers run
+# with shared_memory=True, tests comparing psm_* names) or leave a segment there
+# on purpose until a later cell or assertion removes it.
+USES_DEV_SHM = (
+    "notebooks/00_start_here.ipynb",
+    "notebooks/05_which_channel_when.ipynb",
+    "notebooks/07_shared_memory_numpy.ipynb",
+    "helpers/bench/",
+    "helpers/shared_memory.py",
+    "tests/test_bench.py",
+    "tests/test_checking.py",
+    "tests/test_exercises_bench.py",
+    "tests/test_exercises_processes.py",
+    "tests/test_exercises_shared_memory.py",
+    "tests/test_exercises_sharedctypes.py",
+    "tests/test_hygiene.py",
+    "tests/test_shared_memory.py",
+)
+
+_lock: IO[str] | None = None  # open while this worker holds DEV_SHM_LOCK
+
+
+def _uses_dev_shm(item: pytest.Item | None) -> bool:
+    return item is not None and item.path.relative_to(ROOT).as_posix().startswith(USES_DEV_SHM)
+
+
+@pytest.hookimpl(tryfirst=True)  # before any fixture or kernel starts
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    global _lock  # noqa: PLW0603 - one lock per worker process
+    if fcntl is not None and _lock is None and _uses_dev_shm(item):
+        _lock = DEV_SHM_LOCK.open("a")
+        fcntl.flock(_lock, fcntl.LOCK_EX)
+
+
+@pytest.hookimpl(trylast=True)  # after the fixtures (and a notebook's kernel) are gone
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    global _lock  # noqa: PLW0603 - one lock per worker process
+    if _lock is not None and not _uses_dev_shm(nextitem):
+        fcntl.flock(_lock, fcntl.LOCK_UN)
+        _lock.close()
+        _lock = None
