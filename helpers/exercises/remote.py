@@ -32,13 +32,13 @@ from helpers.checking import (
 from helpers.context import get_context
 from helpers.validation import LOOPBACK_HOSTS, require_timeout
 
-__all__ = ["CHECK_TIMEOUT", "CLIENTS", "NUMBERS", "check_squares_over_tcp"]
+__all__ = ["CLIENTS", "NUMBERS", "TCP_PROGRAM_TIMEOUT", "check_squares_over_tcp"]
 
 NUMBERS = tuple(range(1, 13))
 CLIENTS = 2
 # A spawned server and two spawned clients start in about a second; a program
 # still running after this is waiting for a sentinel that never comes.
-CHECK_TIMEOUT = 30.0
+TCP_PROGRAM_TIMEOUT = 30.0
 
 
 class Refused(RuntimeError):
@@ -224,7 +224,7 @@ def check_squares_over_tcp(
     *,
     method: str | None = None,
     clients: int = CLIENTS,
-    timeout: float = CHECK_TIMEOUT,
+    timeout: float = TCP_PROGRAM_TIMEOUT,
 ) -> Verdict:
     """Run ``program(ctx, NUMBERS, clients)`` bounded and name the first mistake, or pass."""
     require_timeout(timeout)
