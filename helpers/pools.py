@@ -151,17 +151,17 @@ def nap(seconds: float) -> float:
     return seconds
 
 
-def metered(task: Any, argument: Any) -> float:
-    """Runs in a pool worker (or a thread): call ``task(argument)`` and return the share
-    of a CPU it had meanwhile: this thread's CPU time over the wall-clock time it took.
+def metered(task: Any, argument: Any) -> tuple[float, float]:
+    """Runs in a pool worker (or a thread): call ``task(argument)`` and return the CPU
+    time this thread used meanwhile and the wall-clock time it took, in seconds.
 
-    About 1.0 when the task computed with a CPU of its own; about 0.5 when it took
-    turns with one other (another worker, another program, or, for threads, the
-    GIL); about 0 when it waited (:func:`nap`).
+    Their ratio is the share of a CPU the task had: about 1.0 when it computed with a
+    CPU of its own; about 0.5 when it took turns with one other (another worker,
+    another program, or, for threads, the GIL); about 0 when it waited (:func:`nap`).
     """
     wall, cpu = time.perf_counter(), time.thread_time()
     task(argument)
-    return (time.thread_time() - cpu) / (time.perf_counter() - wall)
+    return time.thread_time() - cpu, time.perf_counter() - wall
 
 
 def worker_pid(_: object = None) -> int:
@@ -354,10 +354,11 @@ def initializer_vs_pickling(
     return _seconds(once_per_worker), _seconds(with_every_task)
 
 
-class Run(namedtuple("Run", "seconds share")):
-    """The best of several timed runs of a pool's ``map``: its wall-clock ``seconds``,
-    and ``share``, the share of a CPU its tasks had while they ran (their mean
-    :func:`metered` result): about 1.0 when each worker had a CPU of its own."""
+class Run(namedtuple("Run", "seconds share cpus")):
+    """The best of several timed runs of a pool's ``map``: its wall-clock ``seconds``;
+    ``share``, the share of a CPU each task had while it ran (the mean over the tasks,
+    from :func:`metered`), about 1.0 when each worker had a CPU of its own; and
+    ``cpus``, the CPUs its tasks kept busy on average (their CPU time over ``seconds``)."""
 
     __slots__ = ()
 
@@ -395,8 +396,11 @@ def _best_of(repeats: int, calls: dict[Any, Any]) -> dict[Any, Run]:
     for _ in range(repeats):
         for key, call in calls.items():
             began = time.perf_counter()
-            shares = call()
-            run = Run(time.perf_counter() - began, sum(shares) / len(shares))
+            measured = call()
+            seconds = time.perf_counter() - began
+            shares = [cpu / wall for cpu, wall in measured]
+            cpu_seconds = sum(cpu for cpu, _ in measured)
+            run = Run(seconds, sum(shares) / len(shares), cpu_seconds / seconds)
             if key not in best or run.seconds < best[key].seconds:
                 best[key] = run
     return best
