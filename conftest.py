@@ -1,4 +1,4 @@
-"""How the test suite runs on parallel workers (``make test``: ``pytest -n 4 --dist loadfile``).
+"""How the test suite runs on parallel workers (``make test``; its flags: PARALLEL in the Makefile).
 
 - Each file runs on one worker, in order: a notebook's cells share one kernel.
 - /dev/shm is one directory for the whole machine. Tests and notebooks that look

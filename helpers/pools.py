@@ -290,10 +290,15 @@ def warm_up(pool: Any, workers: int) -> None:
     list(pool.map(nap, [0.2] * workers, timeout=RESULT_TIMEOUT))
 
 
-def _seconds(call: Any) -> float:
+def _timed(call: Any) -> tuple[float, Any]:
+    """The seconds ``call()`` took, and what it returned."""
     began = time.perf_counter()
-    call()
-    return time.perf_counter() - began
+    result = call()
+    return time.perf_counter() - began, result
+
+
+def _seconds(call: Any) -> float:
+    return _timed(call)[0]
 
 
 def chunksize_sweep(
@@ -395,9 +400,7 @@ def _best_of(repeats: int, calls: dict[Any, Any]) -> dict[Any, Run]:
     best: dict[Any, Run] = {}
     for _ in range(repeats):
         for key, call in calls.items():
-            began = time.perf_counter()
-            measured = call()
-            seconds = time.perf_counter() - began
+            seconds, measured = _timed(call)
             shares = [cpu / wall for cpu, wall in measured]
             cpu_seconds = sum(cpu for cpu, _ in measured)
             run = Run(seconds, sum(shares) / len(shares), cpu_seconds / seconds)
