@@ -34,7 +34,10 @@ lab: $(STAMP)  ## open the course in JupyterLab at the first notebook
 # much of the suite waits for children, so a third worker fills the gaps.
 PARALLEL := -n 3 --dist loadfile
 
+# Where PYTHONDONTWRITEBYTECODE is set, every spawned child would compile the helpers it
+# imports, again and again; compiled once here, they are read from __pycache__ instead.
 test: $(DEV_STAMP)  ## unit tests + every notebook under nbval, on parallel workers
+	$(BIN)/python -m compileall -q helpers
 	$(BIN)/python -m pytest $(PARALLEL)
 
 test-browser: $(DEV_STAMP)  ## the course driven in headless Chromium
