@@ -15,12 +15,20 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Mapping
-from multiprocessing.context import BaseContext
 
 # Children import this module: keep typing out of its import path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from multiprocessing.context import (
+        DefaultContext,
+        ForkContext,
+        ForkServerContext,
+        SpawnContext,
+    )
+    from typing import Any, TypeAlias
+
+    # What get_context returns; unlike BaseContext, each of these has .Process.
+    Context: TypeAlias = DefaultContext | SpawnContext | ForkContext | ForkServerContext
 
 __all__ = [
     "DEFAULT_START_METHOD",
@@ -71,10 +79,11 @@ def start_method_from_env(environ: Mapping[str, str] | None = None) -> str:
     return _check(value, ENV_VAR)
 
 
-def get_context(method: str | None = None) -> BaseContext:
+def get_context(method: str | None = None) -> Context:
     """Return the ``multiprocessing`` context for ``method`` or, if None, the environment's."""
     chosen = start_method_from_env() if method is None else _check(method, "start method")
-    return multiprocessing.get_context(chosen)
+    # One of START_METHODS, so a context with .Process; typeshed says BaseContext for any str.
+    return multiprocessing.get_context(chosen)  # type: ignore[return-value]
 
 
 def get_multiprocess_context(method: str | None = None) -> Any:

@@ -30,10 +30,11 @@ from helpers.validation import require_context, require_positive_int, require_ti
 # A ProcessPoolExecutor child imports this module to find busy(): no typing at runtime.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from multiprocessing.context import BaseContext
     from typing import Any
 
     from distributed import Client, Future
+
+    from helpers.context import Context
 
 __all__ = [
     "SCHEDULER_ENV",
@@ -199,7 +200,7 @@ def _time_dask(client: Client, task_ms: float, tasks: int, timeout: float) -> fl
 
 def measure(
     client: Client,
-    ctx: BaseContext,
+    ctx: Context,
     *,
     task_ms: tuple[float, ...] = (0, 2, 10),
     tasks: int = 200,

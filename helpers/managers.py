@@ -25,7 +25,6 @@ import numbers
 import time
 from collections import namedtuple
 from collections.abc import Callable, Iterable
-from multiprocessing.context import BaseContext
 from multiprocessing.managers import BaseProxy, DictProxy, ListProxy, SyncManager, ValueProxy
 
 from helpers.running import DEFAULT_TIMEOUT, CallTimeout, call_with_timeout, run, start, wait
@@ -35,6 +34,8 @@ from helpers.validation import require_context, require_positive_int, require_ti
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, TypeVar
+
+    from helpers.context import Context
 
     T = TypeVar("T")  # only annotations use it, and they are never evaluated
 
@@ -284,7 +285,7 @@ def format_table(rows: Any) -> str:
 
 
 def add_record_via_child(
-    ctx: BaseContext,
+    ctx: Context,
     records: ListProxy,
     name: Any,
     score: Any,
@@ -350,7 +351,7 @@ def measure_call_cost(
 
 
 def count_together(
-    ctx: BaseContext,
+    ctx: Context,
     manager: SyncManager,
     *,
     workers: int = 4,
@@ -409,7 +410,7 @@ class RecordBoard:
 
     def __init__(
         self,
-        ctx: BaseContext,
+        ctx: Context,
         *,
         first_records: Iterable[tuple[str, int]] = SEED_RECORDS,
         timeout: float = DEFAULT_TIMEOUT,

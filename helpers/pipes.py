@@ -32,7 +32,6 @@ import sys
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import wait as wait_for_any
-from multiprocessing.context import BaseContext
 from multiprocessing.reduction import ForkingPickler
 
 from helpers.running import Child, ChildError, ChildTimeout, start, stop, wait
@@ -42,6 +41,8 @@ from helpers.validation import _kind, require_context, require_positive_int, req
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from helpers.context import Context
 
 __all__ = [
     "END_MARKER",
@@ -372,7 +373,7 @@ def _await_report(report: Any, children: list[Child], timeout: float, what: str)
 
 
 def pass_messages(
-    ctx: BaseContext,
+    ctx: Context,
     messages: Sequence[Any],
     *,
     end_marker: str = END_MARKER,
@@ -435,7 +436,7 @@ def parse_messages(text: Any) -> list[str]:
 
 
 def deliver_typed(
-    ctx: BaseContext, text: Any, end_marker: Any, *, timeout: float = MESSAGE_TIMEOUT
+    ctx: Context, text: Any, end_marker: Any, *, timeout: float = MESSAGE_TIMEOUT
 ) -> str:
     """Behind the lesson's widget: send typed lines through a pipe and say what arrived.
 
@@ -661,7 +662,7 @@ def _gather(reports: list[Any], result: SharingReport, timeout: float) -> None:
 
 
 def share_one_end(
-    ctx: BaseContext,
+    ctx: Context,
     *,
     readers: int = 2,
     messages: int = 200,

@@ -30,7 +30,6 @@ from collections import namedtuple
 from contextlib import ExitStack
 from itertools import repeat
 from multiprocessing import current_process
-from multiprocessing.context import BaseContext
 
 from helpers.timeline import Event, Recorder, collect, draw, now, processes
 from helpers.validation import (
@@ -45,6 +44,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from matplotlib.figure import Figure
+
+    from helpers.context import Context
 
 __all__ = [
     "MAX_PLAY_TASKS",
@@ -275,7 +276,7 @@ def last_frame(error: BaseException) -> str:
     return f"{frames[-1]['name']}: {frames[-1]['code'].strip()}"
 
 
-def _executor(ctx: BaseContext, workers: int, **options: Any) -> Any:
+def _executor(ctx: Context, workers: int, **options: Any) -> Any:
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415 - parent only
 
     return ProcessPoolExecutor(workers, mp_context=ctx, **options)
@@ -302,7 +303,7 @@ def _seconds(call: Any) -> float:
 
 
 def chunksize_sweep(
-    ctx: BaseContext, items: int, chunksizes: list[int], *, workers: int = 2
+    ctx: Context, items: int, chunksizes: list[int], *, workers: int = 2
 ) -> dict[int, float]:
     """Seconds to ``map`` :func:`square` over ``range(items)``, for each chunksize.
 
@@ -338,7 +339,7 @@ def plot_chunksizes(times: dict[int, float]) -> Figure:
 
 
 def initializer_vs_pickling(
-    ctx: BaseContext, *, size: int, tasks: int, workers: int = 2
+    ctx: Context, *, size: int, tasks: int, workers: int = 2
 ) -> tuple[float, float]:
     """Seconds for ``tasks`` lookups in a ``size``-byte table: loaded once per worker
     by the initializer, then sent along with every task. Pool start-up included in both."""
@@ -369,7 +370,7 @@ class Run(namedtuple("Run", "seconds share cpus")):
 
 
 def speedup_sweep(
-    ctx: BaseContext, worker_counts: list[int], *, tasks: int, seconds: float, repeats: int = 3
+    ctx: Context, worker_counts: list[int], *, tasks: int, seconds: float, repeats: int = 3
 ) -> dict[int, Run]:
     """The best of ``repeats`` runs of ``tasks`` CPU-bound tasks, per number of workers.
 
@@ -448,7 +449,7 @@ class Timeline(namedtuple("Timeline", "events labels")):
 
 
 def timeline(
-    ctx: BaseContext, *, workers: int, tasks: int, seconds: float, chunksize: int = 1
+    ctx: Context, *, workers: int, tasks: int, seconds: float, chunksize: int = 1
 ) -> Timeline:
     """Run ``tasks`` CPU-bound tasks on a warmed-up pool of ``workers``; each worker
     records on the timeline which task it ran, and when.
@@ -496,7 +497,7 @@ def plot_timeline(run: Timeline, *, title: str = "Which worker ran which task, w
 
 
 def compare_pools(
-    ctx: BaseContext,
+    ctx: Context,
     task: Any,
     inputs: list[Any],
     *,
@@ -538,7 +539,7 @@ def pool_kinds() -> dict[str, bool]:
     }
 
 
-def same_answers_everywhere(ctx: BaseContext, numbers: list[int]) -> dict[str, list[int]]:
+def same_answers_everywhere(ctx: Context, numbers: list[int]) -> dict[str, list[int]]:
     """:func:`square` of each number from every kind of pool this Python has.
 
     Threads and processes always; interpreters where ``InterpreterPoolExecutor``
@@ -586,7 +587,7 @@ class PlayResult(namedtuple("PlayResult", "workers chunksize tasks work_ms one_s
         )
 
 
-def play(ctx: BaseContext, workers: int, chunksize: int, tasks: int, work_ms: float) -> PlayResult:
+def play(ctx: Context, workers: int, chunksize: int, tasks: int, work_ms: float) -> PlayResult:
     """The playground: ``tasks`` tasks of ``work_ms`` of CPU, on 1 worker then on ``workers``.
 
     Every choice is checked before any process starts.

@@ -31,7 +31,6 @@ import time
 from collections import namedtuple
 from collections.abc import Callable
 from multiprocessing import context as _contexts
-from multiprocessing.context import BaseContext
 from pathlib import Path
 
 from helpers.context import START_METHODS, get_context
@@ -42,6 +41,8 @@ from helpers.validation import require_context, require_positive_int, require_ti
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from helpers.context import Context
 
 __all__ = [
     "EXAMPLES",
@@ -365,7 +366,7 @@ class CapturedRun(namedtuple("CapturedRun", "exitcode answer stderr")):
 
 
 def run_and_capture(
-    ctx: BaseContext, worker: Callable[..., Any], *, timeout: float = DEFAULT_TIMEOUT
+    ctx: Context, worker: Callable[..., Any], *, timeout: float = DEFAULT_TIMEOUT
 ) -> CapturedRun:
     """Run ``worker(conn)`` in a plain ``ctx.Process`` and keep what it writes to stderr.
 
@@ -390,7 +391,7 @@ def run_and_capture(
     if not callable(worker):
         raise TypeError(f"worker must be a function, not {type(worker).__name__}")
     reader, writer = ctx.Pipe(duplex=False)
-    process = ctx.Process(  # type: ignore[attr-defined]  # every real context has Process
+    process = ctx.Process(
         target=worker, args=(writer,), name=getattr(worker, "__name__", None)
     )
     with tempfile.TemporaryFile() as log:

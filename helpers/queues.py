@@ -27,7 +27,6 @@ import threading
 import time
 from collections import Counter, namedtuple
 from collections.abc import Iterable
-from multiprocessing.context import BaseContext
 
 from helpers.running import (
     DEFAULT_TIMEOUT,
@@ -46,6 +45,8 @@ from helpers.validation import require_context, require_positive_int, require_ti
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from helpers.context import Context
 
 __all__ = [
     "DEFAULT_GET_TIMEOUT",
@@ -379,7 +380,7 @@ def collect_reports(
 
 
 def start_consumers(
-    ctx: BaseContext, q: Any, results: Any, count: int, **options: Any
+    ctx: Context, q: Any, results: Any, count: int, **options: Any
 ) -> list[Child]:
     """Start ``count`` :func:`take_until_sentinel` children labelled consumer-1, consumer-2, …
 
@@ -541,7 +542,7 @@ def _stop(children: list[Child]) -> None:
 
 
 def share_work(
-    ctx: BaseContext,
+    ctx: Context,
     n_items: int,
     n_producers: int,
     n_consumers: int,

@@ -40,7 +40,9 @@ from helpers.validation import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
-    from multiprocessing.context import BaseContext
+    from typing import Any
+
+    from helpers.context import Context
 
 __all__ = [
     "LOOPBACK",
@@ -93,15 +95,15 @@ def square_jobs(address: tuple[str, int], authkey: bytes, label: str, timeout: f
     ``(square, label)`` in the shared dict under each number: the dict in the
     server is how the results get back. Waits at most ``timeout`` s per job.
     """
-    manager = JobManager(address=address, authkey=authkey)
+    manager: Any = JobManager(address=address, authkey=authkey)  # register() added get_jobs...
     manager.connect()  # no server process here: only a connection to it
-    jobs, results = manager.get_jobs(), manager.get_results()  # type: ignore[attr-defined]
+    jobs, results = manager.get_jobs(), manager.get_results()
     while (number := jobs.get(timeout=timeout)) is not SENTINEL:
         results[number] = (number * number, label)
 
 
 def start_job_server(
-    ctx: BaseContext, authkey: bytes, *, host: str = LOOPBACK, port: int = 0
+    ctx: Context, authkey: bytes, *, host: str = LOOPBACK, port: int = 0
 ) -> JobManager:
     """Start a :class:`JobManager` server on ``host`` (loopback only) and return the manager.
 

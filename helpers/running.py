@@ -22,7 +22,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from multiprocessing.context import BaseContext
 
 from helpers.validation import require_context, require_timeout
 
@@ -30,6 +29,9 @@ from helpers.validation import require_context, require_timeout
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from helpers.context import Context
+
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -249,7 +251,7 @@ class Child:
 
 
 def start(
-    ctx: BaseContext,
+    ctx: Context,
     target: Callable[..., Any],
     *args: Any,
     name: str | None = None,
@@ -268,7 +270,7 @@ def start(
         raise TypeError(f"name must be text or None, not {type(name).__name__} {name!r}")
     label = name or str(getattr(target, "__name__", "child"))
     reader, writer = ctx.Pipe(duplex=False)
-    process = ctx.Process(  # type: ignore[attr-defined]  # every real context has Process
+    process = ctx.Process(
         target=_guarded_main, args=(writer, target, args, kwargs), name=label
     )
     try:
@@ -337,7 +339,7 @@ def wait(children: Iterable[Child], *, timeout: float = DEFAULT_TIMEOUT) -> None
 
 
 def run(
-    ctx: BaseContext,
+    ctx: Context,
     target: Callable[..., Any],
     *args: Any,
     timeout: float = DEFAULT_TIMEOUT,

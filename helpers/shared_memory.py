@@ -30,7 +30,6 @@ from __future__ import annotations
 import os
 import select
 import time
-from multiprocessing.context import BaseContext
 from multiprocessing.shared_memory import ShareableList, SharedMemory
 
 from helpers import timeline
@@ -49,6 +48,8 @@ from helpers.validation import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from helpers.context import Context
 
 __all__ = [
     "DEFAULT_MIB",
@@ -218,7 +219,7 @@ def wait_until_gone(name: str, timeout: float = 10.0, directory: str = SHM_DIR) 
     return True
 
 
-def square_on_a_child(ctx: BaseContext, numbers: Any, *, timeout: float = DEFAULT_TIMEOUT) -> list:
+def square_on_a_child(ctx: Context, numbers: Any, *, timeout: float = DEFAULT_TIMEOUT) -> list:
     """The whole lifecycle, bounded: create, a child squares in place, read, close, unlink."""
     import numpy as np  # noqa: PLC0415
 
@@ -296,7 +297,7 @@ def _require_mib(size_mib: Any) -> int:
 
 
 def _transform_in(
-    ctx: BaseContext, shm: SharedMemory, length: int, children: int, *, rounds: int, timeout: float
+    ctx: Context, shm: SharedMemory, length: int, children: int, *, rounds: int, timeout: float
 ) -> ParallelRun:
     """Fill ``shm`` with ``length`` float64, let ``children`` transform it in slices, time it."""
     import numpy as np  # noqa: PLC0415
@@ -339,7 +340,7 @@ def _checked(ctx: Any, size_mib: Any, children: Any, rounds: Any, timeout: Any) 
 
 
 def parallel_transform(
-    ctx: BaseContext,
+    ctx: Context,
     size_mib: int = DEFAULT_MIB,
     children: int = 2,
     *,
@@ -399,7 +400,7 @@ class Comparison:
 
 
 def compare(
-    ctx: BaseContext,
+    ctx: Context,
     size_mib: int = DEFAULT_MIB,
     children: int = 2,
     *,
@@ -442,7 +443,7 @@ def draw(comparison: Comparison) -> tuple[Any, Any]:
     return bars, timeline.draw(many.events, t0=many.t0, title=title, rows=rows)
 
 
-def playground(ctx: BaseContext, size_mib: Any, children: Any) -> Comparison:
+def playground(ctx: Context, size_mib: Any, children: Any) -> Comparison:
     """What the playground's button runs: check the choices, then :func:`compare`."""
     size_mib = _require_mib(size_mib)
     children = require_positive_int(children, "children", maximum=MAX_CHILDREN)

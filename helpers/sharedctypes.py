@@ -26,7 +26,6 @@ import threading
 import time
 from collections import namedtuple
 from collections.abc import Iterable
-from multiprocessing.context import BaseContext
 from multiprocessing.sharedctypes import (  # type: ignore[attr-defined]  # not in typeshed
     SynchronizedBase,
     typecode_to_type,
@@ -45,6 +44,8 @@ from helpers.validation import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from helpers.context import Context
 
 __all__ = [
     "C_TYPE_NAMES",
@@ -252,7 +253,7 @@ def square_into(numbers: list[int], squares: Any, total: Any) -> None:
 
 
 def fill_squares(
-    ctx: BaseContext,
+    ctx: Context,
     numbers: Any,
     squares: Any,
     total: Any,
@@ -290,7 +291,7 @@ def _check_squares_fit(values: list[int], squares_code: str, total_code: str) ->
 
 
 def square_list(
-    ctx: BaseContext,
+    ctx: Context,
     numbers: Any,
     *,
     typecode: str = "i",
@@ -374,7 +375,7 @@ class RaceResult(namedtuple("RaceResult", "processes increments locked total")):
         return self.expected - self.total
 
 
-def _start_all(ctx: BaseContext, target: Any, count: int, *args: Any) -> list[Child]:
+def _start_all(ctx: Context, target: Any, count: int, *args: Any) -> list[Child]:
     children: list[Child] = []
     try:
         for number in range(count):
@@ -401,7 +402,7 @@ def _require_race_size(processes: Any, increments: Any) -> tuple[int, int]:
 
 
 def race(
-    ctx: BaseContext,
+    ctx: Context,
     processes: Any,
     increments: Any = RACE_INCREMENTS,
     *,
@@ -531,7 +532,7 @@ class PlaygroundResult(
 
 
 def playground(
-    ctx: BaseContext,
+    ctx: Context,
     numbers: Any,
     typecode: Any,
     processes: Any,

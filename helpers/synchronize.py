@@ -27,7 +27,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import namedtuple
-from multiprocessing.context import BaseContext
 
 from helpers import timeline
 from helpers.running import start, stop, wait
@@ -38,6 +37,8 @@ from helpers.validation import require_choice, require_context, require_positive
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from helpers.context import Context
 
 __all__ = [
     "DEFAULT_WAIT",
@@ -372,7 +373,7 @@ def _refuse_bad_choice(primitive: str, processes: int, slots: int) -> None:
 
 
 def _launch(
-    ctx: BaseContext, children: list[Any], count: int, target: Any, *args: Any, **options: Any
+    ctx: Context, children: list[Any], count: int, target: Any, *args: Any, **options: Any
 ) -> None:
     """Start ``count`` children ``worker-1`` … running ``target(*args, **options)``.
 
@@ -386,7 +387,7 @@ def _launch(
 
 
 def _slots(
-    ctx: BaseContext,
+    ctx: Context,
     events: Any,
     children: list[Any],
     *,
@@ -404,7 +405,7 @@ def _slots(
 
 
 def _event(
-    ctx: BaseContext,
+    ctx: Context,
     events: Any,
     children: list[Any],
     *,
@@ -426,7 +427,7 @@ def _event(
 
 
 def _barrier(
-    ctx: BaseContext,
+    ctx: Context,
     events: Any,
     children: list[Any],
     *,
@@ -448,7 +449,7 @@ _RUNNERS = {"Lock": _slots, "Semaphore": _slots, "Event": _event, "Barrier": _ba
 
 
 def demonstrate(
-    ctx: BaseContext, primitive: str, processes: int, slots: int, *, timeout: float = 30.0
+    ctx: Context, primitive: str, processes: int, slots: int, *, timeout: float = 30.0
 ) -> Demo:
     """Run ``processes`` children coordinated by ``primitive`` and check what it promises.
 

@@ -285,7 +285,7 @@ def test_a_daemon_ends_with_its_parent(ctx):
 
 def test_an_unjoined_child_is_a_zombie_until_reaped():
     spawn = get_context("spawn")  # a forkserver child's parent is the server, not us
-    child = spawn.Process(target=processes.idle)  # type: ignore[attr-defined]
+    child = spawn.Process(target=processes.idle)
     child.start()
     assert processes.state_once_exited(child.pid) == "Z"
     child.join(5)

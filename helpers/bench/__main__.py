@@ -14,8 +14,7 @@ import os
 import platform
 import sys
 from collections.abc import Callable, Sequence
-from multiprocessing.context import BaseContext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.bench.advice import decision_guide, format_goals, goals
 from helpers.bench.experiments import (
@@ -34,6 +33,9 @@ from helpers.bench.startup import measure_startup
 from helpers.bench.workers import MiB
 from helpers.context import START_METHODS, get_context
 from helpers.validation import require_positive_int, require_timeout
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = ["EXPERIMENTS", "main"]
 
@@ -125,7 +127,7 @@ def _float(text: str, name: str) -> float:
         raise ValueError(f"{name} must be a number of seconds, not {text!r}") from None
 
 
-def _run_experiments(args: argparse.Namespace, ctx: BaseContext) -> dict[str, Results]:
+def _run_experiments(args: argparse.Namespace, ctx: Context) -> dict[str, Results]:
     progress = False if args.no_progress else None
     common = {"repeats": args.repeats, "timeout": args.timeout}
     focus = min(max(args.sizes), 64 * MiB)  # first touch and chunks: one size

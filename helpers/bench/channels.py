@@ -21,12 +21,14 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from multiprocessing.context import BaseContext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.bench import workers
 from helpers.bench.results import BULK_CHANNELS, BULK_LIMITS, Measurement, format_size
 from helpers.running import Child, ChildError, ChildTimeout, receive, start, wait
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = [
     "GRACE",
@@ -84,7 +86,7 @@ def _stop_after_failure(child: Child, failure: BaseException) -> None:
 
 @contextmanager
 def child(
-    ctx: BaseContext, target: Callable[..., Any], *args: Any, timeout: float
+    ctx: Context, target: Callable[..., Any], *args: Any, timeout: float
 ) -> Iterator[Child]:
     """Start ``target`` in a child; join it on exit (stop it if the block failed)."""
     started = start(ctx, target, *args)
@@ -165,7 +167,7 @@ def check_shm_room(size: int) -> None:
             )
 
 
-def _open_memory(ctx: BaseContext, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
+def _open_memory(ctx: Context, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
     """Array, SharedMemory and memcpy: one child copies the payload into each in turn."""
     from multiprocessing import shared_memory  # noqa: PLC0415
 
@@ -196,7 +198,7 @@ def _open_memory(ctx: BaseContext, largest: int, stack: ExitStack, names: set[st
     return _Channel(workers.memory_sender, (array, segment.name), receivers, reset=views.clear)
 
 
-def _pipe_ends(ctx: BaseContext, stack: ExitStack) -> tuple[Any, Any, Callable[[], None]]:
+def _pipe_ends(ctx: Context, stack: ExitStack) -> tuple[Any, Any, Callable[[], None]]:
     reader, writer = ctx.Pipe(duplex=False)  # the same kind of pipe as os.pipe()
     stack.callback(reader.close)
     # Once the child has its copy, the parent closes the writing end, so a
@@ -204,7 +206,7 @@ def _pipe_ends(ctx: BaseContext, stack: ExitStack) -> tuple[Any, Any, Callable[[
     return reader, writer, writer.close
 
 
-def _open_pipes(ctx: BaseContext, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
+def _open_pipes(ctx: Context, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
     """One enlarged pipe, read raw (the os.pipe limit) or framed (Pipe.send_bytes)."""
     reader, writer, after_start = _pipe_ends(ctx, stack)
     workers.enlarge_pipe(writer.fileno())
@@ -232,7 +234,7 @@ def _open_pipes(ctx: BaseContext, largest: int, stack: ExitStack, names: set[str
     return _Channel(workers.pipe_sender, (writer,), receivers, after_start)
 
 
-def _open_queue(ctx: BaseContext, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
+def _open_queue(ctx: Context, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
     import queue as queue_module  # noqa: PLC0415
 
     queue = ctx.Queue()
@@ -257,7 +259,7 @@ def _open_queue(ctx: BaseContext, largest: int, stack: ExitStack, names: set[str
 
 
 def _open_pipe_pickle(
-    ctx: BaseContext, largest: int, stack: ExitStack, names: set[str]
+    ctx: Context, largest: int, stack: ExitStack, names: set[str]
 ) -> _Channel:
     reader, writer, after_start = _pipe_ends(ctx, stack)
 
@@ -268,7 +270,7 @@ def _open_pipe_pickle(
     return _Channel(workers.pipe_pickle_sender, (writer,), receivers, after_start)
 
 
-def _open_manager(ctx: BaseContext, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
+def _open_manager(ctx: Context, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
     manager = stack.enter_context(ctx.Manager())
     chunks = manager.list()
     destination = bytearray(largest)
@@ -292,7 +294,7 @@ def _open_manager(ctx: BaseContext, largest: int, stack: ExitStack, names: set[s
     )
 
 
-Opener = Callable[[BaseContext, int, ExitStack, set[str]], _Channel]
+Opener = Callable[["Context", int, ExitStack, set[str]], _Channel]
 # Which opener serves each name: names that share an opener share one child.
 OPENERS: dict[str, Opener] = {
     "array": _open_memory,
@@ -355,7 +357,7 @@ def measurement(
 
 
 def time_channel(
-    ctx: BaseContext,
+    ctx: Context,
     variants: Sequence[tuple[str, int]],
     sizes: Sequence[int],
     *,

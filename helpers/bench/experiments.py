@@ -12,8 +12,7 @@ import time
 import zlib
 from collections.abc import Iterable
 from contextlib import ExitStack
-from multiprocessing.context import BaseContext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.bench import workers
 from helpers.bench.channels import (
@@ -39,6 +38,9 @@ from helpers.bench.results import (
 )
 from helpers.bench.workers import KiB, MiB
 from helpers.validation import require_context, require_positive_int, require_timeout
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = [
     "MAX_REPEATS",
@@ -90,7 +92,7 @@ def require_sizes(sizes: Any) -> list[int]:
     return sorted(set(parsed))
 
 
-def check_common(ctx: Any, repeats: Any, timeout: Any) -> tuple[BaseContext, int, float]:
+def check_common(ctx: Any, repeats: Any, timeout: Any) -> tuple[Context, int, float]:
     return (
         require_context(ctx, needs=("Pipe",)),
         require_positive_int(repeats, "repeats", maximum=MAX_REPEATS),
@@ -104,7 +106,7 @@ def check_common(ctx: Any, repeats: Any, timeout: Any) -> tuple[BaseContext, int
 
 
 def measure_bulk(
-    ctx: BaseContext,
+    ctx: Context,
     sizes: Any = FULL_SIZES,
     *,
     channels: Any = tuple(BULK_CHANNELS),
@@ -136,7 +138,7 @@ def _default_chunk(name: str) -> int:
 
 
 def _run(
-    ctx: BaseContext,
+    ctx: Context,
     experiment: str,
     variants: list[tuple[str, int]],
     sizes: list[int],
@@ -164,7 +166,7 @@ def _run(
 
 
 def measure_chunks(
-    ctx: BaseContext,
+    ctx: Context,
     size: Any = 64 * MiB,
     chunks: Any = (1 * KiB, 16 * KiB, 64 * KiB, 1 * MiB, 16 * MiB),
     *,
@@ -193,7 +195,7 @@ def _as_list(values: Any, name: str) -> list:
 
 
 def sweep(
-    ctx: BaseContext,
+    ctx: Context,
     smallest: Any = "1 KiB",
     largest: Any = "256 MiB",
     *,
@@ -210,7 +212,7 @@ def sweep(
 
 
 def measure_first_touch(
-    ctx: BaseContext,
+    ctx: Context,
     size: Any = 64 * MiB,
     *,
     repeats: int = DEFAULT_REPEATS,
@@ -279,7 +281,7 @@ def _memcpy_fresh_and_reused(size: int, repeats: int) -> list[Measurement]:
     ]
 
 
-def _fresh_segments(ctx: BaseContext, size: int, repeats: int, timeout: float) -> Measurement:
+def _fresh_segments(ctx: Context, size: int, repeats: int, timeout: float) -> Measurement:
     from multiprocessing import shared_memory  # noqa: PLC0415
 
     samples, intact = [], True
@@ -316,7 +318,7 @@ def _fresh_segments(ctx: BaseContext, size: int, repeats: int, timeout: float) -
 
 
 def measure_array_writes(
-    ctx: BaseContext,
+    ctx: Context,
     count: int = 100_000,
     *,
     repeats: int = DEFAULT_REPEATS,

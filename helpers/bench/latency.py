@@ -11,8 +11,7 @@ import os
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from multiprocessing.context import BaseContext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.bench import workers
 from helpers.bench.channels import child, watchdog
@@ -26,12 +25,15 @@ from helpers.bench.results import (
 )
 from helpers.validation import require_positive_int
 
+if TYPE_CHECKING:
+    from helpers.context import Context
+
 __all__ = ["MAX_ROUND_TRIPS", "measure_latency"]
 
 MAX_ROUND_TRIPS = 100_000
 
 
-def _pipe_ping(ctx: BaseContext, stack: ExitStack, rounds: int, timeout: float) -> tuple:
+def _pipe_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -> tuple:
     here, there = ctx.Pipe()  # duplex: what Pipe() gives by default
     stack.callback(here.close)
 
@@ -42,7 +44,7 @@ def _pipe_ping(ctx: BaseContext, stack: ExitStack, rounds: int, timeout: float) 
     return workers.pipe_echo, (there, rounds), there.close, one_round
 
 
-def _queue_ping(ctx: BaseContext, stack: ExitStack, rounds: int, timeout: float) -> tuple:
+def _queue_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -> tuple:
     inbox, outbox = ctx.Queue(), ctx.Queue()
     for q in (inbox, outbox):
         stack.callback(q.join_thread)
@@ -55,7 +57,7 @@ def _queue_ping(ctx: BaseContext, stack: ExitStack, rounds: int, timeout: float)
     return workers.queue_echo, (inbox, outbox, rounds, timeout), lambda: None, one_round
 
 
-def _value_ping(ctx: BaseContext, stack: ExitStack, rounds: int, timeout: float) -> tuple:
+def _value_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -> tuple:
     value = ctx.Value("q", 0)
 
     def one_round(number: int) -> None:
@@ -65,7 +67,7 @@ def _value_ping(ctx: BaseContext, stack: ExitStack, rounds: int, timeout: float)
     return workers.value_echo, (value, rounds, timeout), lambda: None, one_round
 
 
-def _os_pipe_ping(ctx: BaseContext, stack: ExitStack, rounds: int, timeout: float) -> tuple:
+def _os_pipe_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -> tuple:
     from_parent, to_child = ctx.Pipe(duplex=False)  # (reader, writer)
     from_child, to_parent = ctx.Pipe(duplex=False)
     for end in (to_child, from_child):
@@ -87,7 +89,7 @@ _PINGS = {"pipe": _pipe_ping, "queue": _queue_ping, "value": _value_ping, "os_pi
 
 
 def _open_ping(
-    ctx: BaseContext, name: str, stack: ExitStack, rounds: int, timeout: float
+    ctx: Context, name: str, stack: ExitStack, rounds: int, timeout: float
 ) -> tuple[Callable[[int], None], Callable[[], None]]:
     """Open channel ``name`` and start its echoing child: (one round trip, how to stop it)."""
     if name == "manager":  # the server is the other side: no child of ours
@@ -108,7 +110,7 @@ def _open_ping(
 
 
 def _ping_pongs(
-    ctx: BaseContext, names: list[str], rounds: int, repeats: int, timeout: float
+    ctx: Context, names: list[str], rounds: int, repeats: int, timeout: float
 ) -> dict[str, list[float]]:
     """Open every channel in ``names``, then time ``rounds`` round trips each, in turns.
 
@@ -137,7 +139,7 @@ def _ping_pongs(
 
 
 def measure_latency(
-    ctx: BaseContext,
+    ctx: Context,
     *,
     channels: Any = tuple(LATENCY_CHANNELS),
     limits: Any = tuple(LATENCY_LIMITS),
