@@ -1,11 +1,11 @@
 """Start-up: start and join one child under each start method, fork server preloaded or not.
 
-The child runs :func:`helpers.bench.workers.started`, which does nothing: what
-is timed is starting a process that can run one of our workers — the start
-method's own cost plus importing the worker's module where the child must.
-Under fork the child inherits the module; under spawn it imports it; under
-forkserver it inherits whatever the fork server has **preloaded**
-(``ctx.set_forkserver_preload([...])``) and imports the rest.
+The child runs :func:`helpers.bench.workers.started`, which only imports numpy,
+as the data workers do: what is timed is starting a process that can run one of
+those workers — the start method's own cost plus the imports the child must do
+itself. Under fork the child inherits what its parent imported; under spawn it
+imports everything; under forkserver it inherits whatever the fork server has
+**preloaded** (``ctx.set_forkserver_preload([...])``) and imports the rest.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from helpers.validation import require_positive_int, require_timeout
 
 __all__ = ["PRELOAD", "measure_startup", "preload_forkserver"]
 
-# What a fork server should hold before it forks a bench child: the worker's module.
-PRELOAD = ("__main__", "helpers.bench.workers")
+# What a fork server should hold before it forks a bench child: the worker's module
+# and numpy, which the workers import (numpy is what costs: tens of milliseconds).
+PRELOAD = ("__main__", "helpers.bench.workers", "numpy")
 
 
 def preload_forkserver(modules: Any = PRELOAD) -> bool:

@@ -262,7 +262,13 @@ def manager_sender(ctrl: Any, chunks: Any, timeout: float) -> None:
 
 
 def started() -> None:
-    """Runs in the child: nothing. What starting a worker costs, imports included."""
+    """Runs in the child: import numpy, as the data workers here do, and nothing else.
+
+    What starting such a worker costs, its imports included: a child that
+    inherited numpy (from its parent under fork, from a fork server that
+    preloaded it) finds it already there.
+    """
+    import numpy  # noqa: F401, PLC0415 - importing it is the work being timed
 
 
 def set_after(flag: Any, seconds: float) -> None:
