@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
     from helpers.context import Context
 
-
 __all__ = [
     "DEFAULT_TIMEOUT",
     "CallTimeout",

@@ -53,7 +53,7 @@ def preload_forkserver(modules: Any = PRELOAD) -> bool:
 
 
 def _time_starts(method: str, repeats: int, timeout: float) -> list[float]:
-    method_ctx: Any = get_context(method)  # a concrete context: it has Process
+    method_ctx = get_context(method)
     samples = []
     for _ in range(repeats + 1):  # the untimed warm-up also starts a fork server
         began = time.perf_counter()
