@@ -30,15 +30,14 @@ lab: $(STAMP)  ## open the course in JupyterLab at the first notebook
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
 # make test runs files on parallel workers, each file on one (a notebook's cells share a
-# kernel); conftest.py makes the users of /dev/shm take turns. Three workers on two CPUs:
-# much of the suite waits for children, so a third worker fills the gaps.
-PARALLEL := -n 3 --dist loadfile
+# kernel); conftest.py makes the users of /dev/shm take turns. Four workers on two CPUs:
+# much of the suite waits for children, and the other workers fill the gaps.
+PARALLEL := -n 4 --dist loadfile
 
-# Where PYTHONDONTWRITEBYTECODE is set, every spawned child would compile the helpers it
-# imports, again and again; compiled once here, they are read from __pycache__ instead.
+# Bytecode caches on, even where PYTHONDONTWRITEBYTECODE is set: otherwise every worker
+# compiles every test module, and every spawned child the helpers it imports, on every run.
 test: $(DEV_STAMP)  ## unit tests + every notebook under nbval, on parallel workers
-	$(BIN)/python -m compileall -q helpers
-	$(BIN)/python -m pytest $(PARALLEL)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest $(PARALLEL)
 
 test-browser: $(DEV_STAMP)  ## the course driven in headless Chromium
 	$(BIN)/python -m pytest -m browser

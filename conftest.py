@@ -11,6 +11,7 @@ Without pytest-xdist nothing runs at once, and the lock is always free.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 from typing import IO
@@ -21,6 +22,15 @@ try:
     import fcntl
 except ImportError:  # Windows: no flock; run the suite without -n there
     fcntl = None  # type: ignore[assignment]
+
+# nbval reads notebooks with nbformat, whose validator imports jsonschema, which imports
+# rfc3987_syntax if it is installed (JupyterLab's server brings it) and builds some
+# thirty grammars for the "iri" formats at import: about a second of CPU in every pytest
+# process (the run starts five).
+# No notebook schema uses those formats, so nbval is loaded here, after that import is
+# turned off, instead of by its entry point (`-p no:nbval` in pyproject.toml).
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+pytest_plugins = ("nbval.plugin",)
 
 ROOT = Path(__file__).resolve().parent
 DEV_SHM_LOCK = Path(tempfile.gettempdir()) / "ipc-course-dev-shm.lock"
@@ -45,6 +55,13 @@ USES_DEV_SHM = (
 )
 
 _lock: IO[str] | None = None  # open while this worker holds DEV_SHM_LOCK
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Find the sanitize file that pyproject.toml names relative to itself, from any directory."""
+    given = config.option.nbval_sanitize_with
+    if given and not Path(given).exists():
+        config.option.nbval_sanitize_with = str(config.rootpath / given)
 
 
 def _uses_dev_shm(item: pytest.Item | None) -> bool:

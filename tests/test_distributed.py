@@ -174,8 +174,9 @@ def test_client_on_demand_uses_the_open_client_then_makes_its_own(client, monkey
     given.close()  # not its own: left open
     assert client.status == "running"
 
-    monkeypatch.delenv(course_dask.SCHEDULER_ENV, raising=False)
-    closed = connect(workers=1)
+    # Its own client, here of the same scheduler: connect's local cluster is tested above.
+    monkeypatch.setenv(course_dask.SCHEDULER_ENV, client.scheduler.address)
+    closed = connect(timeout=30)
     on_demand = ClientOnDemand(closed)
     close(closed)
     fresh = on_demand.get()
@@ -184,3 +185,4 @@ def test_client_on_demand_uses_the_open_client_then_makes_its_own(client, monkey
     finally:
         on_demand.close()
     assert fresh.status == "closed"
+    assert client.status == "running"

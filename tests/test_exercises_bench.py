@@ -66,6 +66,7 @@ def test_a_value_instead_of_a_function_is_refused():
     )
 
 
+@pytest.mark.slow  # the lesson checks its own worked answer with this checker
 def test_the_reference_count_passes(ctx):
     verdict = check_count_until_stopped(programs.count_reference)
     assert verdict.passed, verdict.message

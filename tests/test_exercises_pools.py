@@ -46,11 +46,12 @@ def test_count_primes_passes_good_programs(program, messages):
 @pytest.mark.parametrize(
     ("program", "expected"),
     [
-        (
+        pytest.param(  # 20,000 round trips to a worker: slow on purpose, as the hint says
             programs.count_primes_one_by_one,
             "✘ right count, but your program sent the work as 20,000 separate tasks: each one "
             "is a round trip to a worker, costlier than testing one number. Send it in chunks: "
             "map(..., chunksize=2,500) for 2 workers, or a few ranges of numbers",
+            marks=pytest.mark.slow,
         ),
         (
             programs.count_primes_without_ctx,
