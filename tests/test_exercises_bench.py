@@ -22,7 +22,13 @@ def test_the_pattern_is_the_one_the_task_describes():
 
 
 @pytest.mark.parametrize(
-    "answer", [programs.move_bytes_reference, programs.move_bytes_shared_memory]
+    "answer",
+    [
+        pytest.param(  # the lesson checks its own worked answer with this checker
+            programs.move_bytes_reference, marks=pytest.mark.slow
+        ),
+        programs.move_bytes_shared_memory,
+    ],
 )
 def test_right_programs_pass_whichever_channel_they_use(ctx, answer):
     verdict = check_move_bytes(answer)

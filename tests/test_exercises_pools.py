@@ -125,7 +125,13 @@ ROBUST_OK = (
 
 
 @pytest.mark.parametrize(
-    "program", [programs.robust_map, programs.robust_map_with_pool], ids=["executor", "pool"]
+    "program",
+    [
+        pytest.param(  # the lesson checks its own worked answer with this checker
+            programs.robust_map, marks=pytest.mark.slow, id="executor"
+        ),
+        pytest.param(programs.robust_map_with_pool, id="pool"),
+    ],
 )
 def test_robust_map_passes_good_programs(program):
     assert verdict(check_robust_map, program) == ROBUST_OK

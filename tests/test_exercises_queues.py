@@ -15,7 +15,8 @@ ANSWERED_WITHIN = 15.0
 
 
 def _cases(cases, *, ids, slow):
-    """Name each case; those that wait out a stuck answer on purpose run with the slow tests."""
+    """Name each case; those that wait out a stuck answer on purpose, and the worked answer
+    the lesson checks itself, run with the slow tests."""
     return [
         pytest.param(*case, id=name, marks=pytest.mark.slow if name in slow else ())
         for name, case in zip(ids, cases, strict=True)
@@ -125,7 +126,7 @@ def consumer(q, results):
             ),
         ],
         ids=["solution", "falsy", "empty", "endless", "sentinel-kept", "no-report", "name", "int"],
-        slow={"endless"},
+        slow={"solution", "endless"},
     ),
 )
 def test_consumer_checker(cell, source, expected):
@@ -196,7 +197,7 @@ def producer(q, items, n_consumers):
             ),
         ],
         ids=["solution", "one-sentinel", "sentinels-first", "twice", "raises"],
-        slow={"one-sentinel"},
+        slow={"solution", "one-sentinel"},
     ),
 )
 def test_producer_checker(cell, source, expected):
@@ -228,6 +229,7 @@ queue_programs = pytest.importorskip("queue_programs")  # tests/, a child import
             "✔ 3 workers squared 20,000 numbers, every one stopped on its sentinel, "
             "and every one was joined after its results were read",
             id="reference",
+            marks=pytest.mark.slow,  # the lesson checks its own worked answer with this checker
         ),
         pytest.param(  # these three wait out a stuck program on purpose
             "no_sentinel",
