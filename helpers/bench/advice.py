@@ -275,5 +275,7 @@ def conclusions(
         lines.append(f"both wrote the same squares: {writes.intact}")
     if first_touch is not None:
         fresh, reused = first_touch.get("fresh segment"), first_touch.get("reused segment")
-        lines.append(f"reused segment faster than a fresh one: {reused.median < fresh.median}")
+        # The fastest of each: every sample is a round trip with a child, and on a busy
+        # machine a late wake-up (milliseconds) can land in two of three samples.
+        lines.append(f"reused segment faster than a fresh one: {reused.best < fresh.best}")
     return "\n".join(lines)
