@@ -85,6 +85,8 @@ DEFAULT_GET_TIMEOUT = 30.0
 # How often a waiting parent looks up from the queue to check on its children:
 # a child that dies is noticed within about this long.
 POLL_INTERVAL = 0.1
+# A get still running this long after its own timeout is stuck inside an item.
+STUCK_AFTER = 1.0
 MAX_ITEMS = 10_000  # enough to see the work spread; small enough to finish in a second
 MAX_QUEUE_PROCESSES = 8  # producers + consumers; more only queue up for the same cores
 MAX_WORK = 0.01  # seconds of pretend work per item: enough to spread the load, not to bore
@@ -277,17 +279,26 @@ def _get(q: Any, timeout: float, *, deadline: float, children: list[Child]) -> A
     producer killed while writing an item bigger than the pipe leaves half of
     it, and ``get()`` then waits for the rest for ever: this process's own copy
     of the queue's write end keeps end-of-file from arriving. So the get goes
-    through :func:`~helpers.running.call_with_timeout`, which watches
-    ``children`` meanwhile: a failed child is raised at once, and a missed
-    ``deadline`` as :class:`QueueTimeout`.
+    through :func:`~helpers.running.call_with_timeout`: a missed ``deadline`` is
+    raised as :class:`QueueTimeout`, and a get still running :data:`STUCK_AFTER`
+    seconds past its own timeout, stuck inside an item, ends at once if one of
+    ``children`` failed. A get that may still return is never left behind: the
+    item it took would be lost, and the next reader would wait for it in vain.
+    The callers check ``children`` between gets.
     """
-    limit = max(timeout + POLL_INTERVAL, deadline - time.monotonic())
+    stuck_from = time.monotonic() + timeout + STUCK_AFTER
+
+    def if_stuck_check_children() -> None:
+        if time.monotonic() >= stuck_from:
+            _raise_if_one_failed(children)
+
+    limit = max(timeout + STUCK_AFTER, deadline - time.monotonic())
     try:
         return call_with_timeout(
             lambda: q.get(timeout=timeout),
             timeout=limit,
             what="queue get",
-            while_waiting=lambda: _raise_if_one_failed(children),
+            while_waiting=if_stuck_check_children,
             every=POLL_INTERVAL,
         )
     except CallTimeout:

@@ -136,6 +136,22 @@ def test_a_producer_that_dies_is_reported_promptly(ctx, queues):
     consumer.wait(20)
 
 
+class _ItemStillArriving:
+    """A queue whose get() takes 0.3 s to hand over its item: a big item being received."""
+
+    def get(self, timeout):
+        time.sleep(0.3)
+        return "item"
+
+
+def test_a_child_that_failed_meanwhile_does_not_cost_the_item_being_received(ctx):
+    # A get under way is never abandoned: the item it returns would be lost, and the
+    # next reader (lesson 03's next cell, say) would wait for it in vain.
+    failed = start(ctx, put_squares, None, ["three"], name="producer")
+    failed.process.join(30)
+    assert take(_ItemStillArriving(), 1, watch=[failed], timeout=10) == ["item"]
+
+
 def test_a_killed_consumer_is_reported_promptly(ctx, queues):
     tasks, results = queues
     consumer = start(ctx, take_until_sentinel, tasks, results, name="victim")
