@@ -16,30 +16,53 @@ WAIT_S=90  # bounded: a scheduler and two spawned workers start in seconds on a 
 logs=$(mktemp -d "${TMPDIR:-/tmp}/dask-cluster.XXXXXX")
 pids=()
 
+# The processes of the group led by $1 that still run (zombies, already ended, left out).
+running_in_group() {
+    ps -eo pid=,pgid=,stat= | awk -v group="$1" '$2 == group && $3 !~ /^Z/ { print $1 }'
+}
+
+# Wait at most $1 seconds for the groups led by the other arguments to have nothing running.
+wait_for_groups() {
+    local deadline=$((SECONDS + $1))
+    shift
+    while [ $SECONDS -lt $deadline ]; do
+        local alive=0
+        for pid in "$@"; do
+            [ -n "$(running_in_group "$pid")" ] && alive=1
+        done
+        [ $alive -eq 0 ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
 teardown() {
     local status=$?
     trap - EXIT INT TERM
-    # Each part runs in its own session (setsid): signal the whole group, nannies'
-    # worker processes included. Workers first, so none outlives its scheduler.
-    for pid in "${pids[@]:1}" "${pids[0]:-}"; do
-        [ -n "$pid" ] && kill -TERM -- "-$pid" 2>/dev/null || true
+    # Each part runs in its own session (setsid). First each worker's leader alone: its
+    # nanny then closes the worker itself (signalled at the same moment, a nanny whose
+    # worker ended first starts a new one). Then the scheduler, once the workers are gone
+    # (a worker closing waits for a scheduler that is no longer there). Then the whole
+    # groups, for anything left.
+    for pid in "${pids[@]:1}"; do
+        kill -TERM "$pid" 2>/dev/null || true
     done
-    local deadline=$((SECONDS + 15))
-    while [ $SECONDS -lt $deadline ]; do
-        local alive=0
+    wait_for_groups 10 "${pids[@]:1}" || true
+    [ -n "${pids[0]:-}" ] && { kill -TERM "${pids[0]}" 2>/dev/null || true; }
+    if ! wait_for_groups 10 "${pids[@]}"; then
         for pid in "${pids[@]}"; do
-            pgrep -g "$pid" >/dev/null 2>&1 && alive=1
+            kill -TERM -- "-$pid" 2>/dev/null || true
         done
-        [ $alive -eq 0 ] && break
-        sleep 0.2
-    done
-    for pid in "${pids[@]}"; do
-        kill -KILL -- "-$pid" 2>/dev/null || true
-    done
-    sleep 0.2
+        if ! wait_for_groups 5 "${pids[@]}"; then
+            for pid in "${pids[@]}"; do
+                kill -KILL -- "-$pid" 2>/dev/null || true
+            done
+            wait_for_groups 5 "${pids[@]}" || true
+        fi
+    fi
     local left=""
     for pid in "${pids[@]}"; do
-        left+=$(pgrep -g "$pid" 2>/dev/null | tr '\n' ' ' || true)
+        left+=$(running_in_group "$pid" | tr '\n' ' ')
     done
     if [ -n "$left" ]; then
         echo "dask_cluster: processes still running after teardown: $left" >&2
@@ -52,6 +75,7 @@ teardown() {
     fi
     exit $status
 }
+
 trap teardown EXIT
 trap 'exit 130' INT TERM
 
