@@ -24,9 +24,7 @@ def test_the_pattern_is_the_one_the_task_describes():
 @pytest.mark.parametrize(
     "answer",
     [
-        pytest.param(  # the lesson checks its own worked answer with this checker
-            programs.move_bytes_reference, marks=pytest.mark.slow
-        ),
+        pytest.param(programs.move_bytes_reference, marks=pytest.mark.worked_answer),
         programs.move_bytes_shared_memory,
     ],
 )
@@ -72,7 +70,7 @@ def test_a_value_instead_of_a_function_is_refused():
     )
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_count_passes(ctx):
     verdict = check_count_until_stopped(programs.count_reference)
     assert verdict.passed, verdict.message

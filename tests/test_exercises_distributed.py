@@ -22,9 +22,7 @@ def client():
 @pytest.mark.parametrize(
     "program",
     [
-        pytest.param(  # the lesson checks its own worked answer with this checker
-            programs.reference, marks=pytest.mark.slow
-        ),
+        pytest.param(programs.reference, marks=pytest.mark.worked_answer),
         programs.with_map,
     ],
 )

@@ -35,7 +35,7 @@ def add_score_that_raises(scores, name, points):
     raise ValueError(f"no room for {name}")
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_answer_to_exercise_1_passes():
     verdict = check_add_score(add_score_reference, timeout=20)
     assert verdict.passed
@@ -86,7 +86,7 @@ def test_checkers_want_the_function_itself():
 # ---- exercise 2: a whole program --------------------------------------------------------
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_program_passes(ctx):
     assert repr(check_merge_scores(programs.merge_scores)) == (
         "✔ 3 processes added their player's points through one manager:"

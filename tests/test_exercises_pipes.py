@@ -58,7 +58,7 @@ def shout_without_a_parameter():
     return None
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_answer_to_exercise_1_passes():
     verdict = check_shout(shout_reference, patience=PATIENCE)
     assert verdict.passed
@@ -154,7 +154,7 @@ def collect_newest_first(conn):
     return received
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_answer_to_exercise_2_passes():
     verdict = check_collect(collect_reference, patience=PATIENCE + 5)
     assert verdict.passed
@@ -217,7 +217,7 @@ pipe_programs = pytest.importorskip("pipe_programs")  # tests/, a child imports 
             "lines_program",
             "✔ all 5 lines arrived in order, the receiver stopped at EOFError",
             id="reference",
-            marks=SLOW,  # the lesson checks its own worked answer with this checker
+            marks=pytest.mark.worked_answer,
         ),
         pytest.param(
             "writer_left_open",

@@ -28,7 +28,7 @@ def my_pid(conn):
 """
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_own_pid_reference_solution_passes(cell):
     verdict = check_own_pid(cell(OWN_PID))
     assert verdict.passed
@@ -97,7 +97,7 @@ def test_a_bad_timeout_is_refused_before_any_child_starts(cell):
 # --- exercise 2: a whole program, one child per number ---
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_squares_reference_solution_passes():
     verdict = check_squares_program(programs_00.squares)
     assert repr(verdict) == "✔ 3 children, each joined, sent back [4, 9, 16]"
@@ -160,7 +160,7 @@ def scale(conn, numbers, factor):
 """
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_scale_reference_solution_passes(cell):
     assert repr(check_scale_worker(cell(SCALE))) == (
         "✔ your worker travelled to a spawned child with everything it needed"

@@ -15,10 +15,18 @@ ANSWERED_WITHIN = 15.0
 
 
 def _cases(cases, *, ids, slow):
-    """Name each case; those that wait out a stuck answer on purpose, and the worked answer
-    the lesson checks itself, run with the slow tests."""
+    """Name each case; those that wait out a stuck answer on purpose run with the slow tests.
+
+    The case named "solution" is the lesson's own worked answer.
+    """
+
+    def marks(name):
+        if name in slow:
+            return pytest.mark.slow
+        return pytest.mark.worked_answer if name == "solution" else ()
+
     return [
-        pytest.param(*case, id=name, marks=pytest.mark.slow if name in slow else ())
+        pytest.param(*case, id=name, marks=marks(name))
         for name, case in zip(ids, cases, strict=True)
     ]
 
@@ -126,7 +134,7 @@ def consumer(q, results):
             ),
         ],
         ids=["solution", "falsy", "empty", "endless", "sentinel-kept", "no-report", "name", "int"],
-        slow={"solution", "endless"},
+        slow={"endless"},
     ),
 )
 def test_consumer_checker(cell, source, expected):
@@ -197,7 +205,7 @@ def producer(q, items, n_consumers):
             ),
         ],
         ids=["solution", "one-sentinel", "sentinels-first", "twice", "raises"],
-        slow={"solution", "one-sentinel"},
+        slow={"one-sentinel"},
     ),
 )
 def test_producer_checker(cell, source, expected):
@@ -229,7 +237,7 @@ queue_programs = pytest.importorskip("queue_programs")  # tests/, a child import
             "✔ 3 workers squared 20,000 numbers, every one stopped on its sentinel, "
             "and every one was joined after its results were read",
             id="reference",
-            marks=pytest.mark.slow,  # the lesson checks its own worked answer with this checker
+            marks=pytest.mark.worked_answer,
         ),
         pytest.param(  # these three wait out a stuck program on purpose
             "no_sentinel",

@@ -15,7 +15,7 @@ from helpers.exercises.remote import check_squares_over_tcp
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_program_passes(ctx):
     verdict = check_squares_over_tcp(programs.reference)
     assert verdict.passed, verdict.message

@@ -24,7 +24,7 @@ from helpers.exercises.shared_memory import (
 # --- exercise 1: a parallel histogram ------------------------------------------------
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_histogram_passes(ctx):
     verdict = check_histogram(programs.histogram)
     assert verdict.passed, verdict.message
@@ -99,7 +99,7 @@ def test_calling_the_program_instead_of_passing_it():
 # --- exercise 2: frames through a ring -----------------------------------------------
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_stream_passes():
     verdict = check_frames(programs.stream)
     assert verdict.passed, verdict.message

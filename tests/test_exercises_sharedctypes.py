@@ -16,7 +16,7 @@ import pytest
 from helpers.exercises.sharedctypes import check_running_totals, check_shared_sum
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_running_totals_worker_passes():
     def running_totals(numbers, totals):
         so_far = 0
@@ -118,7 +118,7 @@ def test_something_that_is_not_a_function_is_refused_without_a_child():
 # ---- exercise 2: a whole program ------------------------------------------------------
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_program_passes(ctx):
     verdict = check_shared_sum(programs.shared_sum)
     assert repr(verdict) == (

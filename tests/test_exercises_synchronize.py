@@ -13,7 +13,7 @@ from helpers.exercises.synchronize import (
 )
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_fetcher_passes(ctx):
     verdict = check_fetcher(programs.fetch_all, ctx=ctx)
     assert repr(verdict) == (
@@ -48,7 +48,7 @@ def test_a_fetcher_that_is_not_a_function_is_named():
     )
 
 
-@pytest.mark.slow  # the lesson checks its own worked answer with this checker
+@pytest.mark.worked_answer
 def test_the_reference_two_phases_passes(ctx):
     verdict = check_two_phases(programs.two_phases, ctx=ctx)
     assert repr(verdict) == (

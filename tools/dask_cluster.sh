@@ -42,8 +42,8 @@ teardown() {
     # Each part runs in its own session (setsid). First each worker's leader alone: its
     # nanny then closes the worker itself (signalled at the same moment, a nanny whose
     # worker ended first starts a new one). Then the scheduler, once the workers are gone
-    # (a worker closing waits for a scheduler that is no longer there). Then the whole
-    # groups, for anything left.
+    # (a worker closing waits for a scheduler that is no longer there). Then whatever is
+    # left in the groups is killed.
     for pid in "${pids[@]:1}"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
@@ -51,14 +51,9 @@ teardown() {
     [ -n "${pids[0]:-}" ] && { kill -TERM "${pids[0]}" 2>/dev/null || true; }
     if ! wait_for_groups 10 "${pids[@]}"; then
         for pid in "${pids[@]}"; do
-            kill -TERM -- "-$pid" 2>/dev/null || true
+            kill -KILL -- "-$pid" 2>/dev/null || true
         done
-        if ! wait_for_groups 5 "${pids[@]}"; then
-            for pid in "${pids[@]}"; do
-                kill -KILL -- "-$pid" 2>/dev/null || true
-            done
-            wait_for_groups 5 "${pids[@]}" || true
-        fi
+        wait_for_groups 5 "${pids[@]}" || true
     fi
     local left=""
     for pid in "${pids[@]}"; do
