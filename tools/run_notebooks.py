@@ -6,6 +6,10 @@ Outputs are produced under the default start method (``COURSE_START_METHOD``
 is removed from the kernel's environment) and with ``PYTEST_CURRENT_TEST``
 set, as nbval sets it, so the kernel captures output exactly as it will when
 the notebook is verified.
+
+The state of every widget the notebook displays is saved in its metadata, the way
+JupyterLab's "Save Widget State Automatically" does, so a page made from the
+stored notebook can draw the widgets without a kernel.
 """
 
 from __future__ import annotations
@@ -37,8 +41,25 @@ def _unexpected(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _unsaved_widgets(nb: nbformat.NotebookNode) -> list[str]:
+    """Widgets a cell displays whose state the notebook does not hold."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    return [
+        f"cell {index} shows widget {output.data[WIDGET_VIEW]['model_id']} with no saved state"
+        for index, cell in enumerate(nb.cells)
+        for output in cell.get("outputs", [])
+        if WIDGET_VIEW in output.get("data", {})
+        and output.data[WIDGET_VIEW]["model_id"] not in state
+    ]
+
+
 def run(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("widgets", None)  # only the widgets of this run, none left from the last
     env = {k: v for k, v in os.environ.items() if k != "COURSE_START_METHOD"}
     env["PYTEST_CURRENT_TEST"] = f"{path.name} (call)"
     client = NotebookClient(
@@ -48,6 +69,8 @@ def run(path: Path) -> float:
         resources={"metadata": {"path": str(path.parent)}},
         # Cells tagged raises-exception are meant to raise; any other error is refused below.
         allow_errors=True,
+        # Sliders, buttons and what their Output widgets show, under metadata.widgets.
+        store_widget_state=True,
     )
     started = time.perf_counter()
     old = dict(os.environ)
@@ -58,7 +81,7 @@ def run(path: Path) -> float:
     finally:
         os.environ.clear()
         os.environ.update(old)
-    problems = _unexpected(nb)
+    problems = _unexpected(nb) + _unsaved_widgets(nb)
     if problems:
         raise SystemExit(f"{path}: not saved; " + "; ".join(problems))
     nbformat.write(nb, path)
