@@ -19,6 +19,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from helpers import holdings
 from helpers.running import CallTimeout, call_with_timeout, stop
 
 __all__ = [
@@ -95,6 +96,7 @@ PROGRAM_TIMEOUT = 30.0
 # How long a child that was never joined may take to exit once the program returned.
 LINGER = 2.0
 SHM_DIR = "/dev/shm"
+SHM_KINDS = ("segment", "semaphore")  # what holdings finds in SHM_DIR
 
 
 @dataclass
@@ -228,25 +230,19 @@ def _held_elsewhere(names: set[str]) -> set[str]:
     program's, not a leftover of the learner's, whose children have all ended.
     Linux only; elsewhere there is no /proc to look in, and none is returned.
     """
-    if not names:
+    by_inode = {}
+    for name in names:
+        with suppress(OSError):  # removed meanwhile
+            by_inode[os.stat(os.path.join(SHM_DIR, name)).st_ino] = name
+    if not by_inode or not holdings.can_look():
         return set()
     here, found = os.getpid(), set()
-    try:
-        pids = [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-    except OSError:
-        return set()
-    for pid in pids:
-        if pid == here:
-            continue
-        try:
-            with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
-                text = maps.read()
-            text += "\n".join(
-                os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")
-            )
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-        found |= {name for name in names if f"{SHM_DIR}/{name}" in text}
+    for entry in os.listdir(holdings.PROC):
+        if entry.isdigit() and int(entry) != here:
+            held = holdings.scan(int(entry)) or set()  # None: gone meanwhile, or not ours
+            found |= {
+                by_inode[h.inode] for h in held if h.kind in SHM_KINDS and h.inode in by_inode
+            }
     return found
 
 
