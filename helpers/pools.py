@@ -27,10 +27,10 @@ import re
 import sys
 import time
 from collections import namedtuple
-from contextlib import ExitStack
 from itertools import repeat
 from multiprocessing import current_process
 
+from helpers.context import usable_cpu_count
 from helpers.timeline import Event, Recorder, collect, draw, now, processes
 from helpers.validation import (
     require_context,
@@ -82,6 +82,7 @@ __all__ = [
     "square",
     "start_recording",
     "stderr_to",
+    "sweep_counts",
     "timed_burn",
     "timeline",
     "warm_up",
@@ -374,21 +375,37 @@ def speedup_sweep(
 ) -> dict[int, Run]:
     """The best of ``repeats`` runs of ``tasks`` CPU-bound tasks, per number of workers.
 
-    Every pool is started and warmed up first, so the times compare the work, not
-    the start-up; the repeats take turns between the pools, so that a moment when
-    the machine is busy with something else does not count against one of them only.
+    One pool at a time, so that no more than the largest count of workers (at most
+    :data:`MAX_PLAY_WORKERS`) is ever alive: each pool is started and warmed up
+    first, so the times compare the work, not the start-up, then shut down before
+    the next one starts.
     """
     require_context(ctx)
-    counts = [require_positive_int(n, "workers", maximum=64) for n in worker_counts]
+    counts = [require_positive_int(n, "workers", maximum=MAX_PLAY_WORKERS) for n in worker_counts]
     tasks = require_positive_int(tasks, "tasks", maximum=1_000)
     seconds = require_number(seconds, "seconds", maximum=1.0)
     repeats = require_positive_int(repeats, "repeats", maximum=10)
     work = [seconds] * tasks
-    with ExitStack() as stack:
-        by_count = {n: stack.enter_context(_executor(ctx, n)) for n in counts}
-        for n, pool in by_count.items():
+    runs = {}
+    for n in counts:
+        with _executor(ctx, n) as pool:
             warm_up(pool, n)
-        return _best_of(repeats, {n: _mapper(pool, burn, work) for n, pool in by_count.items()})
+            runs[n] = _best_of(repeats, {n: _mapper(pool, burn, work)})[n]
+    return runs
+
+
+def sweep_counts(cpus: int | None = None, *, cap: int = MAX_PLAY_WORKERS) -> list[int]:
+    """Worker counts for a sweep: 1 up to twice the usable CPUs, never above ``cap``.
+
+    ``cpus`` defaults to :func:`helpers.context.usable_cpu_count`, not
+    ``os.cpu_count()``: on a shared node the machine's count can be 72 while
+    this process may use two.
+
+    >>> sweep_counts(2), sweep_counts(72)
+    ([1, 2, 3, 4], [1, 2, 3, 4, 5, 6, 7, 8])
+    """
+    cpus = usable_cpu_count() if cpus is None else require_positive_int(cpus, "cpus")
+    return list(range(1, min(2 * cpus, cap) + 1))
 
 
 def _mapper(pool: Any, task: Any, inputs: list[Any]) -> Any:
@@ -420,7 +437,7 @@ def plot_speedup(runs: dict[int, Run]) -> Figure:
     axes = figure.subplots()
     axes.plot(counts, [times[counts[0]] / times[n] for n in counts], "o-", label="measured")
     axes.plot(counts, counts, "--", color="grey", label="ideal: n workers, n times faster")
-    axes.axvline(os.cpu_count() or 1, color="tab:red", alpha=0.4, label="CPUs on this machine")
+    axes.axvline(usable_cpu_count(), color="tab:red", alpha=0.4, label="CPUs this process may use")
     axes.set(xlabel="workers", ylabel="speed-up over 1 worker", xticks=counts)
     axes.legend()
     axes.grid(True, alpha=0.3)

@@ -158,6 +158,41 @@ def test_speedup_sweep_times_each_number_of_workers(ctx):
     assert all(run.seconds > 0 and 0 < run.share <= 1.05 and run.cpus > 0 for run in runs.values())
 
 
+def test_speedup_sweep_opens_one_pool_at_a_time(ctx, monkeypatch):
+    alive, most = [0], [0]
+    real = pools._executor
+
+    class Counted:
+        def __init__(self, ctx, n):
+            self.pool, self.n = real(ctx, n), n
+
+        def __enter__(self):
+            alive[0] += self.n
+            most[0] = max(most[0], alive[0])
+            return self.pool.__enter__()
+
+        def __exit__(self, *exc):
+            alive[0] -= self.n
+            return self.pool.__exit__(*exc)
+
+    monkeypatch.setattr(pools, "_executor", Counted)
+    pools.speedup_sweep(ctx, [1, 2, 3], tasks=2, seconds=0.001, repeats=1)
+    assert most[0] == 3
+
+
+def test_a_sweep_above_the_cap_is_refused(ctx):
+    with pytest.raises(ValueError, match="workers"):
+        pools.speedup_sweep(ctx, [1, pools.MAX_PLAY_WORKERS + 1], tasks=2, seconds=0.001)
+
+
+def test_sweep_counts_stop_at_twice_the_usable_cpus_and_at_the_cap(monkeypatch):
+    assert pools.sweep_counts(1) == [1, 2]
+    assert pools.sweep_counts(3) == [1, 2, 3, 4, 5, 6]
+    assert pools.sweep_counts(72) == list(range(1, pools.MAX_PLAY_WORKERS + 1))
+    monkeypatch.setattr(pools, "usable_cpu_count", lambda: 72)
+    assert pools.sweep_counts() == list(range(1, 9))
+
+
 def test_the_timeline_has_every_task_once_and_no_more_at_once_than_workers(ctx):
     run = pools.timeline(ctx, workers=2, tasks=6, seconds=0.002, chunksize=2)
     assert sorted(run.task(e) for e in run.events) == list(range(6))
