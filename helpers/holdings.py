@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from helpers.validation import SHM_DIR, kind
+from helpers.validation import SHM_DIR, kind, require_timeout
 
 __all__ = [
     "Handle",
@@ -301,7 +301,18 @@ def _belonging(found: set[Handle], channel: set[Handle]) -> list[Handle]:
     return sorted(h for h in found if (h.kind, h.inode) in keys)
 
 
-def holdings(children: Iterable[Any] = (), **channels: Any) -> Holdings:
+def _started(child: Any, timeout: float) -> None:
+    """Wait until a ``helpers.running`` child runs its function: its arguments are rebuilt.
+
+    Such a child says "started" on its report pipe first thing; the message is
+    left there for ``wait`` to read. A plain ``Process`` gives no such sign.
+    """
+    report = getattr(child, "report", None)
+    if report is not None and not report.closed:
+        report.poll(timeout)
+
+
+def holdings(children: Iterable[Any] = (), *, timeout: float = 10.0, **channels: Any) -> Holdings:
     """What this process and each of ``children`` hold open of the ``channels`` named.
 
     ``children`` are ``Process`` objects (or what ``helpers.running.start``
@@ -313,13 +324,21 @@ def holdings(children: Iterable[Any] = (), **channels: Any) -> Holdings:
     channel named, each row lists every pipe end, socket, segment and semaphore
     (but not the terminal or output streams every child inherits).
 
+    A child started with ``helpers.running.start`` is looked at once it runs its
+    function (at most ``timeout`` seconds after it was started), so it holds what
+    its arguments are made of; a plain ``Process`` is looked at as it is.
+
     >>> print(holdings([reader_child], queue=q))  # doctest: +SKIP
     parent  queue: pipe read end, pipe write end, 3 semaphores
     reader  queue: pipe read end, pipe write end, 3 semaphores
     """
+    children = list(children)
     listed = [_label_and_pid(child) for child in children]
+    require_timeout(timeout)
     if not can_look():
         return Holdings(available=False)
+    for child in children:
+        _started(child, timeout)
     wanted: Mapping[str, set[Handle]] = {
         label: channel_handles(obj) for label, obj in channels.items()
     }

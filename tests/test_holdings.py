@@ -3,7 +3,6 @@
 import os
 import re
 import sys
-import time
 
 import pytest
 
@@ -70,12 +69,8 @@ def test_a_child_given_a_queue_holds_its_pipe_and_semaphores(ctx):
     q, results = ctx.Queue(), ctx.Queue()
     consumer = start(ctx, take_until_sentinel, q, results)
     try:
-        # A spawned child holds the queue's semaphores once it has unpickled it.
-        deadline = time.monotonic() + 30
-        report = holdings([consumer], q=q)
-        while len(report.rows[1].held["q"]) < 5 and time.monotonic() < deadline:
-            time.sleep(0.05)
-            report = holdings([consumer], q=q)
+        # Looked at once the child runs its function: it has rebuilt the queue.
+        report = holdings([consumer], q=q, timeout=30)
         q.put(1)
         q.put(None)
         assert results.get(timeout=30) == ("consumer", [1])
@@ -180,3 +175,8 @@ def test_a_child_not_started_is_refused(ctx):
 def test_something_that_is_not_a_channel_is_refused():
     with pytest.raises(TypeError, match=r"not list$"):
         holdings(numbers=[1, 2, 3])
+
+
+def test_a_timeout_that_is_no_number_is_refused():
+    with pytest.raises(TypeError):
+        holdings(timeout="soon")
