@@ -389,17 +389,22 @@ RULES = (
 )
 
 
-def common_mistake(run: ProgramRun, *, expect_processes: bool = True) -> str | None:
+def common_mistake(
+    run: ProgramRun, *, expect_processes: bool = True, killed_on_purpose: bool = False
+) -> str | None:
     """The hint for the first mistake every lesson checks the same way, or None.
 
     In order: a target given as ``f()``; the program raised; it never finished;
     it started no process (unless ``expect_processes`` is False); a child
-    failed; a child was never joined; shared memory was left behind. A lesson's
+    failed (unless ``killed_on_purpose``: the checker killed one, and a pool
+    stopped the rest); a child was never joined; shared memory was left behind. A lesson's
     checker looks at the result itself once this returns None, or before it
     for a mistake it can name more precisely (a missing sentinel, say).
     """
     for rule in RULES:
         if rule is _no_process and not expect_processes:
+            continue
+        if rule is _child_failed and killed_on_purpose:
             continue
         hint = rule(run)
         if hint is not None:

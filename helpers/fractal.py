@@ -140,7 +140,9 @@ def frame(
             f"zoom must be more than 0, not {zoom:g} (1 shows the whole set; 2 is twice as close)"
         )
     if zoom > MAX_ZOOM:
-        raise ValueError(f"zoom must be at most {MAX_ZOOM:g}, not {zoom:g}: float64 runs out of digits")
+        raise ValueError(
+            f"zoom must be at most {MAX_ZOOM:g}, not {zoom:g}: float64 runs out of digits"
+        )
     width = require_positive_int(width, "width")
     height = require_positive_int(height, "height")
     if width * height > MAX_PIXELS:
@@ -158,7 +160,9 @@ def require_workers(workers: Any) -> int:
 
 
 def render_serial(frame: Frame) -> np.ndarray:
-    """The reference: every tile of ``frame`` in this process, one after the other."""
+    """The reference: every tile of ``frame`` in this process, one after the other
+    (with none of the faults a frame may carry)."""
+    frame = Frame(*frame[:6])
     image = np.zeros(frame.shape, dtype=DTYPE)
     for tile in tiles(frame):
         image[tile.where] = tile_pixels(frame, tile)
@@ -229,7 +233,11 @@ class Render:
     t0: int = 0  # timeline.now() when the render began
 
     def __str__(self) -> str:
-        again = f"; {self.rerendered} tile(s) rendered again after a worker died" if self.rerendered else ""
+        again = (
+            f"; {self.rerendered} tile(s) rendered again after a worker died"
+            if self.rerendered
+            else ""
+        )
         return (
             f"{self.frame.width} × {self.frame.height} pixels, zoom {self.frame.zoom:g}, "
             f"limit {self.frame.limit}: {self.tiles} tiles on {self.workers} worker(s) "
@@ -240,7 +248,9 @@ class Render:
         """Each worker's tiles on the course's timeline (one row per worker)."""
         names = timeline.processes(self.events)
         figure = timeline.draw(self.events, t0=self.t0, title=title, rows=names)
-        figure.axes[0].set_yticks(range(len(names)), [f"worker {n}" for n in range(1, len(names) + 1)])
+        figure.axes[0].set_yticks(
+            range(len(names)), [f"worker {n}" for n in range(1, len(names) + 1)]
+        )
         return figure
 
 
@@ -306,7 +316,9 @@ class Renderer:
     def start(self, frame: Frame) -> None:
         """Begin rendering ``frame`` (cancelling a render under way) and return at once."""
         if not isinstance(frame, Frame):
-            raise TypeError(f"frame must be a Frame (from fractal.frame()), not {type(frame).__name__}")
+            raise TypeError(
+                f"frame must be a Frame (from fractal.frame()), not {type(frame).__name__}"
+            )
         require_shm_room(frame.width * frame.height * 2, "the image")
         self.cancel()
         pool = self._ensure_pool()
@@ -334,12 +346,18 @@ class Renderer:
             self._channels[1].set()
             wait_for(job.futures, timeout=self.timeout)
             self._channels[1].clear()
-            return sum(1 for f in job.futures if not f.cancelled() and f.exception() is None and f.result() >= 0)
+            return sum(
+                1
+                for f in job.futures
+                if not f.cancelled() and f.exception() is None and f.result() >= 0
+            )
         finally:
             job.segment.close()
             job.segment.unlink()
 
-    def render(self, frame: Frame, *, on_tile: Callable[[int, np.ndarray], None] | None = None) -> Render:
+    def render(
+        self, frame: Frame, *, on_tile: Callable[[int, np.ndarray], None] | None = None
+    ) -> Render:
         """Render ``frame`` and wait for it; ``on_tile(index, image)`` after each tile arrives."""
         t0 = timeline.now()
         began = time.perf_counter()
@@ -357,7 +375,9 @@ class Renderer:
             job.segment.unlink()
         seconds = time.perf_counter() - began
         events = self._collect_events(len(job.futures)) if not rerendered else []
-        return Render(frame, result, seconds, self.workers, len(job.futures), rerendered, events, t0)
+        return Render(
+            frame, result, seconds, self.workers, len(job.futures), rerendered, events, t0
+        )
 
     def _finish(self, job: _Job, image: np.ndarray, on_tile: Any) -> int:
         """Wait for every tile (progress as it comes); replace a dead pool; return tiles redone."""
@@ -365,11 +385,15 @@ class Renderer:
         rerendered = 0
         while True:
             self._take_progress(job, image, on_tile, deadline)
-            broken = [t for f, t in job.futures.items() if isinstance(f.exception(0), BrokenProcessPool)]
+            broken = [
+                t for f, t in job.futures.items() if isinstance(f.exception(0), BrokenProcessPool)
+            ]
             for future, tile in job.futures.items():
                 error = future.exception(0)
                 if error is not None and not isinstance(error, BrokenProcessPool):
-                    raise RenderFailed(f"tile {tile.index} failed in a worker: {type(error).__name__}: {error}")
+                    raise RenderFailed(
+                        f"tile {tile.index} failed in a worker: {type(error).__name__}: {error}"
+                    )
             if not broken:
                 return rerendered
             # A worker died: the pool is broken and every task it still held is lost.
@@ -390,7 +414,7 @@ class Renderer:
         while pending:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the render did not finish within {self.timeout:g} s")
-            done, pending = wait_for(pending, timeout=POLL, return_when=FIRST_COMPLETED)
+            _, pending = wait_for(pending, timeout=POLL, return_when=FIRST_COMPLETED)
             self._drain(progress, job, image, on_tile)
         self._drain(progress, job, image, on_tile)
 
@@ -459,9 +483,15 @@ def explorer(renderer: Renderer) -> Any:
     controls = {
         "x": widgets.FloatText(value=DEFAULT_FRAME.x, description="centre x", step=0.01),
         "y": widgets.FloatText(value=DEFAULT_FRAME.y, description="centre y", step=0.01),
-        "zoom": widgets.FloatLogSlider(value=1, base=10, min=0, max=6, step=0.1, description="zoom"),
-        "limit": widgets.IntSlider(value=DEFAULT_FRAME.limit, min=20, max=2000, step=10, description="limit"),
-        "workers": widgets.IntSlider(value=renderer.workers, min=1, max=MAX_WORKERS, description="workers"),
+        "zoom": widgets.FloatLogSlider(
+            value=1, base=10, min=0, max=6, step=0.1, description="zoom"
+        ),
+        "limit": widgets.IntSlider(
+            value=DEFAULT_FRAME.limit, min=20, max=2000, step=10, description="limit"
+        ),
+        "workers": widgets.IntSlider(
+            value=renderer.workers, min=1, max=MAX_WORKERS, description="workers"
+        ),
     }
     button = widgets.Button(description="Render", button_style="primary")
     picture = widgets.Image(format="png", width=DEFAULT_FRAME.width, height=DEFAULT_FRAME.height)

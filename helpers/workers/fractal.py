@@ -109,7 +109,9 @@ def tiles(frame: Frame, size: int = TILE) -> list[Tile]:
     return [
         Tile(index, top, min(top + size, frame.height), left, min(left + size, frame.width))
         for index, (top, left) in enumerate(
-            (top, left) for top in range(0, frame.height, size) for left in range(0, frame.width, size)
+            (top, left)
+            for top in range(0, frame.height, size)
+            for left in range(0, frame.width, size)
         )
     ]
 
