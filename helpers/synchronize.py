@@ -30,7 +30,7 @@ from collections import namedtuple
 
 from helpers import timeline
 from helpers.running import start, stop, wait
-from helpers.timeline import Event, Recorder
+from helpers.timeline import Event, Recorder, now
 from helpers.validation import require_choice, require_context, require_positive_int
 
 # Children import this module: keep typing out of its import path.
@@ -83,16 +83,19 @@ def take_two_locks(
     second: Any,
     events: Any,
     *,
+    names: tuple[str, str] = ("A", "B"),
     meet: Any = None,
     work: float = 0.1,
     timeout: float = 1.0,
 ) -> None:
     """Runs in a child: take ``first``, then ``second``, work holding both, release.
 
-    Records a ``"wait"`` span for each lock, then ``"inside"`` (holding both)
-    or a ``"gave up"`` mark if a lock did not come within ``timeout``: it then
-    releases what it holds and returns. ``meet`` (a ``Barrier``) makes every
-    child hold its first lock before any reaches for its second.
+    Records a ``"wait"`` span for each lock, ``"inside"`` while holding both,
+    and a ``"holds lock X"`` span for each lock it held (``names`` are the
+    two locks' names), or a ``"gave up"`` mark if a lock did not come within
+    ``timeout``: it then releases what it holds and returns. ``meet`` (a
+    ``Barrier``) makes every child hold its first lock before any reaches
+    for its second.
     """
     rec = Recorder(events)
     with rec.span("wait"):
@@ -100,6 +103,7 @@ def take_two_locks(
     if not got_first:
         rec.mark("gave up")
         return
+    held = now()
     try:
         if meet is not None:  # generous: the other child may still be starting
             meet.wait(DEFAULT_WAIT)
@@ -108,10 +112,13 @@ def take_two_locks(
         if not got_second:
             rec.mark("gave up")
             return
+        both = now()
         with rec.span("inside"):
             time.sleep(work)
+        rec.record(f"holds lock {names[1]}", both, now())  # read before the release
         second.release()
     finally:
+        rec.record(f"holds lock {names[0]}", held, now())
         first.release()
 
 

@@ -63,17 +63,22 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "COLOURS",
     "DEFAULT_COLLECT_TIMEOUT",
     "Event",
     "Recorder",
     "TimelineTimeout",
     "collect",
+    "colours_for",
+    "deaths",
     "draw",
     "first_starts",
     "max_overlap",
     "now",
+    "overhead",
     "overhead_ns",
     "processes",
+    "record_for_cost",
     "select",
     "start_spread",
 ]
@@ -85,7 +90,7 @@ DEFAULT_COLLECT_TIMEOUT = 30.0
 QUIET = 0.05
 # With processes to watch, collect() looks up this often to see whether they all ended.
 LOOK_UP = 0.1
-# Recorder.overhead_ns records this many events by default: enough for a stable median.
+# overhead() records this many events: enough to swamp the cost of starting the feeder.
 OVERHEAD_EVENTS = 2_000
 
 
@@ -281,9 +286,7 @@ def first_starts(events: Iterable[Event], *, what: str | None = None) -> list[st
 def overhead_ns(channel: Any, *, events: int = OVERHEAD_EVENTS) -> float:
     """Median nanoseconds one :meth:`Recorder.record` call costs the process that makes it.
 
-    Records ``events`` events on ``channel`` in this process, timing each,
-    then takes them off again. With a ``ctx.Queue()`` that is what a child
-    pays per event: the pickling happens later, in the queue's feeder thread.
+    Only the ``put()``: :func:`overhead` also counts the feeder thread's work.
     """
     if isinstance(events, bool) or not isinstance(events, int) or events < 1:
         raise ValueError(f"events must be a whole number of at least 1, not {events!r}")
@@ -298,9 +301,119 @@ def overhead_ns(channel: Any, *, events: int = OVERHEAD_EVENTS) -> float:
     return float(costs[len(costs) // 2])
 
 
-# Bars are drawn per kind of event in these colours, in order of first appearance;
-# a kind whose name starts with "wait" is drawn pale and hatched: time spent blocked.
-PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink")
+def record_for_cost(events: Any, results: Any, count: int) -> None:
+    """Runs in a child: record ``count`` marks on ``events``; send back the CPU they cost.
+
+    Sends ``(CPU ns spent recording, CPU ns of the same loop without recording)``
+    on ``results``. The first figure is taken after the queue's feeder thread
+    has pickled and written every event (``close()``, ``join_thread()``), so
+    it holds the whole of the child's side, not just ``put()``.
+    """
+    recorder = Recorder(events, "cost")
+    began = time.process_time_ns()
+    for _ in range(count):
+        moment = now()
+        (recorder.name, "probe", moment, moment)  # noqa: B018 - the tuple, without the put
+    bare = time.process_time_ns() - began
+    began = time.process_time_ns()
+    for _ in range(count):
+        recorder.mark("probe")
+    events.close()
+    events.join_thread()  # the feeder thread has written every event
+    results.put((time.process_time_ns() - began, bare))
+
+
+def overhead(ctx: Any, *, events: int = OVERHEAD_EVENTS) -> tuple[float, float]:
+    """What one recorded event costs, in CPU nanoseconds: ``(in the child, in the parent)``.
+
+    A child records ``events`` marks (:func:`record_for_cost`): its figure is
+    its CPU time for ``put()`` plus its feeder thread's pickling and writing,
+    less the same loop without recording. The parent's figure is its CPU time
+    to take the events back with :func:`collect`. Runs in the parent; the
+    child is joined within a timeout.
+    """
+    if isinstance(events, bool) or not isinstance(events, int) or events < 1:
+        raise ValueError(f"events must be a whole number of at least 1, not {events!r}")
+    channel, results = ctx.Queue(), ctx.Queue()
+    child = ctx.Process(target=record_for_cost, args=(channel, results, events), name="cost")
+    child.start()
+    try:
+        began = time.process_time_ns()  # this thread's work only when the kernel is idle
+        collect(channel, expected=events, timeout=DEFAULT_COLLECT_TIMEOUT, watch=[child])
+        taking = time.process_time_ns() - began
+        recording, bare = results.get(timeout=DEFAULT_COLLECT_TIMEOUT)
+    finally:
+        child.join(timeout=DEFAULT_COLLECT_TIMEOUT)
+        if child.is_alive():
+            child.kill()
+            child.join(timeout=DEFAULT_COLLECT_TIMEOUT)
+        channel.close()
+        results.close()
+    return max(recording - bare, 0) / events, taking / events
+
+
+# One colour per kind of event, the same in every lesson that draws a timeline.
+# Spans (bars):
+COLOURS = {
+    "work": "tab:blue",  # the work a process was started for
+    "task": "tab:blue",  # one task of a pool: work too
+    "cpu time": "tab:green",  # as long as the CPU time the work got
+    "inside": "tab:orange",  # holding a lock or a semaphore's slot
+    "wait": "tab:gray",  # blocked (drawn pale and hatched)
+    "start": "tab:olive",  # serial: starting a process
+    "exit": "tab:brown",  # serial: a process ending
+    "join": "tab:pink",  # serial: the parent joining its children
+    "phase 1": "tab:blue",
+    "phase 2": "tab:cyan",
+    "holds lock A": "tab:red",  # a lock held (a strip along the bottom of the row)
+    "holds lock B": "tab:purple",
+    # Marks (points):
+    "died": "black",
+    "gave up": "tab:red",
+    "broken": "tab:red",
+    "ready": "tab:gray",
+    "go": "tab:green",
+    "passed": "tab:green",
+    "woke": "tab:green",
+    "woken": "tab:green",
+    "got a slot": "tab:orange",
+    "added": "tab:olive",
+    "checked": "tab:cyan",
+    "waiting": "tab:gray",
+    "sent": "tab:purple",
+    "answer taken": "tab:blue",
+    "exit seen": "tab:brown",
+}
+MARKERS = {"died": "X", "gave up": "x", "broken": "x"}  # the rest: a circle
+# Kinds not listed above (the producers of lesson 03, say) take these in order of appearance.
+SPARE_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink")
+HOLDS = "holds "  # "holds lock A": a strip under the row, so waits and work stay visible on it
+
+
+def colours_for(kinds: Iterable[str]) -> dict[str, str]:
+    """The colour of each kind: fixed for the course's kinds, spare colours for the others.
+
+    >>> colours_for(["wait", "work", "producer-1"])
+    {'wait': 'tab:gray', 'work': 'tab:blue', 'producer-1': 'tab:blue'}
+    """
+    colours, spare = {}, 0
+    for kind in dict.fromkeys(kinds):
+        fixed = COLOURS.get("wait" if kind.startswith("wait ") else kind)
+        if fixed is None:
+            fixed, spare = SPARE_COLOURS[spare % len(SPARE_COLOURS)], spare + 1
+        colours[kind] = fixed
+    return colours
+
+
+def deaths(children: Iterable[Any], *, at: int | None = None) -> list[Event]:
+    """A ``"died"`` mark for each child that ended with a non-zero exit code.
+
+    Runs in the parent after the children ended; ``at`` is when it noticed
+    (default: :func:`now`). Add the marks to the recorded events to draw them.
+    """
+    moment = now() if at is None else at
+    found = [getattr(c, "process", c) for c in children]
+    return [Event(p.name, "died", moment, moment) for p in found if p.exitcode not in (0, None)]
 
 
 def draw(
@@ -314,9 +427,11 @@ def draw(
 
     Times are milliseconds after ``t0`` (the parent's :func:`now` before it
     started the children; default: the first event). ``rows`` fixes the order
-    of the processes (default: order of their first event). Kinds whose name
-    starts with ``"wait"`` are drawn pale and hatched. Returns a matplotlib
-    ``Figure``: the last expression of a cell shows it.
+    of the processes (default: order of their first event). Each kind of event
+    has its colour (:data:`COLOURS`); ``"wait"`` is drawn pale and hatched, a
+    ``"holds …"`` span as a strip along the bottom of its row, and ``"died"``
+    as a large black cross. Returns a matplotlib ``Figure``: the last
+    expression of a cell shows it.
     """
     from matplotlib.figure import Figure  # noqa: PLC0415 - heavy; only the parent draws
 
@@ -326,10 +441,9 @@ def draw(
     origin = min(e.start for e in events) if t0 is None else t0
     names = processes(events) if rows is None else list(rows)
     kinds = list(dict.fromkeys(e.what for e in events))
-    colours = {kind: PALETTE[i % len(PALETTE)] for i, kind in enumerate(kinds)}
+    colours = colours_for(kinds)
     figure = Figure(figsize=(9, 0.55 * len(names) + 1.4), layout="constrained")
     axes = figure.subplots()
-    markers = ("v", "o", "s", "D", "^", "P")
     labelled: set[str] = set()  # one legend entry per kind
 
     def label(kind: str) -> str | None:
@@ -339,7 +453,7 @@ def draw(
         return kind
 
     for kind in kinds:
-        waiting = kind.startswith("wait")
+        waiting, holding = kind.startswith("wait"), kind.startswith(HOLDS)
         for row, name in enumerate(names):
             mine = select(events, what=kind, process=name)
             spans = [
@@ -349,7 +463,7 @@ def draw(
             if spans:
                 axes.broken_barh(
                     spans,
-                    (row - 0.3, 0.6),
+                    (row + 0.2, 0.15) if holding else (row - 0.3, 0.5),
                     facecolors=colours[kind],
                     alpha=0.35 if waiting else 0.9,
                     hatch="//" if waiting else None,
@@ -357,15 +471,17 @@ def draw(
                     label=label(kind),
                 )
             if points:
+                dead = kind == "died"
                 axes.plot(
                     points,
-                    [row] * len(points),
+                    [row - 0.05] * len(points),
                     linestyle="none",
-                    marker=markers[kinds.index(kind) % len(markers)],
-                    markersize=7,
+                    marker=MARKERS.get(kind, "o"),
+                    markersize=13 if dead else 7,
                     color=colours[kind],
-                    markeredgecolor="black",
+                    markeredgecolor="white" if dead else "black",
                     label=label(kind),
+                    zorder=3,
                 )
     axes.set_yticks(range(len(names)), names)
     axes.set_ylim(len(names) - 0.4, -0.6)  # first process on top

@@ -142,10 +142,47 @@ def test_draw_gives_one_row_per_process():
         timeline.draw([])
 
 
-def test_overhead_is_measured_per_event():
-    assert timeline.overhead_ns(queue.Queue(), events=50) > 0
+def test_overhead_counts_the_childs_side_and_the_parents(ctx):
+    child, parent = timeline.overhead(ctx, events=200)
+    assert child > 0 and parent > 0
     with pytest.raises(ValueError, match="events must be a whole number of at least 1"):
-        timeline.overhead_ns(queue.Queue(), events=0)
+        timeline.overhead(ctx, events=0)
+
+
+def test_each_kind_has_one_colour_wherever_it_appears():
+    first = timeline.colours_for(["work", "wait", "inside", "died"])
+    second = timeline.colours_for(["died", "producer-1", "inside", "work", "wait", "wait for B"])
+    assert all(second[kind] == colour for kind, colour in first.items())
+    assert second["wait for B"] == first["wait"]
+    assert timeline.colours_for(["producer-1", "producer-2"]) == {
+        "producer-1": "tab:blue",
+        "producer-2": "tab:orange",
+    }
+
+
+def test_deaths_marks_only_the_children_that_failed(ctx):
+    import time
+
+    fine = running.start(ctx, time.sleep, 0, name="fine")
+    failed = running.start(ctx, time.sleep, "not a number", name="failed")
+    for child in (fine, failed):
+        child.process.join(timeout=30)
+    marks = timeline.deaths([fine, failed], at=7)
+    assert marks == [Event("failed", "died", 7, 7)]
+
+
+def test_draw_shows_held_locks_under_the_row_and_a_death_as_a_cross():
+    events = [
+        ev("A then B", 0, 9_000_000, "holds lock A"),
+        ev("A then B", 1_000_000, 8_000_000, "wait"),
+        ev("B then A", 9_500_000, 9_500_000, "died"),
+    ]
+    axes = timeline.draw(events, t0=0).axes[0]
+    held = next(c for c in axes.collections if c.get_label() == "holds lock A")
+    (path,) = held.get_paths()
+    assert path.get_extents().height == pytest.approx(0.15)  # a strip, not a full bar
+    (cross,) = [line for line in axes.get_lines() if line.get_label() == "died"]
+    assert cross.get_marker() == "X"
 
 
 def test_a_child_importing_the_timeline_loads_nothing_heavy():
