@@ -192,10 +192,12 @@ def collect(
 
     With ``expected``, wait (at most ``timeout`` seconds in all) until that
     many have arrived, else raise :class:`TimelineTimeout` saying how many
-    came. Without it, take what arrives until the channel stays empty for a
-    moment: use that after the children have been joined. ``watch`` (the
-    recording processes, or :class:`helpers.running.Child` objects) makes it
-    give up as soon as all of them have ended with events still missing.
+    came; ``watch`` (the recording processes, or :class:`helpers.running.Child`
+    objects) makes it give up as soon as all of them have ended with events
+    still missing. Without ``expected`` but with ``watch``, take events until
+    every watched process has ended and the channel is empty: drain, then
+    join, however many events there are. Without either, take what arrives
+    until the channel stays empty for a moment.
     """
     require_timeout(timeout)
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
@@ -205,6 +207,8 @@ def collect(
     watched = [getattr(w, "process", w) for w in watch]
     deadline = time.monotonic() + timeout
     events: list[Event] = []
+    if expected is None and watched:
+        return _collect_until_ended(channel, watched, deadline, timeout)
     while expected is None or len(events) < expected:
         left = deadline - time.monotonic()
         wait = QUIET if expected is None else min(left, LOOK_UP) if watched else left
@@ -223,6 +227,30 @@ def collect(
                     "them has ended"
                 ) from None
     return sorted(events, key=lambda e: (e.start, e.end))
+
+
+def _collect_until_ended(
+    channel: Any, watched: list[Any], deadline: float, timeout: float
+) -> list[Event]:
+    """Events until every process in ``watched`` has ended and ``channel`` is empty.
+
+    A process that ended has flushed what it put (its feeder thread finishes
+    first), so once all have ended, what is left is already in the channel.
+    """
+    events: list[Event] = []
+    while True:
+        ended = not any(p.is_alive() for p in watched)
+        left = deadline - time.monotonic()
+        try:
+            events.append(Event(*channel.get(timeout=QUIET if ended else min(LOOK_UP, left))))
+        except queue.Empty:
+            if ended:
+                return sorted(events, key=lambda e: (e.start, e.end))
+            if left <= 0:
+                raise TimelineTimeout(
+                    f"received {len(events)} events; the processes recording them "
+                    f"were still running after {timeout:g} s"
+                ) from None
 
 
 def select(
@@ -406,14 +434,16 @@ def colours_for(kinds: Iterable[str]) -> dict[str, str]:
 
 
 def deaths(children: Iterable[Any], *, at: int | None = None) -> list[Event]:
-    """A ``"died"`` mark for each child that ended with a non-zero exit code.
+    """A ``"died"`` mark for each of ``children`` that has ended: pass the ones that failed.
 
-    Runs in the parent after the children ended; ``at`` is when it noticed
-    (default: :func:`now`). Add the marks to the recorded events to draw them.
+    Runs in the parent, once it has seen them end (their ``sentinel`` became
+    ready, or ``join`` returned); ``at`` is when (default: :func:`now`). Add
+    the marks to the recorded events to draw them: a child that dies records
+    nothing more itself.
     """
     moment = now() if at is None else at
     found = [getattr(c, "process", c) for c in children]
-    return [Event(p.name, "died", moment, moment) for p in found if p.exitcode not in (0, None)]
+    return [Event(p.name, "died", moment, moment) for p in found if p.exitcode is not None]
 
 
 def draw(

@@ -160,15 +160,19 @@ def test_each_kind_has_one_colour_wherever_it_appears():
     }
 
 
-def test_deaths_marks_only_the_children_that_failed(ctx):
+def test_deaths_marks_the_children_that_have_ended(ctx):
     import time
 
-    fine = running.start(ctx, time.sleep, 0, name="fine")
-    failed = running.start(ctx, time.sleep, "not a number", name="failed")
-    for child in (fine, failed):
-        child.process.join(timeout=30)
-    marks = timeline.deaths([fine, failed], at=7)
-    assert marks == [Event("failed", "died", 7, 7)]
+    ended = running.start(ctx, time.sleep, 0, name="ended")
+    ended.process.join(timeout=30)
+    ended.report.close()
+    running_still = running.start(ctx, time.sleep, 5, name="running")
+    try:
+        marks = timeline.deaths([ended, running_still], at=7)
+    finally:
+        running.stop(running_still.process)
+        running_still.report.close()
+    assert marks == [Event("ended", "died", 7, 7)]
 
 
 def test_draw_shows_held_locks_under_the_row_and_a_death_as_a_cross():
@@ -210,3 +214,17 @@ def test_collect_gives_up_early_when_every_watched_child_has_ended(ctx):
     assert time.monotonic() - began < 30  # long before the timeout (a bound, not a benchmark)
     running.wait([child], timeout=30)
     channel.close()
+
+
+def test_collect_with_watch_and_no_count_drains_until_every_child_has_ended(ctx):
+    channel = ctx.Queue()
+    children = [running.start(ctx, record_work, channel, 0.2, name=f"w{i}") for i in range(2)]
+    events = timeline.collect(channel, timeout=30, watch=children)  # no pause ends it early
+    running.wait(children, timeout=30)
+    channel.close()
+    assert sorted((e.process, e.what) for e in events) == [
+        ("w0", "started"),
+        ("w0", "work"),
+        ("w1", "started"),
+        ("w1", "work"),
+    ]
