@@ -1,6 +1,8 @@
 """How the test suite runs on parallel workers (``make test``; its flags: PARALLEL in the Makefile).
 
 - Each file runs on one worker, in order: a notebook's cells share one kernel.
+- A notebook's kernel starts without PYTEST_CURRENT_TEST, so it captures what
+  children print, as in JupyterLab (ipykernel skips that capture under pytest).
 - /dev/shm is one directory for the whole machine. Tests and notebooks that look
   there for what a program left behind, or leave a segment there on purpose for a
   while, take turns: each holds a file lock while it runs (consecutive ones on the
@@ -11,10 +13,11 @@ Without pytest-xdist nothing runs at once, and the lock is always free.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -31,6 +34,25 @@ except ImportError:  # Windows: no flock; run the suite without -n there
 # turned off, instead of by its entry point (`-p no:nbval` in pyproject.toml).
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 pytest_plugins = ("nbval.plugin",)
+
+import nbval.kernel  # noqa: E402 - after the line above
+
+_start_new_kernel = nbval.kernel.start_new_kernel
+
+
+def _start_kernel_as_jupyterlab(*args: Any, **kwargs: Any) -> Any:
+    """Start a notebook's kernel without pytest's PYTEST_CURRENT_TEST in its environment.
+
+    ipykernel captures the output file descriptors, which children inherit (so a
+    child's print reaches the cell in JupyterLab), only when that variable is absent;
+    pytest sets it before nbval starts the kernel. The kernel spec, command line and
+    everything else stay the ones JupyterLab uses.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    return _start_new_kernel(*args, env=env, **kwargs)
+
+
+nbval.kernel.start_new_kernel = _start_kernel_as_jupyterlab
 
 ROOT = Path(__file__).resolve().parent
 DEV_SHM_LOCK = Path(tempfile.gettempdir()) / "ipc-course-dev-shm.lock"

@@ -1,10 +1,10 @@
 """Start children safely: bounded waits, and failures reported in the parent.
 
-Two facts shape this module. A child's ``print`` and traceback never reach a
-notebook cell under nbval (and under spawn they can land in the wrong cell in
-JupyterLab), so a child that raises must *send* its error back. And a
-blocking call without a timeout can freeze a learner's kernel, so every wait
-here has one.
+Two facts shape this module. A child's traceback is only text: in JupyterLab
+on Linux and macOS it lands in whichever cell runs when it arrives, on Windows
+in the terminal that started Jupyter, and the parent gets no exception; so a
+child that raises must *send* its error back. And a blocking call without a
+timeout can freeze a learner's kernel, so every wait here has one.
 
 Lifecycle: :func:`start` returns a :class:`Child` whose process is running;
 :func:`wait` (or :meth:`Child.wait`) joins it within a timeout, terminates it

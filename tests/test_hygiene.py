@@ -204,7 +204,9 @@ def _tag_expected_errors(nb: nbformat.NotebookNode) -> None:
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_a_notebook_leaves_no_process_segment_or_semaphore(path, monkeypatch):
-    # The kernel inherits this environment, PYTEST_CURRENT_TEST included (as under nbval).
+    # The kernel inherits this environment; without PYTEST_CURRENT_TEST it captures what
+    # children print, as in JupyterLab and under nbval (see the root conftest.py).
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
     monkeypatch.setenv(ENV_VAR, start_method_from_env())
     nb = nbformat.read(path, as_version=4)
     _tag_expected_errors(nb)

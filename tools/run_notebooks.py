@@ -3,9 +3,10 @@
 Usage: python tools/run_notebooks.py notebooks/01_shared_memory.ipynb [...]
 
 Outputs are produced under the default start method (``COURSE_START_METHOD``
-is removed from the kernel's environment) and with ``PYTEST_CURRENT_TEST``
-set, as nbval sets it, so the kernel captures output exactly as it will when
-the notebook is verified.
+is removed from the kernel's environment) and as JupyterLab shows them: the
+kernel captures what children print into the cell. ``PYTEST_CURRENT_TEST`` is
+removed too (ipykernel skips that capture when it is set), as the root
+conftest.py removes it from the kernels the tests start.
 
 The state of every widget the notebook displays is saved in its metadata, the way
 JupyterLab's "Save Widget State Automatically" does, so a page made from the
@@ -60,8 +61,8 @@ def _unsaved_widgets(nb: nbformat.NotebookNode) -> list[str]:
 def run(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("widgets", None)  # only the widgets of this run, none left from the last
-    env = {k: v for k, v in os.environ.items() if k != "COURSE_START_METHOD"}
-    env["PYTEST_CURRENT_TEST"] = f"{path.name} (call)"
+    dropped = {"COURSE_START_METHOD", "PYTEST_CURRENT_TEST"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     client = NotebookClient(
         nb,
         timeout=300,

@@ -118,7 +118,8 @@ class LabServer:
             key: value
             for key, value in os.environ.items()
             # The kernel inherits this environment: without pytest's variable it
-            # behaves as in a learner's JupyterLab (nbval's kernel has it set).
+            # captures what children print, as in a learner's JupyterLab (and as
+            # the kernels nbval starts, see the root conftest.py).
             if key != "PYTEST_CURRENT_TEST" and not key.startswith("JUPYTER")
         }
         bin_dir = str(Path(sys.executable).parent)
