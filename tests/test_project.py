@@ -93,3 +93,44 @@ def test_this_interpreter_is_one_the_course_supports():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     here = Version(".".join(map(str, sys.version_info[:3])))
     assert here in SpecifierSet(project["requires-python"])
+
+
+def _sanitize(text):
+    """``text`` as nbval compares it, through tests/sanitize.cfg's rules in order."""
+    rules = re.findall(
+        r"^regex: (.*)$\n^replace: (.*)$",
+        (ROOT / "tests" / "sanitize.cfg").read_text(encoding="ascii"),
+        flags=re.MULTILINE,
+    )
+    for regex, replace in rules:
+        text = re.sub(regex, replace, text)
+    return text
+
+
+def test_sanitize_rules_mask_measured_numbers_and_keep_every_word():
+    claims = {
+        "2 processes took 0.41 s, 2 threads 0.79 s: the processes were 1.9× faster": (
+            "2 processes took TIME, 2 threads TIME: the processes were RATIO faster"
+        ),
+        "spawn: 41.3 ms per child, fork 1.2 ms: fork was 34× faster": (
+            "spawn: TIME per child, fork TIME: fork was RATIO faster"
+        ),
+        "a round trip took 850 µs (12 us fastest), 3 ns of it in the lock": (
+            "a round trip took TIME (TIME fastest), TIME of it in the lock"
+        ),
+        "copied at 1.2 GB/s and 12,000 items/s; the pipe 350 MiB/s": (
+            "copied at RATE and RATE; the pipe RATE"
+        ),
+        "the child had 48.2 % of a CPU, the threads 95%": (
+            "the child had PERCENT of a CPU, the threads PERCENT"
+        ),
+        "child PID 12345 (pid=12346, parent=99), PIDs: 7": (
+            "child PID PID (pid=PID, parent=PID), PIDs: PID"
+        ),
+        # Counts and words stay: only numbers with a unit are masked.
+        "3 children started, 3 joined: 2 seconds slower, 1 slow start, 4 users": (
+            "3 children started, 3 joined: TIME slower, 1 slow start, 4 users"
+        ),
+        "processes finished first: True": "processes finished first: True",
+    }
+    assert {claim: _sanitize(claim) for claim in claims} == claims
