@@ -10,7 +10,7 @@ PIP_INSTALL := $(BIN)/python -m pip install -c constraints.txt
 # jupyter refuses to run as root without this flag (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-slow test-browser test-matrix test-pythons test-all lint notebooks lock clean
+.PHONY: lab test test-slow test-browser test-matrix test-pythons test-portability test-all lint notebooks lock clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml binder/overrides.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "this course needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -54,11 +54,18 @@ test-pythons:  ## the notebooks and unit tests under Python 3.12 and 3.13, each 
 	bash tools/test_python.sh 3.12
 	bash tools/test_python.sh 3.13
 
-test-all: test test-matrix test-browser test-pythons
+# macOS's, Windows' and a Binder pod's limits emulated on Linux (tests/portability/sitecustomize.py).
+test-portability: $(DEV_STAMP)  ## every notebook and the unit tests under each emulated platform
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python tests/portability/run.py
+
+test-all: test test-matrix test-browser test-pythons test-portability
 
 lint: $(DEV_STAMP)  ## ruff, then mypy over helpers/ and tests/ (settings in pyproject.toml)
 	$(BIN)/ruff check conftest.py helpers tests notebooks tools
 	$(BIN)/mypy
+	# The hosted workflow: GitHub's schema, then unsafe patterns (offline).
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --quiet .github/workflows/
 
 notebooks: $(DEV_STAMP)  ## re-execute every notebook in place under the default start method
 	$(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
