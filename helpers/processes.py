@@ -3,7 +3,8 @@
 Lesson 00 starts children and asks each one a single question: the child runs
 a worker that takes the writing end of a pipe, ``conn``, sends one object
 back through it, and exits. :func:`ask` runs such a worker and returns what
-it sent, so the notebook can print it (children never print).
+it sent, so the notebook has a value it can use; a child may also print, and in
+JupyterLab its lines land in the cell that runs it.
 
 The module also holds what lesson 00 needs to show failures that would
 otherwise stay invisible: :func:`run_and_capture` keeps a child's stderr (where
@@ -57,6 +58,7 @@ __all__ = [
     "ask",
     "big_data",
     "bump_counter",
+    "count_down",
     "counter",
     "error_summary",
     "example_path",
@@ -66,6 +68,7 @@ __all__ = [
     "put_hello",
     "read_a_line",
     "read_counter",
+    "report_squares",
     "run_and_capture",
     "run_script",
     "say_hello",
@@ -156,6 +159,30 @@ def spin(n: int, ready: Any) -> None:
     ready.wait(DEFAULT_TIMEOUT)
     while n > 0:
         n -= 1
+
+
+def count_down(n: int) -> None:
+    """Runs in a thread or a child: count down from ``n``, sending nothing back.
+
+    Pure-Python work that keeps a CPU busy and waits for nothing: what matters
+    is how long it takes, and how much CPU time it uses.
+    """
+    while n > 0:
+        n -= 1
+
+
+def report_squares(conn: Any, numbers: list[int]) -> None:
+    """Runs in the child: print the squares of ``numbers`` and their sum, then send the squares.
+
+    The printed lines are for a person to read (in JupyterLab they land in the
+    cell); the list sent through ``conn`` is what the parent's program uses.
+    """
+    squares = [n * n for n in numbers]
+    me = f"{multiprocessing.current_process().name} (PID {os.getpid()})"
+    print(f"in {me}: squares {squares}")
+    print(f"in {me}: sum of squares {sum(squares)}")
+    conn.send(squares)
+    conn.close()
 
 
 # --- the Process object, seen from inside a child ---

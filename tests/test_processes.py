@@ -334,3 +334,18 @@ def test_spin_waits_at_the_barrier_then_counts():
 
     ready = threading.Barrier(1)  # only the worker itself: it passes at once
     assert processes.spin(1000, ready) is None
+
+
+def test_count_down_counts_and_returns_nothing():
+    assert processes.count_down(1000) is None
+    assert processes.count_down(0) is None
+
+
+def test_report_squares_prints_and_sends_the_squares(capsys):
+    reader, writer = get_context().Pipe(duplex=False)
+    processes.report_squares(writer, [1, 2, 3, 4])
+    assert reader.recv() == [1, 4, 9, 16]
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].endswith(": squares [1, 4, 9, 16]")
+    assert printed[1].endswith(": sum of squares 30")
+    assert f"(PID {os.getpid()})" in printed[0]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import tomllib
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -134,3 +135,52 @@ def test_sanitize_rules_mask_measured_numbers_and_keep_every_word():
         "processes finished first: True": "processes finished first: True",
     }
     assert {claim: _sanitize(claim) for claim in claims} == claims
+
+
+def _heading_anchors(notebook):
+    """The ids JupyterLab gives the headings of ``notebook``: their text, spaces as hyphens."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    anchors = set()
+    for cell in cells:
+        if cell["cell_type"] != "markdown":
+            continue
+        for heading in re.findall(r"^#{1,6} +(.+?) *$", "".join(cell["source"]), re.MULTILINE):
+            text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # a link shows its text
+            text = re.sub(r"[`*]|(?<!\w)_|_(?!\w)", "", text)  # and no markup
+            anchors.add(text.replace(" ", "-"))
+    return anchors
+
+
+def test_every_section_link_in_a_notebook_reaches_a_heading():
+    """A link to `NN_name.ipynb#Some-heading` (or `#Some-heading`) finds that heading.
+
+    The reference notebook links each programming guideline to the section that
+    shows it: renaming a heading there breaks its link, and this says which.
+    """
+    broken = []
+    for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        for target, anchor in re.findall(r"\]\(([0-9]{2}_[^)#]*\.ipynb)?#([^)]+)\)", text):
+            path = notebook.parent / target if target else notebook
+            if not path.is_file() or unquote(anchor) not in _heading_anchors(path):
+                broken.append(f"{notebook.name}: ({target}#{anchor})")
+    assert broken == []
+
+
+# Lessons rewritten to the lesson shape and budget in CONTRIBUTING.md ("The shape of a lesson").
+WITHIN_BUDGET = {"00_start_here.ipynb": (45, 1800)}
+
+
+def test_a_lesson_keeps_its_shape_and_budget():
+    for name, (max_cells, max_words) in WITHIN_BUDGET.items():
+        cells = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))["cells"]
+        prose = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+        words = sum(len(text.split()) for text in prose)
+        assert len(cells) <= max_cells, f"{name}: {len(cells)} cells"
+        assert words <= max_words, f"{name}: {words} words of prose"
+        opening = "\n".join(prose[:3])
+        assert "## You will learn" in opening, f"{name}: no 'You will learn' at the start"
+        assert re.search(r"About \d+ minutes", opening), f"{name}: no time estimate at the start"
+        assert prose[-1].startswith("## Key points") and cells[-1]["cell_type"] == "markdown"
+        assert sum("**Predict first:**" in text for text in prose) >= 2, f"{name}: predict first"

@@ -1,10 +1,10 @@
-"""Checkers for lesson 00's exercises: a child's own PID, a whole program, shipping a worker.
+"""Checkers for lesson 00's exercise (a whole program) and appendix 91's two (cell workers).
 
-Exercises 1 and 3 ask for a worker written in a notebook cell. Such a function
+Appendix 91's exercises ask for a worker written in a notebook cell. Such a function
 cannot be imported by a child, so these checkers run it with ``multiprocess``
 (whose dill pickling sends the function's code along) and use only
-``multiprocess`` objects for it — pipe and process alike. Exercise 2 is a whole
-program written with ``multiprocessing``; :func:`helpers.checking.run_program`
+``multiprocess`` objects for it — pipe and process alike. Lesson 00's exercise is
+a whole program written with ``multiprocessing``; :func:`helpers.checking.run_program`
 runs it, bounded, and the hints name the mistake. Every wait has a timeout; a
 worker that never finishes is stopped and named in the hint.
 
