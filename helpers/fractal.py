@@ -73,6 +73,7 @@ __all__ = [
     "RENDER_TIMEOUT",
     "SPAN",
     "TILE",
+    "Designs",
     "Frame",
     "Render",
     "RenderFailed",
@@ -81,12 +82,14 @@ __all__ = [
     "TileFailed",
     "attach_channels",
     "colour",
+    "compare_designs",
     "escape_counts",
     "explorer",
     "first_difference",
     "frame",
     "pickling_seconds",
     "render_into",
+    "render_on_dask",
     "render_serial",
     "render_tile",
     "require_workers",
@@ -448,6 +451,103 @@ class Renderer:
 
 
 # --------------------------------------------------------------------------
+# The designs, measured side by side; and the same tiles on Dask
+# --------------------------------------------------------------------------
+
+
+def _best(repeats: int, call: Callable[[], Any]) -> float:
+    """The fastest of ``repeats`` timed calls: the run least disturbed by other programs."""
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - began)
+    return min(times)
+
+
+def _pool_render(pool: ProcessPoolExecutor, frame: Frame, timeout: float) -> np.ndarray:
+    image = np.zeros(frame.shape, dtype=DTYPE)
+    by_index = tiles(frame)
+    for index, pixels in pool.map(render_tile, [frame] * len(by_index), by_index, timeout=timeout):
+        image[by_index[index].where] = pixels
+    return image
+
+
+@dataclass(frozen=True)
+class Designs:
+    """Seconds per render of one frame, each design the fastest of a few runs."""
+
+    frame: Frame
+    workers: int
+    serial: float
+    cold_pool: float  # a pool started for this render, pixels pickled back (stage 2 as written)
+    warm_pool: float  # the same tasks on a pool already running
+    shared: float  # stage 3's design on a warm pool: pixels written into shared memory
+    pickling: float  # pickling and unpickling every tile's pixels, measured here
+
+    def lines(self) -> list[str]:
+        """The measurements as sentences, each verdict computed from its numbers."""
+        ms = {
+            k: getattr(self, k) * 1000
+            for k in ("serial", "cold_pool", "warm_pool", "shared", "pickling")
+        }
+        size = self.frame.width * self.frame.height * 2 / 2**20
+        start_up = "held" if self.cold_pool > self.warm_pool else "did not hold"
+        copies = "held" if self.shared < self.warm_pool else "did not hold"
+        return [
+            f"serial, one process: {ms['serial']:.0f} ms; a warm pool of {self.workers}: "
+            f"{ms['warm_pool']:.0f} ms, {self.serial / self.warm_pool:.1f}× the serial speed",
+            f"pickling the pixels back ({size:.2f} MiB) costs {ms['pickling']:.1f} ms, "
+            f"{self.pickling / self.warm_pool:.1%} of the pool's render",
+            f"lesson 05: starting processes costs milliseconds, so reuse them — {start_up}: "
+            f"a pool started for the render took {ms['cold_pool']:.0f} ms, a warm one "
+            f"{ms['warm_pool']:.0f} ms ({self.cold_pool / self.warm_pool:.1f}×)",
+            f"lesson 05: shared memory beats pickling for bulk data — {copies} here: shared image "
+            f"{ms['shared']:.0f} ms, pickled pixels {ms['warm_pool']:.0f} ms "
+            f"({abs(self.warm_pool - self.shared) / self.warm_pool:.0%} apart; the pixels are only "
+            f"{size:.2f} MiB, so the work, not the copy, decides)",
+        ]
+
+
+def compare_designs(ctx: Context, frame: Frame, *, workers: int = 2, repeats: int = 3) -> Designs:
+    """Time the serial render, a pool started for one render, a warm pool that pickles
+    the pixels back, and stage 3's shared image on a warm pool (fastest of ``repeats``)."""
+    require_context(ctx)
+    workers = require_workers(workers)
+    repeats = require_positive_int(repeats, "repeats", maximum=10)
+    reference = render_serial(frame)
+    serial = _best(repeats, lambda: render_serial(frame))
+
+    def cold() -> None:
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            _pool_render(pool, frame, RENDER_TIMEOUT)
+
+    cold_pool = _best(1, cold)
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        list(pool.map(time.sleep, [0.05] * workers, timeout=RENDER_TIMEOUT))  # start every worker
+        warm_pool = _best(repeats, lambda: _pool_render(pool, frame, RENDER_TIMEOUT))
+    with Renderer(ctx, workers) as renderer:
+        renderer.warm_up()
+        shared = _best(repeats, lambda: renderer.render(frame))
+    pickling = _best(repeats, lambda: pickling_seconds(reference, frame))
+    return Designs(frame, workers, serial, cold_pool, warm_pool, shared, pickling)
+
+
+def render_on_dask(client: Any, frame: Frame, *, timeout: float = RENDER_TIMEOUT) -> np.ndarray:
+    """The same tiles as Dask tasks: each worker sends its tile's pixels back, and the
+    image is put together here, in the client."""
+    by_index = tiles(frame)
+    futures = client.map(render_tile, [frame] * len(by_index), by_index, pure=False)
+    from distributed import wait as wait_on_dask  # noqa: PLC0415 - only the notebook's process
+
+    wait_on_dask(futures, timeout=timeout)  # raises TimeoutError rather than wait for ever
+    image = np.zeros(frame.shape, dtype=DTYPE)
+    for index, pixels in client.gather(futures):
+        image[by_index[index].where] = pixels
+    return image
+
+
+# --------------------------------------------------------------------------
 # Pictures and the explorer widget
 # --------------------------------------------------------------------------
 
@@ -456,7 +556,9 @@ def colour(image: np.ndarray, limit: int) -> np.ndarray:
     """RGB bytes for an image of counts: points that never escaped are black."""
     from matplotlib import colormaps  # noqa: PLC0415 - heavy; only the notebook draws
 
-    shade = np.log(image.astype("float64")) / math.log(max(limit, 2))
+    shade = np.log(
+        np.maximum(image, 1).astype("float64")
+    )  # 0: not drawn yet / math.log(max(limit, 2))
     rgb = (colormaps["magma"](shade)[..., :3] * 255).astype("uint8")
     rgb[image >= limit] = 0
     return rgb

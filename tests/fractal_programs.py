@@ -14,7 +14,6 @@ from multiprocessing.shared_memory import SharedMemory
 
 import numpy as np
 
-from helpers import fractal
 from helpers.fractal import DTYPE, TILE, Tile, tile_pixels, tiles
 
 TIMEOUT = 60
@@ -338,8 +337,3 @@ def kill_lost_tiles_stay_blank(ctx, frame, workers):
 
 def kill_gives_up(ctx, frame, workers):
     return shared_right(ctx, frame, workers)
-
-
-def kill_with_the_renderer(ctx, frame, workers):
-    with fractal.Renderer(ctx, workers) as renderer:
-        return renderer.render(frame).image

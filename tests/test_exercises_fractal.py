@@ -44,7 +44,7 @@ def verdict(check, program, **options):
             "✔ a worker was killed while rendering tile 2",
         ),
     ],
-    ids=["serial", "pool", "shared", "progress", "cancel", "kill", "kill-renderer"],
+    ids=["serial", "pool", "shared", "progress", "cancel", "kill"],
 )
 def test_right_programs_pass(check, program, expected):
     assert verdict(check, program).startswith(expected)

@@ -128,3 +128,23 @@ def test_a_new_render_cancels_the_one_under_way(tmp_path):
         assert np.array_equal(done.image, render_serial(other))
     with open(slow.tally) as tally:
         assert len(tally.read().split()) < len(tiles(slow))
+
+
+@pytest.mark.slow  # starts a pool twice and a renderer
+def test_compare_designs_says_which_prediction_held():
+    designs = fractal.compare_designs(get_context(), SMALL, workers=2, repeats=1)
+    lines = designs.lines()
+    assert len(lines) == 4
+    assert lines[2].startswith("lesson 05: starting processes costs milliseconds, so reuse them — ")
+    assert ("— held" in lines[3]) == (designs.shared < designs.warm_pool)
+
+
+@pytest.mark.slow  # starts a local Dask cluster
+def test_the_same_tiles_on_dask_give_the_same_image():
+    from helpers import distributed
+
+    client = distributed.connect()
+    try:
+        assert np.array_equal(fractal.render_on_dask(client, SMALL), render_serial(SMALL))
+    finally:
+        distributed.close(client)

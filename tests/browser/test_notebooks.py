@@ -41,6 +41,7 @@ class Lesson:
     control: str  # the description of one control, to find the playground by
     rounds: tuple[Round, ...]  # at least one; run in order, each timed
     manual: bool = True  # interact_manual: its button starts each run, not the controls
+    image: bool = False  # the playground also shows a picture, which each run must fill in
 
 
 def _start_up(method: str, starts: int) -> Round:
@@ -211,6 +212,13 @@ def _pool_run(workers: int, chunksize: int, tasks: int, work_ms: float) -> Round
     return Round(changes, re.compile("^" + "\n".join(lines) + "$"))
 
 
+def _explored(limit: int, workers: int) -> Round:
+    """10: the explorer's line after a render; only the time varies."""
+    frame = f"rendered 600 × 400 pixels, zoom 1, limit {limit}: 24 tiles on {workers} worker(s)"
+    line = rf"^{re.escape(frame)} in \d+ ms$"
+    return Round({"limit": limit, "workers": workers}, re.compile(line))
+
+
 LESSONS = [
     Lesson(
         "00_start_here.ipynb",
@@ -345,6 +353,20 @@ LESSONS = [
             _pool_run(2, 3, 7, 20),
         ),
     ),
+    Lesson(
+        "10_capstone_fractal_explorer.ipynb",
+        # The warm render, equal to the serial one, and each of its tiles on the timeline.
+        seed=("the warm render equals the serial one: True\ntiles on the timeline: 24\n",),
+        control="limit",
+        rounds=(
+            _explored(110, 2),
+            _explored(100, 2),
+            _explored(120, 2),
+            _explored(90, 2),
+            _explored(100, 2),
+        ),
+        image=True,
+    ),
 ]
 
 
@@ -363,4 +385,7 @@ def test_lesson_runs_clean_and_its_playground_answers(open_notebook, timings, le
         playground.round_trip(step.changes, step.expected, manual=lesson.manual)
         for step in lesson.rounds
     ]
+    if lesson.image:  # the picture arrived as well as the line: a PNG is in the page
+        picture = playground.root.locator("img").first
+        assert (picture.get_attribute("src") or "").startswith(("blob:", "data:image/png"))
     notebook.screenshot("2-playground", show=playground.root)
