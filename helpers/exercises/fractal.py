@@ -403,8 +403,8 @@ def check_cancel(  # noqa: PLR0911 - one return per mistake it names
     if hint is not None:
         return fail(hint)
     return ok(
-        f"the first render stopped after {rendered} of its {count} tiles, the new image "
-        "equals its serial render, and nothing was left running"
+        f"the first render stopped with {rendered / count:.0%} of its tiles drawn, the new "
+        "image equals its serial render, and nothing was left running"
     )
 
 
