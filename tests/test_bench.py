@@ -127,11 +127,12 @@ def test_bulk_table_has_a_row_per_channel_and_size(ctx):
     results = bench.measure_bulk(ctx, ["1 KiB"], channels=["pipe_bytes"], repeats=2, progress=False)
     lines = str(results).splitlines()
     assert lines[0].split() == [
-        "channel", "size", "median", "spread", "speed", "%", "memcpy", "%", "os.pipe", "intact",
+        "channel", "size", "median", "spread", "speed", "held", "to", "%", "of", "it", "intact",
     ]  # fmt: skip
     assert len(lines) == 2 + 3 + 1
     assert lines[3].startswith("raw os.pipe (limit)")
     assert lines[4].startswith("Pipe.send_bytes chunks") and lines[4].endswith("✔")
+    assert "raw os.pipe" in lines[4].removeprefix("Pipe.send_bytes chunks")  # its limit
     assert lines[-1].startswith("median of 2 timed repeats after one untimed warm-up")
     assert results.percent_of("memcpy", "memcpy", KiB) == pytest.approx(100)
 
@@ -275,15 +276,22 @@ def test_first_touch_compares_four_destinations_and_cleans_up(ctx):
 @pytest.mark.slow  # also run by notebook 05 under nbval
 def test_every_round_trip_is_timed(ctx):
     results = bench.measure_latency(ctx, round_trips=20, repeats=1)
-    assert results.names() == ["os_pipe", "pipe", "queue", "manager", "value"]
+    assert results.names() == [
+        "socket", "os_pipe", "raw_value", "pipe", "pipe_oneway", "queue", "manager", "value",
+    ]  # fmt: skip
     assert all(m.median > 0 for m in results.measurements)
+    held = {m["name"]: m["held_to"] for m in results.as_dict()["measurements"]}
+    assert held == {
+        "socket": None, "os_pipe": None, "raw_value": None, "pipe": "socket",
+        "pipe_oneway": "os_pipe", "queue": "os_pipe", "manager": "socket", "value": "raw_value",
+    }  # fmt: skip
     assert str(results).splitlines()[0].split()[:3] == ["round", "trip", "median"]
 
 
 def test_latency_refuses_bad_round_trips(ctx):
     with pytest.raises(ValueError, match="round_trips must be at least 1, not 0"):
         bench.measure_latency(ctx, round_trips=0)
-    with pytest.raises(ValueError, match="channels: 'smoke' is not one of pipe, queue"):
+    with pytest.raises(ValueError, match="channels: 'smoke' is not one of pipe, pipe_oneway"):
         bench.measure_latency(ctx, channels=["smoke"])
 
 
@@ -345,6 +353,22 @@ def test_goals_set_the_figures_beside_the_aims():
     assert [g["met"] for g in bench.goals()] == []
 
 
+def test_a_round_trip_faster_than_its_own_limit_is_named():
+    latency = _synthetic_latency()
+    assert bench.goals(latency=latency)[0]["figure"] == "none did"
+    latency.measurements[1] = _m("pipe", 0, 4e-6, label="Pipe (duplex)")
+    beaten = bench.goals(latency=latency)[0]
+    assert (beaten["met"], beaten["figure"]) == (False, "Pipe (duplex) beat raw socket pair")
+
+
+def test_each_channel_names_the_limit_it_is_held_to_in_json():
+    held = {m["name"]: m["held_to"] for m in _synthetic_bulk().as_dict()["measurements"]}
+    assert held == {
+        "memcpy": None, "os_pipe": None, "array": "memcpy", "shared_memory": "memcpy",
+        "pipe_bytes": "os_pipe", "queue": "os_pipe", "pipe_pickle": "os_pipe", "manager": "memcpy",
+    }  # fmt: skip
+
+
 def test_a_channel_faster_than_its_limit_is_named():
     bulk = _synthetic_bulk()
     bulk.measurements[4] = _m("pipe_bytes", 256 * MiB, 0.05, label="Pipe.send_bytes chunks")
@@ -357,7 +381,8 @@ def test_conclusions_and_guide_follow_the_numbers():
     bulk = _synthetic_bulk()
     assert bench.conclusions(bulk=bulk).splitlines() == [
         "every transfer intact: True",
-        "shared memory faster than Manager at 256 MiB: True",
+        "at 256 MiB, SharedMemory + numpy took 28 ms, the Manager 1.20 s: "
+        "shared memory was 42.9× faster",
     ]
     assert bench.decision_guide(bulk).splitlines() == [
         "Decision guide, from this run's numbers:",
@@ -375,10 +400,10 @@ def test_conclusions_and_guide_follow_the_numbers():
 
 def _synthetic_latency():
     labels = {**bench.LATENCY_CHANNELS, **bench.LATENCY_LIMITS}
-    timings = {"os_pipe": 8e-6, "pipe": 2e-5, "queue": 6e-5, "manager": 2.4e-5, "value": 2e-6}
+    timings = {"socket": 8e-6, "pipe": 2e-5, "queue": 6e-5, "manager": 2.4e-5, "value": 2e-6}
     return Results(
         "latency",
-        [_m(n, 0, s, limit=n == "os_pipe", label=labels[n]) for n, s in timings.items()],
+        [_m(n, 0, s, limit=n == "socket", label=labels[n]) for n, s in timings.items()],
     )
 
 
@@ -386,20 +411,22 @@ def test_latency_and_startup_advice_name_the_fastest_candidate():
     startup = Results("startup", [_m("spawn", 0, 0.04), _m("fork", 0, 0.005)])
     guide = bench.decision_guide(latency=_synthetic_latency(), startup=startup)
     assert guide.splitlines()[1:] == [
-        "• Small messages, request/reply: Pipe — 20 µs per round trip (raw os.pipe: 8 µs).",
+        "• Small messages, request/reply: Pipe (duplex) — 20 µs per round trip "
+        "(raw socket pair: 8 µs).",
         "• A flag one process raises and others wait for: an Event — wait(timeout) sleeps "
         "until set() is called (spinning on a Value answered in 2 µs, but keeps a CPU core "
         "busy the whole time).",
         "• A counter several processes update: a Value, changed under its lock "
         "(with v.get_lock(): v.value += 1).",
         "• Python objects several processes edit: a Manager — 24 µs per proxy call, 1.2× a "
-        "Pipe round trip: few calls, each doing a lot.",
+        "Pipe (duplex) round trip: few calls, each doing a lot.",
         "• Starting workers: fork started one in 5 ms, spawn in 40 ms — start workers once "
         "and reuse them.",
     ]
     assert bench.conclusions(latency=_synthetic_latency(), startup=startup).splitlines() == [
-        "spawn slower to start than fork: True",
-        "starting a spawn child costs more than 100 Pipe round trips: True",
+        "spawn took 40 ms to start a child and join it, fork 5 ms: fork was 8× faster",
+        "starting a spawn child took 2,000× as long as a duplex Pipe round trip "
+        "(40 ms against 20 µs)",
     ]
 
 

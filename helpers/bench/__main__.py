@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "start_method": ctx.get_start_method(),
             },
             "results": {name: r.as_dict() for name, r in results.items()},
-            "goals": goals(results.get("bulk"), results.get("startup")),
+            "goals": goals(results.get("bulk"), results.get("startup"), results.get("latency")),
             "intact": intact,
         }
         print(json.dumps(report, indent=2))
@@ -171,7 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, result in results.items():
         print(f"\n== {name} ==\n{result}")
     if "bulk" in results or "startup" in results:
-        print("\n== goals ==\n" + format_goals(results.get("bulk"), results.get("startup")))
+        print(
+            "\n== goals ==\n"
+            + format_goals(results.get("bulk"), results.get("startup"), results.get("latency"))
+        )
     guide = decision_guide(
         results.get("bulk"),
         results.get("latency"),

@@ -20,6 +20,7 @@ from helpers.bench.results import (
     Results,
     duration,
     format_size,
+    held_to,
     rate,
 )
 
@@ -83,25 +84,35 @@ def _fastest(results: Results, names: Iterable[str], size: int | None = None) ->
     return min(found, key=lambda m: m.median) if found else None
 
 
-def _limits_beaten(bulk: Results) -> list[str] | None:
-    """Channels whose best transfer beat a limit's best by more than NOISE % (None: no limits).
+def _limits_beaten(results: Results) -> list[str] | None:
+    """Channels whose best beat their own limit's best by more than NOISE % (None: no limits).
 
     Best against best: a busy machine only ever adds time, so the fastest of
-    the repeats is what each path can do.
+    the repeats is what each path can do. Each channel is held to the limit
+    :func:`~helpers.bench.results.held_to` names, and in bulk also to memcpy
+    (every channel copies at least once).
     """
     beaten, compared = [], False
-    for m in bulk.measurements:
-        for limit in LIMIT_OF.get(m.name, ()):
-            bound = measured(bulk, limit, m.size)
+    for m in results.measurements:
+        limits = dict.fromkeys([held_to(results.experiment, m.name), *LIMIT_OF.get(m.name, ())])
+        if results.experiment != "bulk":
+            limits = dict.fromkeys([held_to(results.experiment, m.name)])
+        for limit in limits:
+            bound = None if limit is None else measured(results, limit, m.size or None)
             if bound is None:
                 continue
             compared = True
             if 100 * bound.best / m.best > 100 + NOISE:
-                beaten.append(f"{m.label} at {format_size(m.size)} beat {bound.label}")
+                where = f" at {format_size(m.size)}" if m.size else ""
+                beaten.append(f"{m.label}{where} beat {bound.label}")
     return beaten if compared else None
 
 
-def goals(bulk: Results | None = None, startup: Results | None = None) -> list[dict[str, Any]]:
+def goals(
+    bulk: Results | None = None,
+    startup: Results | None = None,
+    latency: Results | None = None,
+) -> list[dict[str, Any]]:
     """This run's figures beside the course's goals: one dict per goal.
 
     Each has ``goal`` (text), ``figure`` (text, or "not measured") and ``met``
@@ -135,6 +146,13 @@ def goals(bulk: Results | None = None, startup: Results | None = None) -> list[d
             None if percent is None or best is None else f"{best.label}: {percent:.0f} %",
             None if percent is None else percent >= MEMCPY_GOAL,
         )
+    if latency is not None and latency.measurements:
+        beaten = _limits_beaten(latency)
+        add(
+            f"no round trip beats its own limit by more than {NOISE:.0f} %",
+            None if beaten is None else ("; ".join(beaten) or "none did"),
+            None if beaten is None else not beaten,
+        )
     if startup is not None:
         fork, preloaded = measured(startup, "fork"), measured(startup, "forkserver+preload")
         times = preloaded.median / fork.median if fork and preloaded else None
@@ -146,11 +164,15 @@ def goals(bulk: Results | None = None, startup: Results | None = None) -> list[d
     return out
 
 
-def format_goals(bulk: Results | None = None, startup: Results | None = None) -> str:
+def format_goals(
+    bulk: Results | None = None,
+    startup: Results | None = None,
+    latency: Results | None = None,
+) -> str:
     """The goals as lines: ``goal: figure — met / missed on this run``."""
     verdicts = {True: "met", False: "missed on this run", None: "not measured"}
     return "\n".join(
-        f"{g['goal']}: {g['figure']} — {verdicts[g['met']]}" for g in goals(bulk, startup)
+        f"{g['goal']}: {g['figure']} — {verdicts[g['met']]}" for g in goals(bulk, startup, latency)
     )
 
 
@@ -214,9 +236,10 @@ def _latency_advice(latency: Results) -> list[str]:
     if best is not None:
         line = f"• Small messages, request/reply: {best.label} — {duration(best.median)}"
         line += " per round trip"
-        raw = measured(latency, "os_pipe")
+        limit = held_to("latency", best.name)
+        raw = None if limit is None else measured(latency, limit)
         if raw is not None:
-            line += f" (raw os.pipe: {duration(raw.median)})"
+            line += f" ({raw.label}: {duration(raw.median)})"
         lines.append(line + ".")
     value = _fastest(latency, GUIDE_NEEDS["a counter several processes update"])
     spin = f" (spinning on a Value answered in {duration(value.median)}, " if value else " ("
@@ -238,6 +261,14 @@ def _latency_advice(latency: Results) -> list[str]:
     return lines
 
 
+def _faster(quick: Measurement, slow: Measurement, name: str) -> str:
+    """``'fork was 15× faster'``, or ``'… slower'`` when the numbers say so."""
+    ratio = slow.median / quick.median
+    if ratio >= 1:
+        return f"{name} was {ratio:.3g}× faster"
+    return f"{name} was {1 / ratio:.3g}× slower"
+
+
 def conclusions(
     bulk: Results | None = None,
     latency: Results | None = None,
@@ -245,7 +276,7 @@ def conclusions(
     writes: Results | None = None,
     first_touch: Results | None = None,
 ) -> str:
-    """Comparisons that hold by a wide margin on any machine, as ``claim: True`` lines."""
+    """Comparisons that hold by a wide margin on any machine, as sentences with their numbers."""
     lines = []
     if bulk is not None:
         size = max(bulk.sizes())
@@ -253,22 +284,32 @@ def conclusions(
         shm = _fastest(bulk, ("array", "shared_memory"), size)
         manager = measured(bulk, "manager", size)
         if shm is not None and manager is not None:
-            faster = shm.median < manager.median
-            lines.append(f"shared memory faster than Manager at {format_size(size)}: {faster}")
+            lines.append(
+                f"at {format_size(size)}, {shm.label} took {duration(shm.median)}, the Manager "
+                f"{duration(manager.median)}: {_faster(shm, manager, 'shared memory')}"
+            )
     if startup is not None:
         spawn, fork = measured(startup, "spawn"), measured(startup, "fork")
         if spawn is not None and fork is not None:
-            lines.append(f"spawn slower to start than fork: {spawn.median > fork.median}")
+            lines.append(
+                f"spawn took {duration(spawn.median)} to start a child and join it, fork "
+                f"{duration(fork.median)}: {_faster(fork, spawn, 'fork')}"
+            )
         plain, preloaded = measured(startup, "forkserver"), measured(startup, "forkserver+preload")
         if plain is not None and preloaded is not None and "preloaded" in plain.label:
-            faster = preloaded.median < plain.median
-            lines.append(f"forkserver starts faster with the workers preloaded: {faster}")
-        # Microseconds against milliseconds: true on a busy machine too, where
-        # the order of two round trips (Pipe or Queue first?) is not.
+            lines.append(
+                f"forkserver took {duration(plain.median)} with nothing preloaded, "
+                f"{duration(preloaded.median)} with the workers preloaded: "
+                f"{_faster(preloaded, plain, 'preloaded')}"
+            )
+        # Milliseconds against microseconds: a ratio in the thousands on any machine.
         pipe = measured(latency, "pipe") if latency is not None else None
         if spawn is not None and pipe is not None:
-            many = spawn.median > 100 * pipe.median
-            lines.append(f"starting a spawn child costs more than 100 Pipe round trips: {many}")
+            lines.append(
+                f"starting a spawn child took {spawn.median / pipe.median:,.0f}× as long as "
+                f"a duplex Pipe round trip ({duration(spawn.median)} against "
+                f"{duration(pipe.median)})"
+            )
     if writes is not None:
         faster = writes.get("bulk").median < writes.get("loop").median
         lines.append(f"one bulk write faster than element by element: {faster}")

@@ -1,8 +1,12 @@
 """Latency: one small message there and back (a round trip), through each channel.
 
 Each echoing child runs a worker of :mod:`helpers.bench.workers`; the message
-channels take turns, batch by batch, and the ``Value`` goes last, on its own,
-because its child spins on a CPU while it waits.
+channels take turns, batch by batch, and the ``Value`` and ``RawValue`` go
+last, each on its own, because their children spin on a CPU while they wait.
+Each channel is held to a limit of its own kind (:data:`~helpers.bench.results.HELD_TO`):
+a duplex ``Pipe`` (a socket pair) and a Manager (a socket) to a raw socket
+pair, one-way ``Pipe`` objects and a ``Queue`` to a raw ``os.pipe``, the ``Value``
+to a ``RawValue``.
 """
 
 from __future__ import annotations
@@ -44,6 +48,36 @@ def _pipe_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -> t
     return workers.pipe_echo, (there, rounds), there.close, one_round
 
 
+def _pipe_oneway_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -> tuple:
+    from_parent, to_child = ctx.Pipe(duplex=False)  # (reader, writer): an os.pipe each
+    from_child, to_parent = ctx.Pipe(duplex=False)
+    for end in (to_child, from_child):
+        stack.callback(end.close)
+
+    def after_start() -> None:
+        from_parent.close()
+        to_parent.close()
+
+    def one_round(number: int) -> None:
+        to_child.send(number)
+        from_child.recv()
+
+    return workers.oneway_echo, (from_parent, to_parent, rounds), after_start, one_round
+
+
+def _socket_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -> tuple:
+    here, there = ctx.Pipe()  # duplex: a socket pair, read and written raw
+    stack.callback(here.close)
+    fd = here.fileno()
+
+    def one_round(number: int) -> None:
+        os.write(fd, b"!")
+        if not os.read(fd, 1):
+            raise EOFError("the child closed the socket")
+
+    return workers.os_pipe_echo, (there, there, rounds), there.close, one_round
+
+
 def _queue_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -> tuple:
     inbox, outbox = ctx.Queue(), ctx.Queue()
     for q in (inbox, outbox):
@@ -57,8 +91,10 @@ def _queue_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -> 
     return workers.queue_echo, (inbox, outbox, rounds, timeout), lambda: None, one_round
 
 
-def _value_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -> tuple:
-    value = ctx.Value("q", 0)
+def _value_ping(
+    ctx: Context, stack: ExitStack, rounds: int, timeout: float, *, lock: bool = True
+) -> tuple:
+    value = ctx.Value("q", 0) if lock else ctx.RawValue("q", 0)
 
     def one_round(number: int) -> None:
         value.value = 2 * number + 1
@@ -85,7 +121,21 @@ def _os_pipe_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -
     return workers.os_pipe_echo, (from_parent, to_parent, rounds), after_start, one_round
 
 
-_PINGS = {"pipe": _pipe_ping, "queue": _queue_ping, "value": _value_ping, "os_pipe": _os_pipe_ping}
+def _raw_value_ping(ctx: Context, stack: ExitStack, rounds: int, timeout: float) -> tuple:
+    return _value_ping(ctx, stack, rounds, timeout, lock=False)
+
+
+_PINGS = {
+    "pipe": _pipe_ping,
+    "pipe_oneway": _pipe_oneway_ping,
+    "queue": _queue_ping,
+    "value": _value_ping,
+    "os_pipe": _os_pipe_ping,
+    "socket": _socket_ping,
+    "raw_value": _raw_value_ping,
+}
+# Their children spin while they wait: each runs on its own, after the others.
+SPINNERS = ("value", "raw_value")
 
 
 def _open_ping(
@@ -150,8 +200,9 @@ def measure_latency(
     """Time one small message there and back (a **round trip**) through each channel.
 
     Each repeat times ``round_trips`` round trips and keeps the average. The
-    message channels take turns, repeat by repeat; the ``Value`` goes last, on
-    its own, because its child spins on a CPU while it waits. ``timeout``
+    message channels and their limits take turns, repeat by repeat; the
+    ``Value`` and the ``RawValue`` go last, each on its own, because their
+    children spin on a CPU while they wait. ``timeout``
     bounds every wait.
     """
     ctx, repeats, timeout = check_common(ctx, repeats, timeout)
@@ -159,7 +210,8 @@ def measure_latency(
     names = require_names(limits, LATENCY_LIMITS, "limits") if limits else []
     names += require_names(channels, LATENCY_CHANNELS, "channels")
     samples: dict[str, list[float]] = {}
-    for batch in ([n for n in names if n != "value"], [n for n in names if n == "value"]):
+    batches = [[n for n in names if n not in SPINNERS], *([n] for n in names if n in SPINNERS)]
+    for batch in batches:
         if batch:
             samples.update(_ping_pongs(ctx, batch, round_trips, repeats, timeout))
     labels = {**LATENCY_CHANNELS, **LATENCY_LIMITS}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from helpers.bench.results import Results, format_size
+from helpers.bench.results import Results, format_size, held_to
 
 __all__ = ["plot_bulk", "plot_latency"]
 
@@ -72,7 +72,7 @@ def plot_bulk(bulk: Results) -> Any:
 
 
 def plot_latency(latency: Results) -> Any:
-    """Round-trip time per channel (log), and each as % of raw os.pipe's speed."""
+    """Round-trip time per channel (log), and each as % of its own limit's speed."""
     from matplotlib.figure import Figure  # noqa: PLC0415
 
     figure = Figure(figsize=(11, 3.8), layout="constrained")
@@ -84,13 +84,17 @@ def plot_latency(latency: Results) -> Any:
     _plain_log_axis(times, microseconds)
     times.set_ylabel("µs per round trip (median)")
     times.set_title("Small-message round trip")
-    if "os_pipe" in latency.names():
-        percents = [latency.percent_of(m.name, "os_pipe") for m in latency.measurements]
-        share.bar(labels, percents, color=colours)
+    held = [
+        (m.label, latency.percent_of(m.name, limit))
+        for m in latency.measurements
+        if (limit := held_to("latency", m.name)) in latency.names()
+    ]
+    if held:
+        share.bar([label for label, _ in held], [p for _, p in held], color="tab:blue")
         share.axhline(100, color="black", linestyle="--", linewidth=1)
-        _plain_log_axis(share, percents)
-    share.set_ylabel("% of raw os.pipe's speed")
-    share.set_title("As % of raw os.pipe (the limit)")
+        _plain_log_axis(share, [p for _, p in held])
+    share.set_ylabel("% of its limit's speed")
+    share.set_title("Each as % of its own limit (same kind of descriptor)")
     for axis in (times, share):
         axis.tick_params(axis="x", rotation=20)
     return figure

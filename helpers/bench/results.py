@@ -22,6 +22,7 @@ __all__ = [
     "BULK_LIMITS",
     "DEFAULT_REPEATS",
     "FULL_SIZES",
+    "HELD_TO",
     "LARGEST_SIZE",
     "LATENCY_CHANNELS",
     "LATENCY_LIMITS",
@@ -29,6 +30,7 @@ __all__ = [
     "Results",
     "duration",
     "format_size",
+    "held_to",
     "parse_size",
     "rate",
     "size_ladder",
@@ -52,12 +54,47 @@ BULK_CHANNELS = {
 # raw pipe moves the same bytes through the same pipe with no framing.
 BULK_LIMITS = {"memcpy": "memcpy (same copy, private memory)", "os_pipe": "raw os.pipe"}
 LATENCY_CHANNELS = {
-    "pipe": "Pipe",
+    "pipe": "Pipe (duplex)",
+    "pipe_oneway": "two one-way Pipes",
     "queue": "Queue",
     "manager": "Manager proxy call",
     "value": "Value with its lock",
 }
-LATENCY_LIMITS = {"os_pipe": "raw os.pipe"}
+# A duplex Pipe is a socket pair on Unix; a one-way Pipe is an os.pipe. Each
+# limit moves one byte there and back over the same kind of descriptor, raw;
+# the lock-free RawValue is what a Value's spinning costs without its lock.
+LATENCY_LIMITS = {
+    "socket": "raw socket pair",
+    "os_pipe": "raw os.pipe",
+    "raw_value": "RawValue, no lock",
+}
+# The limit each channel is held to (``held_to`` in the JSON), like for like.
+HELD_TO = {
+    "array": "memcpy",
+    "shared_memory": "memcpy",
+    "manager_bulk": "memcpy",
+    "pipe_bytes": "os_pipe",
+    "queue_bulk": "os_pipe",
+    "pipe_pickle": "os_pipe",
+    "pipe": "socket",
+    "pipe_oneway": "os_pipe",
+    "queue": "os_pipe",
+    "manager": "socket",
+    "value": "raw_value",
+}
+
+
+def held_to(experiment: str, name: str) -> str | None:
+    """The limit channel ``name`` is held to in ``experiment`` (None for a limit itself).
+
+    >>> held_to("bulk", "queue"), held_to("latency", "queue"), held_to("latency", "os_pipe")
+    ('os_pipe', 'os_pipe', None)
+    """
+    if experiment in ("bulk", "chunks") and name in ("queue", "manager"):
+        return HELD_TO[f"{name}_bulk"]
+    if experiment not in ("bulk", "chunks", "latency"):
+        return None
+    return HELD_TO.get(name)
 
 
 # --------------------------------------------------------------------------
@@ -248,7 +285,10 @@ class Results:
         return {
             "experiment": self.experiment,
             "repeats": self.repeats,
-            "measurements": [m.as_dict() for m in self.measurements],
+            "measurements": [
+                {**m.as_dict(), "held_to": held_to(self.experiment, m.name)}
+                for m in self.measurements
+            ],
         }
 
     def __str__(self) -> str:
@@ -291,12 +331,23 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def _percent(results: Results, m: Measurement, limit: str) -> str:
+def _percent(results: Results, m: Measurement, limit: str | None) -> str:
     try:
-        percent = 100 * results.get(limit, m.size).median / m.median
+        percent = 100 * results.get(limit, m.size).median / m.median if limit else None
     except KeyError:
+        percent = None
+    if percent is None:
         return "—"
     return f"{percent:.0f} %" if percent >= 100 else f"{percent:.3g} %"
+
+
+def _held_to(results: Results, m: Measurement) -> tuple[str, str]:
+    """(the limit's label, the channel's speed as % of it), or dashes for a limit."""
+    limit = held_to(results.experiment, m.name)
+    labels = {**BULK_LIMITS, **LATENCY_LIMITS}
+    if limit is None:
+        return "—", "—"
+    return labels[limit], _percent(results, m, limit)
 
 
 def _bulk_table(results: Results) -> str:
@@ -310,12 +361,11 @@ def _bulk_table(results: Results) -> str:
                     duration(m.median),
                     _spread(m),
                     rate(m.throughput),
-                    _percent(results, m, "memcpy"),
-                    _percent(results, m, "os_pipe"),
+                    *_held_to(results, m),
                     "✔" if m.verified else "✘",
                 ]
             )
-    header = ["channel", "size", "median", "spread", "speed", "% memcpy", "% os.pipe", "intact"]
+    header = ["channel", "size", "median", "spread", "speed", "held to", "% of it", "intact"]
     return _table(header, rows) + _footnote(results)
 
 
@@ -343,11 +393,11 @@ def _latency_table(results: Results) -> str:
             m.label + (" (limit)" if m.limit else ""),
             f"{m.median * 1e6:.3g} µs",
             _spread(m),
-            _percent(results, m, "os_pipe"),
+            *_held_to(results, m),
         ]
         for m in results.measurements
     ]
-    header = ["round trip", "median", "spread", "% os.pipe speed"]
+    header = ["round trip", "median", "spread", "held to", "% of its speed"]
     return _table(header, rows) + _footnote(results)
 
 

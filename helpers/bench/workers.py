@@ -40,6 +40,7 @@ __all__ = [
     "make_payload",
     "manager_sender",
     "memory_sender",
+    "oneway_echo",
     "os_pipe_echo",
     "pipe_echo",
     "pipe_pickle_sender",
@@ -61,15 +62,15 @@ MiB = 1024 * KiB
 # enlarge it up to /proc/sys/fs/pipe-max-size (1 MiB by default). A bigger pipe
 # lets the writer run ahead while the reader copies: fewer switches between them.
 PIPE_BUFFER = 1 * MiB
-# The raw pipe writes a quarter of the enlarged pipe at a time: few system
-# calls, and room left for the next write while the reader copies the last
-# one out (writing the whole pipe at once makes the two sides take turns).
-RAW_PIPE_WRITE = 256 * KiB
 # Chunk sizes, chosen by measuring (see ``measure_chunks``). Connection copies
 # each message twice on the way in (into a bytes object, then into the
 # buffer): a chunk that fits the CPU cache keeps those copies cheap, and an
 # eighth of the pipe keeps the writer busy while the reader copies.
 PIPE_CHUNK = 128 * KiB
+# The raw pipe, the limit for Pipe.send_bytes, writes and reads the same
+# pieces as its chunks: the same system calls on the same data, less the
+# 4-byte header, the extra read and the copy out of a bytes object.
+RAW_PIPE_WRITE = PIPE_CHUNK
 # Queue pickles each chunk in a feeder thread: a few hundred KiB amortises
 # the per-item cost without big fresh allocations.
 QUEUE_CHUNK = 256 * KiB
@@ -299,6 +300,15 @@ def pipe_echo(conn: Any, rounds: int) -> None:
         conn.send(conn.recv())
 
 
+def oneway_echo(inbox: Any, outbox: Any, rounds: int) -> None:
+    """Runs in the child: send on ``outbox`` each of ``rounds`` objects from ``inbox``.
+
+    Two one-way Pipes (an ``os.pipe`` each), bounded like :func:`pipe_echo`.
+    """
+    for _ in range(rounds):
+        outbox.send(inbox.recv())
+
+
 def queue_echo(inbox: Any, outbox: Any, rounds: int, timeout: float) -> None:
     """Runs in the child: put on ``outbox`` each of ``rounds`` items taken from ``inbox``."""
     for _ in range(rounds):
@@ -307,6 +317,8 @@ def queue_echo(inbox: Any, outbox: Any, rounds: int, timeout: float) -> None:
 
 def os_pipe_echo(inbox: Any, outbox: Any, rounds: int) -> None:
     """Runs in the child: write back each byte read from ``inbox``'s descriptor, raw.
+
+    Two one-way pipes, or one socket pair given twice (``inbox is outbox``).
 
     Bounded like :func:`pipe_echo`: by the parent's watchdog, or EOF.
     """
