@@ -36,25 +36,6 @@ def write_pattern(name: str, size: int) -> None:
     segment.close()
 
 
-def count(started: Any, stop: Any, counts: Any) -> None:
-    """Runs in the child: set ``started``, count until ``stop`` is set, put the count."""
-    started.set()
-    n = 0
-    while not stop.is_set():
-        n += 1
-    counts.put(n)
-
-
-def count_until_false(started: Any, flag: bool, counts: Any) -> None:
-    """Runs in the child: count while ``flag`` — a copy, so for ever (stopped by the checker)."""
-    started.set()
-    n = 0
-    while flag:
-        n += 1
-        time.sleep(0.001)
-    counts.put(n)
-
-
 # ---- exercise 1: move_bytes(ctx, size) -> (data, seconds) ---------------------------------
 
 
@@ -153,47 +134,3 @@ def move_bytes_target_called(ctx: Any, size: int) -> tuple[bytes, float]:
     finally:
         segment.close()
         segment.unlink()
-
-
-# ---- exercise 2: count_until_stopped(ctx) -> count ---------------------------------------
-
-
-def count_reference(ctx: Any) -> int:
-    started, stop, counts = ctx.Event(), ctx.Event(), ctx.Queue()
-    child = ctx.Process(target=count, args=(started, stop, counts))
-    child.start()
-    started.wait(timeout=10)
-    time.sleep(0.1)
-    stop.set()
-    n = counts.get(timeout=10)
-    child.join(timeout=10)
-    return n
-
-
-def count_with_a_bool(ctx: Any) -> int:
-    started, counts = ctx.Event(), ctx.Queue()
-    child = ctx.Process(target=count_until_false, args=(started, True, counts))
-    child.start()
-    started.wait(timeout=10)
-    return counts.get(timeout=2)  # never arrives: the child's flag is its own copy
-
-
-def count_set_too_early(ctx: Any) -> int:
-    started, stop, counts = ctx.Event(), ctx.Event(), ctx.Queue()
-    stop.set()
-    child = ctx.Process(target=count, args=(started, stop, counts))
-    child.start()
-    n = counts.get(timeout=10)
-    child.join(timeout=10)
-    return n
-
-
-def count_not_returned(ctx: Any) -> None:
-    started, stop, counts = ctx.Event(), ctx.Event(), ctx.Queue()
-    child = ctx.Process(target=count, args=(started, stop, counts))
-    child.start()
-    started.wait(timeout=10)
-    time.sleep(0.1)
-    stop.set()
-    counts.get(timeout=10)
-    child.join(timeout=10)

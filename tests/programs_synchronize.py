@@ -8,78 +8,65 @@ from __future__ import annotations
 
 import time
 
-FETCH_SECONDS = 0.3
+# --- exercise 1: a ring buffer in shared memory --------------------------------------------
 
 
-# --- exercise 1: fetchers ---------------------------------------------------------
+def produce(items, ring, empty, full, *, patience=5.0):
+    """Runs in a child: item i into slot i % len(ring), once a slot is empty."""
+    for i, item in enumerate(items):
+        if not empty.acquire(timeout=patience):  # nobody consumes: give up
+            raise TimeoutError(f"no empty slot for item {i} within {patience} s")
+        ring[i % len(ring)] = item
+        full.release()
 
 
-def fetch(url, slots, results):
-    with slots:  # at most `limit` processes between here and the end of the block
-        started = time.monotonic()
-        time.sleep(FETCH_SECONDS)  # pretend to download
-        ended = time.monotonic()
-    results.put((url, started, ended))
+def produce_for_ever(items, ring, empty, full):
+    """The mistake: waits for an empty slot with no timeout."""
+    for i, item in enumerate(items):
+        empty.acquire()
+        ring[i % len(ring)] = item
+        full.release()
 
 
-def fetch_unlimited(url, results):
-    started = time.monotonic()
-    time.sleep(FETCH_SECONDS)
-    results.put((url, started, time.monotonic()))
+def consume(count, ring, empty, full, out, *, patience=5.0):
+    """Runs in a child: read ``count`` items from the slots, in order, into ``out``."""
+    for i in range(count):
+        if not full.acquire(timeout=patience):
+            raise TimeoutError(f"item {i} never came within {patience} s")
+        out[i] = ring[i % len(ring)]
+        empty.release()
 
 
-def fetch_without_release(url, slots, results):
-    slots.acquire(timeout=20)
-    started = time.monotonic()
-    time.sleep(FETCH_SECONDS)
-    results.put((url, started, time.monotonic()))
-
-
-def _fetch_with(ctx, urls, make_args, *, join=True):
-    results = ctx.Queue()
-    processes = []
-    for url in urls:
-        target, args = make_args(url, results)
-        processes.append(ctx.Process(target=target, args=args))
-    for p in processes:
+def _ring(ctx, items, slots, producer, *, check=True, patience=30):
+    ring, out = ctx.Array("q", slots, lock=False), ctx.Array("q", len(items), lock=False)
+    empty, full = ctx.Semaphore(slots), ctx.Semaphore(0)
+    pair = [
+        ctx.Process(target=producer, args=(items, ring, empty, full)),
+        ctx.Process(target=consume, args=(len(items), ring, empty, full, out)),
+    ]
+    for p in pair:
         p.start()
-    fetched = [results.get(timeout=10) for _ in urls]
-    if join:
-        for p in processes:
-            p.join(timeout=10)
-    return fetched
+    for p in pair:
+        p.join(timeout=patience)
+    if check and any(p.exitcode != 0 for p in pair):
+        raise RuntimeError(f"a child failed: exit codes {[p.exitcode for p in pair]}")
+    return list(out)
 
 
-def fetch_all(ctx, urls, limit):
-    slots = ctx.Semaphore(limit)  # one semaphore, shared by every process
-    return _fetch_with(ctx, urls, lambda url, results: (fetch, (url, slots, results)))
+def ring_transfer(ctx, items, slots):
+    return _ring(ctx, items, slots, produce)
 
 
-def fetch_all_unlimited(ctx, urls, limit):
-    return _fetch_with(ctx, urls, lambda url, results: (fetch_unlimited, (url, results)))
+def ring_returns_anyway(ctx, items, slots):
+    return _ring(ctx, items, slots, produce, check=False)
 
 
-def fetch_all_with_a_lock(ctx, urls, limit):
-    slots = ctx.Lock()
-    return _fetch_with(ctx, urls, lambda url, results: (fetch, (url, slots, results)))
+def ring_producer_waits_for_ever(ctx, items, slots):
+    return _ring(ctx, items, slots, produce_for_ever, patience=2)
 
 
-def fetch_all_semaphore_each(ctx, urls, limit):
-    return _fetch_with(
-        ctx, urls, lambda url, results: (fetch, (url, ctx.Semaphore(limit), results))
-    )
-
-
-def fetch_all_never_released(ctx, urls, limit):
-    slots = ctx.Semaphore(limit)
-    return _fetch_with(
-        ctx, urls, lambda url, results: (fetch_without_release, (url, slots, results))
-    )
-
-
-def fetch_all_not_joined(ctx, urls, limit):
-    slots = ctx.Semaphore(limit)
-    return _fetch_with(ctx, urls, lambda url, results: (fetch, (url, slots, results)), join=False)
+def ring_out_of_order(ctx, items, slots):
+    return list(reversed(_ring(ctx, items, slots, produce)))
 
 
 # --- exercise 2: two phases -------------------------------------------------------

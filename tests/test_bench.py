@@ -381,7 +381,7 @@ def test_conclusions_and_guide_follow_the_numbers():
     bulk = _synthetic_bulk()
     assert bench.conclusions(bulk=bulk).splitlines() == [
         "every transfer intact: True",
-        "at 256 MiB, SharedMemory + numpy took 28 ms, the Manager 1.20 s: "
+        "at 256 MiB, shared memory took 28 ms, the Manager 1.20 s: "
         "shared memory was 42.9× faster",
     ]
     assert bench.decision_guide(bulk).splitlines() == [

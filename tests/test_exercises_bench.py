@@ -12,7 +12,7 @@ import gc
 import exercise_programs_05 as programs
 import pytest
 
-from helpers.exercises.bench import check_count_until_stopped, check_move_bytes, pattern
+from helpers.exercises.bench import check_move_bytes, pattern
 
 SMALL = 256 * 1024  # four pipefuls: enough to block a child nobody reads from
 
@@ -68,28 +68,3 @@ def test_a_value_instead_of_a_function_is_refused():
     assert verdict.message == (
         "pass your function itself, e.g. check_move_bytes(move_bytes), not a tuple"
     )
-
-
-@pytest.mark.worked_answer
-def test_the_reference_count_passes(ctx):
-    verdict = check_count_until_stopped(programs.count_reference)
-    assert verdict.passed, verdict.message
-
-
-@pytest.mark.parametrize(
-    ("answer", "start_of_hint"),
-    [
-        pytest.param(  # waits out the worker that never stops, on purpose
-            programs.count_with_a_bool,
-            "your worker never stopped: the parent must call stop.set()",
-            marks=pytest.mark.slow,
-        ),
-        (programs.count_set_too_early, "the worker counted nothing"),
-        (programs.count_not_returned, "return the count the worker sent back"),
-    ],
-    ids=["a bool flag", "set too early", "count not returned"],
-)
-def test_wrong_count_programs_each_get_their_own_hint(ctx, answer, start_of_hint):
-    verdict = check_count_until_stopped(answer, timeout=6)
-    assert not verdict.passed
-    assert verdict.message.startswith(start_of_hint), verdict.message

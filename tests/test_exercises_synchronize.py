@@ -6,45 +6,57 @@ import programs_synchronize as programs
 import pytest
 
 from helpers.exercises.synchronize import (
-    FETCH_LIMIT,
-    check_fetcher,
+    _ring_result_hint,
+    check_ring_buffer,
     check_two_phases,
     expected_totals,
 )
 
 
 @pytest.mark.worked_answer
-def test_the_reference_fetcher_passes(ctx):
-    verdict = check_fetcher(programs.fetch_all, ctx=ctx)
-    assert repr(verdict) == (
-        "✔ all 6 pages fetched, never more than 2 at once, and all 6 processes joined"
+def test_the_reference_ring_buffer_passes_and_survives_its_consumer_killed(ctx):
+    verdict = check_ring_buffer(programs.ring_transfer, ctx=ctx)
+    assert verdict.passed, verdict.message
+    assert "with the consumer killed mid-stream your program raised RuntimeError" in (
+        verdict.message
     )
 
 
+@pytest.mark.slow  # each waits out the producer's patience after the kill
 @pytest.mark.parametrize(
     ("program", "hint"),
     [
-        (programs.fetch_all_unlimited, "your processes were given no Semaphore"),
-        (programs.fetch_all_with_a_lock, "your processes were given a Lock"),
-        (programs.fetch_all_semaphore_each, "were given 6 different semaphores"),
-        pytest.param(  # waits out the program's own 10 s timeout
-            programs.fetch_all_never_released,
-            f"only {FETCH_LIMIT} of 6 processes finished",
-            marks=pytest.mark.slow,
-        ),
-        (programs.fetch_all_not_joined, "6 of 6 process(es) were never joined"),
+        (programs.ring_returns_anyway, "the checker killed your consumer mid-stream, yet"),
+        (programs.ring_producer_waits_for_ever, "the checker killed your consumer mid-stream; "),
     ],
-    ids=["no semaphore", "a lock", "a semaphore each", "never released", "not joined"],
+    ids=["returns as if all went well", "producer waits for ever"],
 )
-def test_each_fetcher_mistake_gets_its_own_hint(ctx, program, hint):
-    verdict = check_fetcher(program, ctx=ctx)
+def test_each_ring_fault_mistake_gets_its_own_hint(ctx, program, hint):
+    verdict = check_ring_buffer(program, ctx=ctx)
     assert not verdict.passed
-    assert hint in verdict.message, verdict.message
+    assert verdict.message.startswith(hint), verdict.message
 
 
-def test_a_fetcher_that_is_not_a_function_is_named():
-    assert repr(check_fetcher(None)) == (
-        "✘ pass your function itself, e.g. check_fetcher(fetch_all), not a NoneType"
+def test_a_ring_out_of_order_is_named(ctx):
+    verdict = check_ring_buffer(programs.ring_out_of_order, ctx=ctx, items=20)
+    assert verdict.message.startswith("every item arrived but out of order"), verdict.message
+
+
+@pytest.mark.parametrize(
+    ("result", "hint"),
+    [
+        ([1, 2, 2, 4], "items were lost or read twice (1 repeated)"),
+        ([1, 2], "return the list of 4 items the consumer read, in order, not 2"),
+        (None, "return the list of 4 items the consumer read, in order, not NoneType"),
+    ],
+)
+def test_wrong_ring_results_are_explained(result, hint):
+    assert _ring_result_hint(result, [1, 2, 3, 4]).startswith(hint)
+
+
+def test_a_ring_program_that_is_not_a_function_is_named():
+    assert repr(check_ring_buffer(None)) == (
+        "✘ pass your function itself, e.g. check_ring_buffer(ring_transfer), not a NoneType"
     )
 
 

@@ -133,6 +133,9 @@ def test_sanitize_rules_mask_measured_numbers_and_keep_every_word():
             "3 children started, 3 joined: TIME slower, 1 slow start, 4 users"
         ),
         "processes finished first: True": "processes finished first: True",
+        "began with 100 MB resident, 420 kB of page tables; 16 MiB": (
+            "began with MEMORY resident, MEMORY of page tables; 16 MiB"
+        ),
     }
     assert {claim: _sanitize(claim) for claim in claims} == claims
 

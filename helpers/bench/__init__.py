@@ -51,9 +51,10 @@ _WHERE = {
     "plots": "plot_bulk plot_latency",
     "results": (
         "BULK_CHANNELS BULK_LIMITS DEFAULT_REPEATS FULL_SIZES LARGEST_SIZE LATENCY_CHANNELS "
-        "LATENCY_LIMITS Measurement Results duration format_size parse_size rate size_ladder"
+        "HELD_TO LATENCY_LIMITS Measurement Results duration format_size held_to parse_size rate "
+        "size_ladder"
     ),
-    "startup": "PRELOAD measure_startup preload_forkserver",
+    "startup": "PRELOAD measure_startup plot_startup preload_forkserver",
     "workers": (
         "MANAGER_CHUNK PIPE_BUFFER PIPE_CHUNK QUEUE_CHUNK RAW_PIPE_WRITE KiB MiB enlarge_pipe "
         "make_payload shared_memory_sender"
@@ -70,6 +71,7 @@ __all__ = [
     "FORKSERVER_GOAL",
     "FULL_SIZES",
     "GUIDE_NEEDS",
+    "HELD_TO",
     "LARGEST_SIZE",
     "LATENCY_CHANNELS",
     "LATENCY_LIMITS",
@@ -97,6 +99,7 @@ __all__ = [
     "format_goals",
     "format_size",
     "goals",
+    "held_to",
     "main",
     "make_payload",
     "measure_array_writes",
@@ -110,6 +113,7 @@ __all__ = [
     "parse_size",
     "plot_bulk",
     "plot_latency",
+    "plot_startup",
     "preload_forkserver",
     "rate",
     "shared_memory_sender",

@@ -31,7 +31,7 @@ from helpers.bench.latency import MAX_ROUND_TRIPS, measure_latency
 from helpers.bench.results import BULK_CHANNELS, DEFAULT_REPEATS, FULL_SIZES, Results
 from helpers.bench.startup import measure_startup
 from helpers.bench.workers import MiB
-from helpers.context import START_METHODS, get_context
+from helpers.context import START_METHODS, get_context, usable_cpu_count
 from helpers.validation import require_positive_int, require_timeout
 
 if TYPE_CHECKING:
@@ -155,7 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine": {
                 "platform": platform.platform(),
                 "python": platform.python_version(),
-                "cpus": os.cpu_count(),
+                "cpus": os.cpu_count(),  # what the machine reports
+                "usable_cpus": usable_cpu_count(),  # what this process can keep busy
                 "start_method": ctx.get_start_method(),
             },
             "results": {name: r.as_dict() for name, r in results.items()},
@@ -165,7 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
         return 0 if intact else 1
     print(
-        f"start method: {ctx.get_start_method()}; {os.cpu_count()} CPUs; "
+        f"start method: {ctx.get_start_method()}; {usable_cpu_count()} usable CPUs "
+        f"of {os.cpu_count()}; "
         f"Python {platform.python_version()}"
     )
     for name, result in results.items():

@@ -285,7 +285,7 @@ def conclusions(
         manager = measured(bulk, "manager", size)
         if shm is not None and manager is not None:
             lines.append(
-                f"at {format_size(size)}, {shm.label} took {duration(shm.median)}, the Manager "
+                f"at {format_size(size)}, shared memory took {duration(shm.median)}, the Manager "
                 f"{duration(manager.median)}: {_faster(shm, manager, 'shared memory')}"
             )
     if startup is not None:

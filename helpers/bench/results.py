@@ -228,6 +228,10 @@ class Results:
     experiment: str
     measurements: list[Measurement] = field(default_factory=list)
     repeats: int = DEFAULT_REPEATS
+    # Start-up only: the phases of each method's last start (timeline events,
+    # ns from its start() call) and what its child found in memory at once.
+    phases: list[Any] = field(default_factory=list)
+    memory: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def get(self, name: str, size: int | None = None, chunk: int | None = None) -> Measurement:
         for m in self.measurements:
@@ -282,7 +286,9 @@ class Results:
         return line
 
     def as_dict(self) -> dict[str, Any]:
+        extra = {"memory": self.memory} if self.memory else {}
         return {
+            **extra,
             "experiment": self.experiment,
             "repeats": self.repeats,
             "measurements": [

@@ -20,9 +20,10 @@ from helpers.bench.experiments import MAX_REPEATS, TRANSFER_TIMEOUT, require_nam
 from helpers.bench.results import DEFAULT_REPEATS, Measurement, Results
 from helpers.context import START_METHODS, get_context
 from helpers.running import ChildError, stop
+from helpers.timeline import Event, now
 from helpers.validation import require_positive_int, require_timeout
 
-__all__ = ["PRELOAD", "measure_startup", "preload_forkserver"]
+__all__ = ["PRELOAD", "measure_startup", "plot_startup", "preload_forkserver"]
 
 # What a fork server should hold before it forks a bench child: the worker's module
 # and numpy, which the workers import (numpy is what costs: tens of milliseconds).
@@ -52,21 +53,53 @@ def preload_forkserver(modules: Any = PRELOAD) -> bool:
     return True
 
 
-def _time_starts(method: str, repeats: int, timeout: float) -> list[float]:
+def _time_starts(method: str, repeats: int, timeout: float) -> tuple[list[float], tuple]:
+    """Seconds per start + join, and the last one's phases: (began, started, entered,
+    imported, joined) in ns, with the memory its child found (``workers.memory_at_start``)."""
     method_ctx = get_context(method)
-    samples = []
+    samples: list[float] = []
+    phases: tuple = ()
     for _ in range(repeats + 1):  # the untimed warm-up also starts a fork server
+        reader, writer = method_ctx.Pipe(duplex=False)
         began = time.perf_counter()
-        process = method_ctx.Process(target=workers.started)
+        began_ns = now()
+        process = method_ctx.Process(target=workers.started, args=(writer,))
         process.start()
+        started_ns = now()
+        writer.close()
         process.join(timeout)
         samples.append(time.perf_counter() - began)
+        joined_ns = now()
         if process.is_alive():
             stop(process, grace=GRACE)
+            reader.close()
             raise TimeoutError(f"a {method} child did not finish within {timeout:g} s")
-        if process.exitcode != 0:
+        report = reader.recv() if process.exitcode == 0 and reader.poll(timeout) else None
+        reader.close()
+        if report is None:
             raise ChildError(f"started ({method})", process.exitcode)
-    return samples
+        entered, imported, memory = report
+        phases = (began_ns, started_ns, entered, imported, joined_ns, memory)
+    return samples, phases
+
+
+def _phase_events(label: str, phases: tuple) -> list[Event]:
+    """One row of the start-up picture, in ns after ``start()`` was called."""
+    began, _started, entered, imported, joined, _memory = phases
+    return [
+        Event(label, "start", 0, entered - began),  # until the child runs its first line
+        Event(label, "work", entered - began, imported - began),  # importing numpy, if needed
+        Event(label, "exit", imported - began, joined - began),  # exit, and join() returning
+    ]
+
+
+def plot_startup(startup: Results) -> Any:
+    """The phases of one start per method, as a timeline: start, the worker's imports, exit."""
+    from helpers.timeline import draw  # noqa: PLC0415 - only the parent draws
+
+    figure = draw(startup.phases, t0=0, title="Starting one child: where the time goes")
+    figure.axes[0].set_xlabel("milliseconds after start() was called")
+    return figure
 
 
 def measure_startup(
@@ -99,10 +132,12 @@ def measure_startup(
         shown = (
             "forkserver, server already running" if method == "forkserver" and not fresh else label
         )
-        samples = _time_starts(method, repeats, timeout)
+        samples, phases = _time_starts(method, repeats, timeout)
         results.measurements.append(
             Measurement(name, shown, 0, tuple(samples[1:]), warm_up=samples[0])
         )
+        results.phases += _phase_events(shown, phases)
+        results.memory[name] = phases[-1]
         if method == "forkserver" and not fresh:
             break  # the two forkserver rows would measure the same server
     # The fork server stays preloaded: later forkserver children start faster.

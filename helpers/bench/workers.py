@@ -39,6 +39,7 @@ __all__ = [
     "fresh_segment_sender",
     "make_payload",
     "manager_sender",
+    "memory_at_start",
     "memory_sender",
     "oneway_echo",
     "os_pipe_echo",
@@ -262,14 +263,34 @@ def manager_sender(ctrl: Any, chunks: Any, timeout: float) -> None:
     _serve(ctrl, send, timeout)
 
 
-def started() -> None:
+def started(report: Any = None) -> None:
     """Runs in the child: import numpy, as the data workers here do, and nothing else.
 
     What starting such a worker costs, its imports included: a child that
     inherited numpy (from its parent under fork, from a fork server that
-    preloaded it) finds it already there.
+    preloaded it) finds it already there. Given ``report`` (a Pipe end), it
+    sends ``(ns when it began, ns when numpy was there, memory_at_start())``.
     """
+    began, memory = time.monotonic_ns(), memory_at_start()
     import numpy  # noqa: F401, PLC0415 - importing it is the work being timed
+
+    if report is not None:
+        report.send((began, time.monotonic_ns(), memory))
+        report.close()
+
+
+def memory_at_start() -> dict:
+    """This process's resident memory and page-table size, in KiB (Linux; else ``{}``).
+
+    Read first thing in a child: under fork it is what the child got from its
+    parent — fork copies the parent's page tables, entry by entry.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+    except OSError:  # no /proc (macOS, Windows)
+        return {}
+    return {key: int(fields[key].split()[0]) for key in ("VmRSS", "VmPTE") if key in fields}
 
 
 def set_after(flag: Any, seconds: float) -> None:

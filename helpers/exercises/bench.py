@@ -1,18 +1,14 @@
-"""Checkers for lesson 05's exercises: whole programs that move bytes and stop a worker.
+"""Checker for lesson 05's exercise: a whole program that moves bytes.
 
 Exercise 1: ``move_bytes(ctx, size)`` starts a child that makes ``size``
 bytes (:func:`pattern`), moves them to the parent through a channel of the
 learner's choice, joins the child, and returns ``(data, seconds)``.
 
-Exercise 2: ``count_until_stopped(ctx)`` starts a worker that sets a
-``started`` Event, counts until the parent sets a ``stop`` Event, and sends
-its count back; the program returns that count.
-
-Each checker runs the learner's program through
+The checker runs the learner's program through
 :func:`helpers.checking.run_program` (bounded; every process it started
 recorded and stopped if left running; new shared memory listed and removed),
 names the mistakes it can see more precisely first (joined before draining,
-a buffer still exported, a flag the worker never saw), then the mistakes every
+a buffer still exported, a segment gone), then the mistakes every
 lesson checks the same way (:func:`helpers.checking.common_mistake`), then
 the result itself.
 """
@@ -34,7 +30,7 @@ from helpers.checking import (
 )
 from helpers.context import get_context
 
-__all__ = ["SIZE", "check_count_until_stopped", "check_move_bytes", "pattern"]
+__all__ = ["SIZE", "check_move_bytes", "pattern"]
 
 # Exercise 1 moves 4 MiB: sixty-four pipefuls, so a program that joins the
 # child before taking the bytes waits forever (the child's send cannot finish).
@@ -131,39 +127,3 @@ def check_move_bytes(
         f"{size // (1024 * 1024)} MiB arrived intact and timed; "
         f"{children} process{'es' * (children != 1)} started and joined, nothing left behind"
     )
-
-
-def _never_stopped(run: ProgramRun) -> str | None:
-    if not any(p.exitcode is None for p in run.started):  # still running at the end
-        return None
-    return (
-        "your worker never stopped: the parent must call stop.set() before it joins, and the "
-        "worker must look at stop.is_set() on every turn of its loop — a bool passed in args "
-        "is a copy the parent can never change; an Event is shared"
-    )
-
-
-def _count_hint(result: Any) -> str | None:
-    if isinstance(result, bool) or not isinstance(result, numbers.Integral):
-        return (
-            "return the count the worker sent back (an int, e.g. from counts.get(timeout=...)), "
-            f"not {result!r}"
-        )
-    if result <= 0:
-        return (
-            "the worker counted nothing: wait until it has started (started.wait(timeout=...)), "
-            "let it run a moment, then stop.set() — a stop Event set too early stops it at once"
-        )
-    return None
-
-
-def check_count_until_stopped(count: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
-    """Exercise 2: ``count_until_stopped(ctx)`` stops its worker with an Event, returns a count."""
-    verdict = not_a_function(count, "check_count_until_stopped(count_until_stopped)")
-    if verdict is not None:
-        return verdict
-    run = run_program(count, get_context(), timeout=timeout)
-    hint = _never_stopped(run) or common_mistake(run) or _count_hint(run.result)
-    if hint is not None:
-        return fail(hint)
-    return ok("the worker counted until the Event was set, sent its count back and was joined")

@@ -1,4 +1,4 @@
-"""Checkers for lesson 06's exercises: whole programs coordinated by a Semaphore and a Barrier.
+"""Checkers for lesson 06's exercises: a ring buffer run by two Semaphores, and a Barrier.
 
 The learner writes the worker in a module (``%%writefile``) and a function that
 creates the primitive and the channel, starts the processes, collects, joins
@@ -8,13 +8,14 @@ and returns the result. Each checker runs that function for real with
 primitive the processes were given, whether they all got the same one, and
 what the result says about who ran when.
 
->>> check_fetcher("fetch_all")
-✘ pass your function itself, e.g. check_fetcher(fetch_all), not a str
+>>> check_ring_buffer("ring_transfer")
+✘ pass your function itself, e.g. check_ring_buffer(ring_transfer), not a str
 """
 
 from __future__ import annotations
 
-import numbers
+import threading
+import time
 from collections.abc import Callable
 from multiprocessing import synchronize
 from typing import Any
@@ -22,19 +23,23 @@ from typing import Any
 from helpers.checking import ProgramRun, Verdict, common_mistake, fail, not_a_function, ok
 from helpers.checking import run_program as run_bounded
 from helpers.context import get_context
-from helpers.timeline import Event, max_overlap
 
 __all__ = [
-    "FETCH_LIMIT",
-    "FETCH_URLS",
     "PHASE_NUMBERS",
-    "check_fetcher",
+    "RING_ITEMS",
+    "RING_SLOTS",
+    "check_ring_buffer",
     "check_two_phases",
     "expected_totals",
 ]
 
-FETCH_URLS = tuple(f"https://example.org/page/{n}" for n in range(1, 7))
-FETCH_LIMIT = 2
+RING_ITEMS, RING_SLOTS = 300, 4  # the whole run: every item must arrive, in order
+RING_CONSUMER = "consume"  # the name of the learner's consumer function: the one killed
+# The faulty run streams enough items that the consumer is still at work when it is
+# killed, on a fast machine too; the kill comes this long after its start().
+RING_LONG_STREAM = 2_000_000
+RING_KILL_AFTER = 0.5
+RING_FAULT_TIMEOUT = 20.0  # time to notice the dead consumer, give up and join
 PHASE_NUMBERS = (1, 2, 3, 4)
 
 
@@ -66,97 +71,128 @@ def _one_shared(given: list[list[Any]]) -> tuple[Any, int]:
 
 
 # --------------------------------------------------------------------------
-# Exercise 1: a rate-limited fetcher (Semaphore)
+# Exercise 1: a ring buffer in shared memory (two Semaphores), consumer killed mid-stream
 # --------------------------------------------------------------------------
 
 
-def _semaphore_hint(run: ProgramRun, limit: int) -> str | None:
-    given = _given(run, synchronize.SemLock)
-    if any(isinstance(p, synchronize.Lock) for each in given for p in each):
-        return (
-            "your processes were given a Lock: it lets one fetch in at a time, but the "
-            f"limit is {limit} — create ctx.Semaphore({limit}), which lets {limit} in at once"
-        )
-    shared, distinct = _one_shared(given)
-    if distinct > 1:
-        return (
-            f"your {len(run.started)} processes were given {distinct} different semaphores: "
-            "each one limits only the processes that share it — create ONE "
-            f"ctx.Semaphore({limit}) in fetch_all and pass that same object to every process"
-        )
-    if shared is None:
-        return (
-            "your processes were given no Semaphore, so nothing limited how many fetched at "
-            f"once: create ctx.Semaphore({limit}) in fetch_all and pass it to every process "
-            "in args=(...) (one created inside the worker is that process's alone)"
-        )
-    return None
+class _KillsTheConsumer:
+    """A context whose ``consume`` process is killed ``after`` seconds into its run.
+
+    Everything else is the real context's: the learner's program cannot tell,
+    until its consumer is gone.
+    """
+
+    def __init__(self, ctx: Any, after: float) -> None:
+        self._ctx, self._after = ctx, after
+        self.killed: list[Any] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+    def Process(self, *args: Any, **kwargs: Any) -> Any:
+        process = self._ctx.Process(*args, **kwargs)
+        if getattr(kwargs.get("target"), "__name__", None) != RING_CONSUMER:
+            return process
+        watcher = threading.Thread(target=self._kill_once_started, args=(process,), daemon=True)
+        watcher.start()
+        return process
+
+    def _kill_once_started(self, process: Any) -> None:
+        """Wait for ``process`` to start (its pid appears), then kill it ``after`` seconds on."""
+        deadline = time.monotonic() + RING_FAULT_TIMEOUT
+        while process.pid is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(self._after)
+        self._kill(process)
+
+    def _kill(self, process: Any) -> None:
+        if process.is_alive():
+            process.kill()
+            self.killed.append(process)
 
 
-def _never_released(run: ProgramRun, limit: int) -> str | None:
-    done = [p for p in run.started if p.exitcode == 0]
-    stuck = [p for p in run.started if p.exitcode != 0]
-    if len(run.started) > limit and len(done) == limit and stuck:
+def _ring_result_hint(result: Any, items: list[int]) -> str | None:
+    if not isinstance(result, list) or len(result) != len(items):
+        size = len(result) if isinstance(result, list) else type(result).__name__
+        return f"return the list of {len(items)} items the consumer read, in order, not {size}"
+    if result == items:
+        return None
+    if sorted(result) == items:
         return (
-            f"only {limit} of {len(run.started)} processes finished; the others waited for a "
-            "slot that never came back — release the semaphore after each fetch (with slots: "
-            "does it for you, even if the fetch raises)"
+            "every item arrived but out of order: item i goes in slot i % slots, and the "
+            "consumer reads the slots in the same order"
         )
-    return None
-
-
-def _fetch_result_hint(result: Any, urls: tuple[str, ...], limit: int) -> str | None:
-    if not isinstance(result, (list, tuple)) or len(result) != len(urls):
-        got = f"{type(result).__name__} of {len(result)}" if hasattr(result, "__len__") else result
-        return (
-            f"fetch_all should return a list of {len(urls)} (url, started, ended) tuples, "
-            f"one per url, not {got!r} — take one result per process from the queue"
-        )
-    shaped = all(
-        isinstance(r, (list, tuple))
-        and len(r) == 3
-        and all(isinstance(t, numbers.Real) for t in r[1:])
-        for r in result
+    repeated = len(result) - len(set(result))
+    return (
+        f"items were lost or read twice ({repeated} repeated): the producer must acquire "
+        "empty before it writes a slot and release full after; the consumer acquires full "
+        "before it reads and releases empty after — full = Semaphore(0), empty = "
+        "Semaphore(slots)"
     )
-    if not shaped:
-        return f"each result should be a tuple (url, started, ended), e.g. {result[0]!r} is not"
-    if sorted(r[0] for r in result) != sorted(urls):
-        return "every url should be fetched exactly once: some are missing or came twice"
-    fetches = [Event(url, "fetch", round(a * 1e9), round(b * 1e9)) for url, a, b in result]
-    most = max_overlap(fetches)
-    if most > limit:
+
+
+def _after_the_kill(run: ProgramRun, killing: _KillsTheConsumer) -> str | None:
+    if not killing.killed:
+        return None  # the consumer finished before the kill: nothing to judge
+    still = [p.name for p in run.started if p.exitcode is None]
+    if run.timed_out:
         return (
-            f"{most} fetches overlapped in time, but the limit is {limit}: take the slot "
-            "before the fetch begins and give it back after it ends — note started and "
-            "ended inside `with slots:`"
+            "the checker killed your consumer mid-stream and your program never finished: "
+            "the producer waits for a free slot that nobody will empty — give "
+            "empty.acquire() a timeout and give up, and join with a timeout"
+        )
+    if still:
+        return (
+            f"the checker killed your consumer mid-stream; your program returned but left "
+            f"{', '.join(still)} running: a producer must give up when no slot frees up "
+            "(empty.acquire(timeout=...) returning False)"
+        )
+    if run.error is None:
+        return (
+            "the checker killed your consumer mid-stream, yet your program returned as if "
+            "all went well: after joining, look at the consumer's exitcode and raise an "
+            "error when it is not 0"
         )
     return None
 
 
-def check_fetcher(
+def check_ring_buffer(
     program: Callable[..., Any],
     *,
-    urls: tuple[str, ...] = FETCH_URLS,
-    limit: int = FETCH_LIMIT,
+    items: int = RING_ITEMS,
+    slots: int = RING_SLOTS,
     ctx: Any = None,
+    kill_after: float = RING_KILL_AFTER,
 ) -> Verdict:
-    """Run ``program(ctx, urls, limit)`` and check that at most ``limit`` fetched at once."""
-    wrong = not_a_function(program, "check_fetcher(fetch_all)")
+    """Run ``program(ctx, items, slots)`` twice: whole, then with the consumer killed.
+
+    The first run must return every item in order. In the second the checker
+    kills the process running ``consume`` ``kill_after`` seconds after it
+    started, mid-stream: the program must then raise within the time limit,
+    with no process left waiting.
+    """
+    wrong = not_a_function(program, "check_ring_buffer(ring_transfer)")
     if wrong is not None:
         return wrong
-    # These programs make no named shared memory: /dev/shm is left alone.
-    run = run_bounded(program, ctx or get_context(), list(urls), limit, shared_memory=False)
-    hint = (
-        _never_released(run, limit)
-        or common_mistake(run)
-        or _semaphore_hint(run, limit)
-        or _fetch_result_hint(run.result, urls, limit)
+    ctx = ctx or get_context()
+    wanted = list(range(1, items + 1))
+    run = run_bounded(program, ctx, wanted, slots, shared_memory=False)
+    hint = common_mistake(run) or _ring_result_hint(run.result, wanted)
+    if hint is not None:
+        return fail(hint)
+    killing = _KillsTheConsumer(ctx, kill_after)
+    long_stream = list(range(1, RING_LONG_STREAM + 1))
+    faulty = run_bounded(
+        program, killing, long_stream, slots, shared_memory=False, timeout=RING_FAULT_TIMEOUT
     )
+    hint = _after_the_kill(faulty, killing)
     if hint is not None:
         return fail(hint)
     return ok(
-        f"all {len(urls)} pages fetched, never more than {limit} at once, "
-        f"and all {len(run.started)} processes joined"
+        f"{items} items through {slots} slots, in order; with the consumer killed mid-stream "
+        f"your program raised {type(faulty.error).__name__} and left nothing running"
+        if killing.killed
+        else f"{items} items through {slots} slots, in order"
     )
 
 
