@@ -76,7 +76,6 @@ __all__ = [
     "max_overlap",
     "now",
     "overhead",
-    "overhead_ns",
     "processes",
     "record_for_cost",
     "select",
@@ -309,24 +308,6 @@ def start_spread(events: Iterable[Event], *, what: str | None = None) -> float:
 def first_starts(events: Iterable[Event], *, what: str | None = None) -> list[str]:
     """Process names in the order their first event (of kind ``what``) started."""
     return processes(select(events, what=what))
-
-
-def overhead_ns(channel: Any, *, events: int = OVERHEAD_EVENTS) -> float:
-    """Median nanoseconds one :meth:`Recorder.record` call costs the process that makes it.
-
-    Only the ``put()``: :func:`overhead` also counts the feeder thread's work.
-    """
-    if isinstance(events, bool) or not isinstance(events, int) or events < 1:
-        raise ValueError(f"events must be a whole number of at least 1, not {events!r}")
-    recorder = Recorder(channel, "overhead")
-    costs = []
-    for _ in range(events):
-        before = now()
-        recorder.record("probe", before, before)
-        costs.append(now() - before)
-    collect(channel, expected=events, timeout=DEFAULT_COLLECT_TIMEOUT)
-    costs.sort()
-    return float(costs[len(costs) // 2])
 
 
 def record_for_cost(events: Any, results: Any, count: int) -> None:

@@ -759,12 +759,6 @@ CATALOGUE = [
         None,
         "pass your function itself, e.g. check_move_bytes(move_bytes), not a tuple",
     ),
-    Bad(
-        "checker: a flag exercise given the count instead of the program",
-        lambda kit: bench_exercises.check_count_until_stopped(3),
-        None,
-        "pass your function itself, e.g. check_count_until_stopped(count_until_stopped), not a int",
-    ),
     # --- lesson 06: the coordination playground and the timeline ------------------------
     Bad(
         "coordination playground: a primitive that does not exist",
@@ -824,10 +818,10 @@ CATALOGUE = [
         "no events to draw: did the children record anything?",
     ),
     Bad(
-        "checker: the fetcher's result instead of the fetcher",
-        lambda kit: sync_exercises.check_fetcher([]),
+        "checker: the ring buffer's result instead of the program",
+        lambda kit: sync_exercises.check_ring_buffer([]),
         None,
-        "pass your function itself, e.g. check_fetcher(fetch_all), not a list",
+        "pass your function itself, e.g. check_ring_buffer(ring_transfer), not a list",
     ),
     Bad(
         "checker: a string naming the two-phase program",
