@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 import re
 import sys
@@ -106,6 +107,15 @@ def _sanitize(text):
     for regex, replace in rules:
         text = re.sub(regex, replace, text)
     return text
+
+
+def test_sanitize_rules_read_the_same_with_configparser():
+    """tests/portability/run.py reads the rules with configparser, nbval with its own regex."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "tests" / "sanitize.cfg", encoding="ascii")
+    rules = [(config[s]["regex"], config[s]["replace"]) for s in config.sections()]
+    text = (ROOT / "tests" / "sanitize.cfg").read_text(encoding="ascii")
+    assert rules == re.findall(r"^regex: (.*)$\n^replace: (.*)$", text, flags=re.MULTILINE)
 
 
 def test_sanitize_rules_mask_measured_numbers_and_keep_every_word():
