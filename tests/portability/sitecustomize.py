@@ -21,14 +21,19 @@ import io
 import os
 import resource
 import sys
-from collections.abc import Callable
-from typing import Any
+
+# Annotations only: a child must import nothing for the emulation that it would
+# not import on its own (the import-cost tests count what a child loads).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 MODE = os.environ.get("COURSE_EMULATE", "")
 
 EMULATED: dict[str, list[str]] = {
     "macos": [
-        "spawn only",
+        "run under spawn",
         "Queue.qsize() and Semaphore.get_value() raise NotImplementedError (no sem_getvalue)",
         "Queue(maxsize) above 32,767 raises OSError (SEM_VALUE_MAX)",
         "shared-memory names over 30 characters raise OSError (ENAMETOOLONG)",
@@ -38,7 +43,7 @@ EMULATED: dict[str, list[str]] = {
         "256 open files per process",
     ],
     "windows": [
-        "spawn only",
+        "spawn only: fork and forkserver raise ValueError",
         "no fcntl module for the course's code",
         "no /dev/shm and no /proc to look in",
         "SharedMemory.unlink() does nothing",
@@ -155,8 +160,11 @@ def _patch_after_import(patches: dict[str, Callable[[Any], None]]) -> None:
     sys.meta_path.insert(0, _AfterImport(patches))
 
 
-def _spawn_only() -> None:
-    os.environ["COURSE_START_METHOD"] = "spawn"
+def _spawn_only_context(context: Any) -> None:
+    """As on Windows: get_context("fork") and ("forkserver") raise ValueError."""
+    for method in ("fork", "forkserver"):
+        context._concrete_contexts.pop(method, None)
+    context.DefaultContext.get_all_start_methods = lambda self: ["spawn"]
 
 
 def _no_sem_getvalue(self: object) -> int:
@@ -213,7 +221,6 @@ def _macos() -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     limit = MACOS_OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, MACOS_OPEN_FILES)
     resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
-    _spawn_only()
     _hide_paths()
 
 
@@ -253,9 +260,9 @@ def _windows() -> None:
         {
             "multiprocessing.shared_memory": _windows_shared_memory,
             "concurrent.futures.process": _windows_process_pool,
+            "multiprocessing.context": _spawn_only_context,
         }
     )
-    _spawn_only()
     _hide_paths()
 
 
