@@ -18,7 +18,6 @@ from helpers.context import (
     usable_cpu_count,
 )
 
-
 AVAILABLE = multiprocessing.get_all_start_methods()
 
 
