@@ -22,7 +22,6 @@ rules of ``tests/sanitize.cfg``). It exits 1 if anything failed.
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
 import subprocess
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbval.plugin import get_sanitize_patterns
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -68,12 +68,9 @@ class NotebookRun:
 
 
 def _sanitizers() -> list[tuple[re.Pattern[str], str]]:
-    config = configparser.ConfigParser()
-    config.read(ROOT / "tests" / "sanitize.cfg")
-    return [
-        (re.compile(config[section]["regex"]), config[section]["replace"])
-        for section in config.sections()
-    ]
+    """The rules of tests/sanitize.cfg, read the way nbval reads them."""
+    text = (ROOT / "tests" / "sanitize.cfg").read_text()
+    return [(re.compile(regex), replace) for regex, replace in get_sanitize_patterns(text)]
 
 
 SANITIZERS = _sanitizers()
