@@ -556,9 +556,8 @@ def colour(image: np.ndarray, limit: int) -> np.ndarray:
     """RGB bytes for an image of counts: points that never escaped are black."""
     from matplotlib import colormaps  # noqa: PLC0415 - heavy; only the notebook draws
 
-    shade = np.log(
-        np.maximum(image, 1).astype("float64")
-    )  # 0: not drawn yet / math.log(max(limit, 2))
+    drawn = np.maximum(image, 1).astype("float64")  # a tile not drawn yet holds 0
+    shade = np.log(drawn) / math.log(max(limit, 2))
     rgb = (colormaps["magma"](shade)[..., :3] * 255).astype("uint8")
     rgb[image >= limit] = 0
     return rgb
