@@ -256,10 +256,23 @@ class ParallelRun:
         self, children: int, seconds: float, events: list[Event], t0: int, checksum: float
     ) -> None:
         self.children = children
-        self.seconds = seconds  # from the moment every child was ready until all were joined
-        self.events = events  # each child's "wait" and "work" spans, on the shared clock
+        self.seconds = seconds  # in all: from starting the children until all were joined
+        # Each child's "wait", "work" and "cpu time" spans, and the parent's "start"
+        # (until every child had attached) and "join" (last work done until all joined).
+        self.events = events
         self.t0 = t0  # when the parent started its children
         self.checksum = checksum  # the sum of the transformed array
+
+    @property
+    def work_seconds(self) -> float:
+        """From the first child's work starting to the last one's ending: the parallel part."""
+        work = timeline.select(self.events, what="work")
+        return (max(e.end for e in work) - min(e.start for e in work)) / 1e9
+
+    @property
+    def serial_seconds(self) -> float:
+        """The parent's start and join spans: the part no number of children shortens."""
+        return sum(e.seconds for e in self.events if e.process == PARENT)
 
     @property
     def overlap(self) -> int:
@@ -278,6 +291,10 @@ class ParallelRun:
 
     def __repr__(self) -> str:
         return f"ParallelRun(children={self.children}, seconds={self.seconds:.3f})"
+
+
+# The row of the timeline where the parent records its serial parts.
+PARENT = "notebook"
 
 
 def _slices(length: int, children: int) -> list[tuple[int, int]]:
@@ -312,21 +329,24 @@ def _transform_in(
             for k, (b, e) in enumerate(_slices(length, children))
         ]
         try:
-            barrier.wait(timeout)  # every child attached: start the clock
+            barrier.wait(timeout)  # every child attached: the work begins
         finally:
-            began = time.monotonic()
             wait(running, timeout=timeout)  # three events each: they fit the pipe
-        finished = time.monotonic()
+        finished = now()
         recorded = collect(events, expected=3 * children, timeout=timeout)
         checksum = float(array.sum())
     finally:
         del array  # before the caller's close()
         events.close()
         events.join_thread()
-    # A child may have started a few microseconds before the parent read its clock.
-    first = min(e.start for e in timeline.select(recorded, what="work"))
-    began = min(began, first / 1e9)  # monotonic_ns and monotonic: the same clock
-    return ParallelRun(children, finished - began, recorded, t0, checksum)
+    work = timeline.select(recorded, what="work")
+    # Serial until the first child works: starting them, waiting for all to attach,
+    # and the barrier waking them (which can take longer than the parent's own wake-up).
+    serial = [
+        Event(PARENT, "start", t0, min(e.start for e in work)),
+        Event(PARENT, "join", max(e.end for e in work), finished),  # their exit, and joins
+    ]
+    return ParallelRun(children, (finished - t0) / 1e9, serial + recorded, t0, checksum)
 
 
 def _checked(ctx: Any, size_mib: Any, children: Any, rounds: Any, timeout: Any) -> tuple:
@@ -364,7 +384,13 @@ def parallel_transform(
 
 
 class Comparison:
-    """One process against ``children``: best times of a few repeats, and the speed-up."""
+    """One child against ``children``: the best (shortest in all) of a few repeats of each.
+
+    Two speed-ups that each compare like with like: ``speedup``, of the work
+    alone (the span the CPUs figure describes), and ``overall``, from starting the
+    children to joining them; and ``amdahl``, the most ``overall`` could be by
+    Amdahl's law, given the share of the one-child run that was serial.
+    """
 
     __slots__ = ("best", "many", "one", "repeats")
 
@@ -378,7 +404,21 @@ class Comparison:
 
     @property
     def speedup(self) -> float:
+        """How many times faster the work itself went (work span against work span)."""
+        return self.best[0].work_seconds / self.best[1].work_seconds
+
+    @property
+    def overall(self) -> float:
+        """How many times faster from start to join, serial parts included."""
         return self.best[0].seconds / self.best[1].seconds
+
+    @property
+    def amdahl(self) -> float:
+        """Amdahl's limit for ``overall``: ``1 / (s + (1 - s) / n)``, ``s`` the one-child
+        run's serial share, ``n`` the children."""
+        one = self.best[0]
+        share = one.serial_seconds / one.seconds
+        return 1 / (share + (1 - share) / self.children)
 
     @property
     def same_result(self) -> bool:
@@ -391,11 +431,20 @@ class Comparison:
 
     def __str__(self) -> str:
         one, many = self.best
-        return (
-            f"1 process:   {one.seconds:.3f} s (best of {self.repeats})\n"
-            f"{self.label + ':':<12} {many.seconds:.3f} s (best of {self.repeats})\n"
-            f"speed-up: {self.speedup:.2f}×\n"
-            f"CPUs the {self.label} had at once: {many.cpus:.2f}"
+        share = one.serial_seconds / one.seconds
+        return "\n".join(
+            [
+                *(
+                    f"{label + ':':<12} work {run.work_seconds:.3f} s + start and join "
+                    f"{run.serial_seconds:.3f} s = {run.seconds:.3f} s in all"
+                    for label, run in (("1 child", one), (self.label, many))
+                ),
+                f"the work alone: {self.speedup:.2f}× as fast, "
+                f"with {many.cpus:.2f} CPUs busy during it",
+                f"start to join: {self.overall:.2f}× as fast; Amdahl's law, with the serial "
+                f"{share:.0%} of the 1-child run, allows at most {self.amdahl:.2f}×",
+                f"(best of {self.repeats} runs each)",
+            ]
         )
 
 
@@ -434,10 +483,21 @@ def draw(comparison: Comparison) -> tuple[Any, Any]:
     one, many = comparison.best
     bars = Figure(figsize=(6, 1.6), layout="constrained")
     axes = bars.subplots()
-    axes.barh(["1 process", comparison.label], [one.seconds, many.seconds], color=["0.6", "C0"])
+    labels = ["1 child", comparison.label]
+    axes.barh(labels, [one.work_seconds, many.work_seconds], color="C0", label="work")
+    axes.barh(
+        labels,
+        [one.serial_seconds, many.serial_seconds],
+        left=[one.work_seconds, many.work_seconds],
+        color="0.6",
+        label="start and join",
+    )
     axes.invert_yaxis()
     axes.set_xlabel("seconds (best run)")
-    axes.set_title(f"speed-up {comparison.speedup:.2f}×")
+    axes.legend(loc="lower right", fontsize="small")
+    axes.set_title(
+        f"work {comparison.speedup:.2f}× as fast; start to join {comparison.overall:.2f}×"
+    )
     title = f"who worked when: {comparison.label}, best run"
     rows = sorted(timeline.processes(many.events))  # each child above its CPU time
     return bars, timeline.draw(many.events, t0=many.t0, title=title, rows=rows)

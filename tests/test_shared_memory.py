@@ -90,10 +90,24 @@ def test_parallel_transform_gives_the_same_result_for_any_number_of_children(ctx
             (f"child-{k}", "work"),
             (f"child-{k}: CPU time", "cpu time"),
         ]
-    ]
+    ] + [("notebook", "join"), ("notebook", "start")]
     assert 0 < three.cpus <= 3.5
     assert all(three.t0 <= e.start <= e.end for e in three.events)
     assert one.overlap == 1 and 1 <= three.overlap <= 3
+    # The serial parts and the work add up to the whole run, from start to join.
+    for whole in (one, three):
+        parts = whole.serial_seconds + whole.work_seconds
+        assert whole.work_seconds < whole.seconds and abs(parts - whole.seconds) < 1e-6
+
+
+def test_comparison_speedups_compare_like_with_like(ctx):
+    comparison = sm.compare(ctx, 1, 2, repeats=1, rounds=2)
+    one, two = comparison.best
+    assert comparison.speedup == one.work_seconds / two.work_seconds
+    assert comparison.overall == one.seconds / two.seconds
+    share = one.serial_seconds / one.seconds
+    assert comparison.amdahl == pytest.approx(1 / (share + (1 - share) / 2))
+    assert "Amdahl's law" in str(comparison)
 
 
 def test_slices_cover_the_array_exactly_once():
@@ -104,9 +118,12 @@ def test_slices_cover_the_array_exactly_once():
 def test_comparison_reports_a_speed_up_and_draws(ctx):
     comparison = sm.compare(ctx, 1, 2, repeats=1, rounds=1)
     assert comparison.same_result
+    seconds = r"work [\d.]+ s \+ start and join [\d.]+ s = [\d.]+ s in all"
     assert re.fullmatch(
-        r"1 process: +[\d.]+ s \(best of 1\)\n2 children: +[\d.]+ s \(best of 1\)\n"
-        r"speed-up: [\d.]+×\nCPUs the 2 children had at once: [\d.]+",
+        rf"1 child: +{seconds}\n2 children: +{seconds}\n"
+        r"the work alone: [\d.]+× as fast, with [\d.]+ CPUs busy during it\n"
+        r"start to join: [\d.]+× as fast; Amdahl's law, with the serial \d+% of the "
+        r"1-child run, allows at most [\d.]+×\n\(best of 1 runs each\)",
         str(comparison),
     )
     bars, timeline = sm.draw(comparison)
