@@ -29,6 +29,7 @@ import time
 from collections import namedtuple
 from itertools import repeat
 from multiprocessing import current_process
+from threading import current_thread, main_thread
 
 from helpers.context import usable_cpu_count
 from helpers.timeline import Event, Recorder, collect, draw, now, processes
@@ -53,13 +54,17 @@ __all__ = [
     "MAX_PLAY_WORK_MS",
     "RESULT_TIMEOUT",
     "PlayResult",
+    "PoolLife",
     "Run",
     "Timeline",
+    "amdahl",
     "attach_queue",
     "burn",
     "child_traceback",
     "chunksize_sweep",
     "compare_pools",
+    "cpus_busy",
+    "fragile_task",
     "initializer_vs_pickling",
     "last_frame",
     "load_table",
@@ -72,9 +77,11 @@ __all__ = [
     "plot_speedup",
     "plot_timeline",
     "pool_kinds",
+    "pool_life",
     "power",
     "put_square",
     "reciprocal",
+    "recorded_burn",
     "report_square",
     "same_answers_everywhere",
     "slow_reciprocal",
@@ -83,10 +90,12 @@ __all__ = [
     "start_recording",
     "stderr_to",
     "sweep_counts",
+    "threads_and_processes",
     "timed_burn",
     "timeline",
     "warm_up",
     "worker_pid",
+    "worker_rows",
 ]
 
 # How long the notebook waits for a pool's results: generous, because a
@@ -190,6 +199,41 @@ def timed_burn(task: int, seconds: float) -> tuple[int, str, int]:
     return task, current_process().name, start
 
 
+def recorded_burn(seconds: float) -> float:
+    """Runs in a pool worker or a thread pool's thread: :func:`burn` ``seconds`` of CPU,
+    recorded on the timeline queue :func:`start_recording` gave it.
+
+    Records a ``"task"`` span under the worker's name (the thread's, in a thread
+    pool) and, on a row of its own ("<name> CPU"), a ``"cpu time"`` span from
+    the same start, as long as the CPU time the task got: shorter than the task
+    whenever it had to wait for a CPU, or for the GIL. Returns ``seconds``.
+    """
+    start, cpu = now(), time.thread_time_ns()
+    burn(seconds)
+    end, used = now(), time.thread_time_ns() - cpu
+    if _RECORDER is not None:
+        thread = current_thread()
+        name = current_process().name if thread is main_thread() else thread.name
+        Recorder(_RECORDER.channel, name).record("task", start, end)
+        Recorder(_RECORDER.channel, f"{name} CPU").record("cpu time", start, start + used)
+    return seconds
+
+
+def fragile_task(log: str, x: int) -> int:
+    """Runs in a pool worker: note ``x`` in the file ``log``, work 50 ms, return ``x * x``;
+    raise ValueError for a negative ``x`` (the fault a checker injects).
+
+    The log tells the checker how many tasks really started, whatever the
+    program reported.
+    """
+    with open(log, "a") as noted:
+        noted.write(f"{x}\n")
+    time.sleep(0.05)
+    if x < 0:
+        raise ValueError(f"cannot take {x}")
+    return x * x
+
+
 # --- data loaded once per worker, by the pool's initializer ----------------
 # The pattern needs a module global: the initializer runs once in each worker
 # and leaves the data there for every later task of that worker.
@@ -227,9 +271,10 @@ def attach_queue(q: Any) -> None:
 
 def start_recording(events: Any) -> None:
     """Runs once in each pool worker, as its initializer: record this worker's tasks
-    on the timeline queue ``events``, under the worker's process name."""
+    on the timeline queue ``events``, under the worker's process name (``None``:
+    stop recording, for a thread pool's process once its pool is done)."""
     global _RECORDER  # noqa: PLW0603 - what an initializer is for
-    _RECORDER = Recorder(events)
+    _RECORDER = None if events is None else Recorder(events)
 
 
 def stderr_to(path: str) -> None:
@@ -464,6 +509,21 @@ class Timeline(namedtuple("Timeline", "events labels")):
         """From the first task's start to the last one's end."""
         return (max(e.end for e in self.events) - min(e.start for e in self.events)) / 1e9
 
+    def busy(self) -> float:
+        """The share of the run the workers spent in tasks: 1.0 when none ever waited
+        for its next task (the gaps between a worker's tasks are the sending)."""
+        return sum(e.seconds for e in self.events) / (len(self.workers()) * self.seconds())
+
+
+def _run_choices(ctx: Context, workers: int, tasks: int, seconds: float) -> tuple[int, int, float]:
+    """A timed run's choices, checked: a context, at most 8 workers and 400 tasks of at most 1 s."""
+    require_context(ctx)
+    return (
+        require_positive_int(workers, "workers", maximum=MAX_PLAY_WORKERS),
+        require_positive_int(tasks, "tasks", maximum=MAX_PLAY_TASKS),
+        require_number(seconds, "seconds", maximum=1.0),
+    )
+
 
 def timeline(
     ctx: Context, *, workers: int, tasks: int, seconds: float, chunksize: int = 1
@@ -474,10 +534,7 @@ def timeline(
     The timeline's queue reaches the workers the only way a queue can: at the
     pool's start, through ``initializer``/``initargs``.
     """
-    require_context(ctx)
-    workers = require_positive_int(workers, "workers", maximum=MAX_PLAY_WORKERS)
-    tasks = require_positive_int(tasks, "tasks", maximum=MAX_PLAY_TASKS)
-    seconds = require_number(seconds, "seconds", maximum=1.0)
+    workers, tasks, seconds = _run_choices(ctx, workers, tasks, seconds)
     chunksize = require_positive_int(chunksize, "chunksize", maximum=tasks)
     events = ctx.Queue()
     try:
@@ -494,6 +551,153 @@ def timeline(
         events.close()
         events.join_thread()
     return Timeline(recorded, labels)
+
+
+class PoolLife(namedtuple("PoolLife", "events seconds workers")):
+    """A pool's whole life on the timeline (:func:`pool_life`): the notebook's
+    ``"start"`` span (making the pool until its first task began) and ``"join"``
+    span (the last result in until ``shutdown`` returned), the workers' ``"task"``
+    spans, and ``seconds`` from making the pool to its shutdown."""
+
+    __slots__ = ()
+
+    def serial(self) -> float:
+        """Seconds of the run that no number of workers shortens: the start and the join."""
+        return sum(e.seconds for e in self.events if e.what in ("start", "join"))
+
+    def work(self) -> float:
+        """Seconds from the first task's start to the last task's end."""
+        tasks = [e for e in self.events if e.what == "task"]
+        return (max(e.end for e in tasks) - min(e.start for e in tasks)) / 1e9
+
+
+def pool_life(ctx: Context, *, workers: int, tasks: int, seconds: float) -> PoolLife:
+    """Make a pool of ``workers``, run ``tasks`` :func:`timed_burn` tasks of ``seconds``
+    of CPU, shut it down: every phase recorded on one timeline.
+
+    The start (spawning the workers, importing what they run) and the join
+    (workers finishing, exiting, being joined) are the serial part of the run:
+    Amdahl's law says that with a serial share ``s`` of the one-worker run,
+    ``n`` workers are at most ``1 / (s + (1 - s) / n)`` times as fast.
+    """
+    workers, tasks, seconds = _run_choices(ctx, workers, tasks, seconds)
+    events = ctx.Queue()
+    try:
+        began = now()
+        with _executor(ctx, workers, initializer=start_recording, initargs=(events,)) as pool:
+            list(pool.map(timed_burn, range(tasks), repeat(seconds), timeout=RESULT_TIMEOUT))
+            last_result = now()
+            recorded = collect(events, expected=tasks, timeout=RESULT_TIMEOUT)
+        ended = now()  # shutdown(wait=True) has joined every worker
+    finally:
+        events.close()
+        events.join_thread()
+    first_task = min(e.start for e in recorded)
+    serial = [
+        Event("notebook", "start", began, first_task),
+        Event("notebook", "join", last_result, ended),
+    ]
+    return PoolLife(serial + recorded, (ended - began) / 1e9, workers)
+
+
+def amdahl(one: PoolLife, many: PoolLife) -> str:
+    """The speed-up of ``many`` over ``one``, beside Amdahl's limit from ``one``'s serial share."""
+    share = one.serial() / one.seconds
+    limit = 1 / (share + (1 - share) / many.workers)
+    return (
+        f"1 worker: {one.seconds:.2f} s, of which {one.serial():.2f} s serial "
+        f"(start and join: {share:.0%}).\n"
+        f"Amdahl's law with that serial share: {many.workers} workers at most {limit:.2f}× "
+        f"as fast (not {many.workers}×).\n"
+        f"{many.workers} workers: {many.seconds:.2f} s, of which {many.serial():.2f} s serial: "
+        f"{one.seconds / many.seconds:.2f}× as fast."
+    )
+
+
+def threads_and_processes(ctx: Context, *, workers: int, tasks: int, seconds: float) -> list[Event]:
+    """The same :func:`recorded_burn` tasks on a thread pool, then a process pool, both of
+    ``workers``: one timeline, rows "thread 1" … "process 1" …, each followed by its
+    CPU-time row.
+
+    Each pool is started and warmed up before its tasks, and each pool's times
+    count from its own first task (nanoseconds from 0), so the two runs line up.
+    """
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - parent only
+
+    workers, tasks, seconds = _run_choices(ctx, workers, tasks, seconds)
+    events = ctx.Queue()
+    try:
+        threads = ThreadPoolExecutor(
+            workers, thread_name_prefix="thread", initializer=start_recording, initargs=(events,)
+        )
+        try:
+            with threads:
+                warm_up(threads, workers)
+                list(threads.map(recorded_burn, [seconds] * tasks, timeout=RESULT_TIMEOUT))
+        finally:
+            start_recording(None)  # the threads recorded in this process: stop
+        with _executor(ctx, workers, initializer=start_recording, initargs=(events,)) as pool:
+            warm_up(pool, workers)
+            list(pool.map(recorded_burn, [seconds] * tasks, timeout=RESULT_TIMEOUT))
+            recorded = collect(events, expected=4 * tasks, timeout=RESULT_TIMEOUT)
+    finally:
+        events.close()
+        events.join_thread()
+    return _renamed(recorded)
+
+
+def _renamed(events: list[Event]) -> list[Event]:
+    """Rows named "thread 1", "process 1" … in the order the workers began; CPU rows follow."""
+    names: dict[str, str] = {}
+    for event in sorted(events, key=lambda e: e.start):
+        worker = event.process.removesuffix(" CPU")
+        kind = "thread" if worker.startswith("thread") else "process"
+        count = sum(name.startswith(kind) for name in names.values())
+        names.setdefault(worker, f"{kind} {count + 1}")
+    renamed = [
+        e._replace(
+            process=names[e.process.removesuffix(" CPU")]
+            + e.process[len(e.process.removesuffix(" CPU")) :]
+        )
+        for e in events
+    ]
+    # Each pool from its own first task: the process pool's start-up is not the point here.
+    origin = {
+        kind: min(e.start for e in renamed if e.process.startswith(kind))
+        for kind in ("thread", "process")
+    }
+    return [
+        e._replace(start=e.start - origin[kind], end=e.end - origin[kind])
+        for e in renamed
+        for kind in ("thread", "process")
+        if e.process.startswith(kind)
+    ]
+
+
+def worker_rows(events: list[Event]) -> list[str]:
+    """The rows of :func:`threads_and_processes`' timeline in reading order: threads, then
+    processes, each worker's task row above its CPU-time row."""
+    names = {e.process for e in events}
+
+    def order(name: str) -> tuple[bool, int, bool]:
+        kind, number = name.removesuffix(" CPU").split()
+        return kind == "process", int(number), name.endswith(" CPU")
+
+    return sorted(names, key=order)
+
+
+def cpus_busy(events: list[Event], prefix: str) -> float:
+    """CPUs kept busy on average by the workers whose rows start with ``prefix``:
+    their CPU time over the span from their first task's start to their last one's end.
+
+    >>> one = [Event("thread 1", "task", 0, 10), Event("thread 1 CPU", "cpu time", 0, 5)]
+    >>> cpus_busy(one, "thread")
+    0.5
+    """
+    tasks = [e for e in events if e.what == "task" and e.process.startswith(prefix)]
+    cpu = [e for e in events if e.what == "cpu time" and e.process.startswith(prefix)]
+    span = (max(e.end for e in tasks) - min(e.start for e in tasks)) / 1e9
+    return sum(e.seconds for e in cpu) / span
 
 
 def plot_timeline(run: Timeline, *, title: str = "Which worker ran which task, when") -> Figure:

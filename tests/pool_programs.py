@@ -177,3 +177,90 @@ def robust_map_skips_errors(ctx, func, inputs):
             except Exception:
                 pass
         return answers
+
+
+# --- exercise 2: a careful map — progress through the initializer's queue, stop at an error ---
+
+_progress = None
+
+
+def keep_queue(progress):
+    global _progress  # noqa: PLW0603 - what an initializer is for
+    _progress = progress
+
+
+def reporting(task, x):
+    result = task(x)
+    _progress.put(x)
+    return result
+
+
+def careful_map(ctx, task, inputs, on_progress):
+    progress = ctx.Queue()
+    try:
+        with ProcessPoolExecutor(
+            2, mp_context=ctx, initializer=keep_queue, initargs=(progress,)
+        ) as pool:
+            futures = [pool.submit(reporting, task, x) for x in inputs]
+            for future in as_completed(futures, timeout=TIMEOUT):
+                if future.exception() is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise future.exception()
+                on_progress(progress.get(timeout=TIMEOUT))
+            return [future.result() for future in futures]
+    finally:
+        progress.close()
+        progress.join_thread()
+
+
+def careful_map_never_cancels(ctx, task, inputs, on_progress):
+    progress = ctx.Queue()
+    with ProcessPoolExecutor(
+        2, mp_context=ctx, initializer=keep_queue, initargs=(progress,)
+    ) as pool:
+        futures = [pool.submit(reporting, task, x) for x in inputs]
+        for future in as_completed(futures, timeout=TIMEOUT):
+            future.result()  # raises, and leaving `with` waits for every other task
+            on_progress(progress.get(timeout=TIMEOUT))
+        return [future.result() for future in futures]
+
+
+def careful_map_queue_with_task(ctx, task, inputs, on_progress):
+    progress = ctx.Queue()
+    with ProcessPoolExecutor(2, mp_context=ctx) as pool:
+        futures = [pool.submit(reporting_to, progress, task, x) for x in inputs]
+        results = [future.result(timeout=TIMEOUT) for future in futures]
+    for _ in inputs:
+        on_progress(progress.get(timeout=TIMEOUT))
+    return results
+
+
+def reporting_to(progress, task, x):
+    result = task(x)
+    progress.put(x)
+    return result
+
+
+def careful_map_swallows(ctx, task, inputs, on_progress):
+    progress = ctx.Queue()
+    with ProcessPoolExecutor(
+        2, mp_context=ctx, initializer=keep_queue, initargs=(progress,)
+    ) as pool:
+        futures = [pool.submit(reporting, task, x) for x in inputs]
+        results = []
+        for future in futures:
+            try:
+                results.append(future.result(timeout=TIMEOUT))
+                on_progress(progress.get(timeout=TIMEOUT))
+            except ValueError:
+                pool.shutdown(wait=True, cancel_futures=True)
+                return results
+        return results
+
+
+def careful_map_no_progress(ctx, task, inputs, on_progress):
+    progress = ctx.Queue()
+    with ProcessPoolExecutor(
+        2, mp_context=ctx, initializer=keep_queue, initargs=(progress,)
+    ) as pool:
+        return list(pool.map(reporting, [task] * len(inputs), inputs, timeout=TIMEOUT))

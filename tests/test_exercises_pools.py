@@ -8,7 +8,7 @@ import time
 import pool_programs as programs
 import pytest
 
-from helpers.exercises.pools import check_count_primes, check_robust_map
+from helpers.exercises.pools import check_careful_map, check_count_primes, check_robust_map
 
 # A checker must answer well within its own limit, even for a program that hangs.
 ANSWERED_WITHIN = 45.0
@@ -183,3 +183,36 @@ def test_checkers_refuse_a_bad_timeout():
     with pytest.raises(ValueError) as info:
         check_robust_map(programs.robust_map, timeout=-1)
     assert str(info.value) == "timeout must be a positive, finite number of seconds, not -1"
+
+
+# --- exercise 2: careful_map ------------------------------------------------------------
+
+CAREFUL_OK = (
+    "✔ 40 results in order with 40 progress reports through the initializer's queue; "
+    "with a failing task, its ValueError came back and no more than 12 of 40 tasks started"
+)
+
+
+@pytest.mark.slow
+def test_careful_map_passes_the_reference_program():
+    assert verdict(check_careful_map, programs.careful_map) == CAREFUL_OK
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("program", "hint"),
+    [
+        (programs.careful_map_never_cancels, "the first error did not stop the rest"),
+        (programs.careful_map_queue_with_task, "give it to the pool's initializer"),
+        (programs.careful_map_swallows, "but your program returned normally"),
+        (programs.careful_map_no_progress, "on_progress was called for 0 of the 40 tasks"),
+    ],
+    ids=["never-cancels", "queue-with-task", "swallows", "no-progress"],
+)
+def test_careful_map_names_the_mistake(program, hint):
+    message = verdict(check_careful_map, program)
+    assert message.startswith("✘") and hint in message, message
+
+
+def test_careful_map_refuses_a_call_result():
+    assert verdict(check_careful_map, 42).startswith("✘ pass your function itself")

@@ -291,3 +291,48 @@ def test_what_a_worker_writes_to_stderr_lands_in_the_file(ctx, tmp_path):
     with ProcessPoolExecutor(1, mp_context=ctx, **options) as pool:  # type: ignore[call-overload]
         pool.submit(os.write, 2, b"said on fd 2\n").result(timeout=60)
     assert log.read_text() == "said on fd 2\n"
+
+
+def test_pool_life_puts_start_and_join_beside_the_tasks(ctx):
+    life = pools.pool_life(ctx, workers=2, tasks=4, seconds=0.005)
+    kinds = sorted((e.process == "notebook", e.what) for e in life.events)
+    assert kinds == [(False, "task")] * 4 + [(True, "join"), (True, "start")]
+    assert 0 < life.work() < life.seconds and 0 < life.serial() < life.seconds
+    assert life.serial() + life.work() <= life.seconds + 1e-3
+    one = pools.PoolLife(life.events, life.seconds, 1)
+    text = pools.amdahl(one, life)
+    assert "Amdahl's law with that serial share: 2 workers at most" in text
+
+
+def test_amdahl_limit_is_the_law():
+    events = [
+        timeline.Event("notebook", "start", 0, 250_000_000),
+        timeline.Event("w", "task", 250_000_000, 1_000_000_000),
+    ]
+    one = pools.PoolLife(events, 1.0, 1)
+    two = pools.PoolLife(events, 0.625, 2)  # 0.25 serial + 0.75 / 2
+    assert "at most 1.60× as fast" in pools.amdahl(one, two)  # 1 / (0.25 + 0.75 / 2)
+    assert "1.60× as fast." in pools.amdahl(one, two)
+
+
+def test_threads_and_processes_rows_and_cpu(ctx):
+    events = pools.threads_and_processes(ctx, workers=2, tasks=2, seconds=0.01)
+    rows = {e.process for e in events}
+    assert {"thread 1", "thread 1 CPU", "process 1", "process 1 CPU"} <= rows
+    assert pools.worker_rows(events)[:2] == ["thread 1", "thread 1 CPU"]
+    assert all(e.start >= 0 for e in events)  # each pool counted from its own first task
+    assert 0 < pools.cpus_busy(events, "thread") <= 2.2
+    assert pools._RECORDER is None  # the notebook's process stopped recording
+
+
+def test_busy_share_of_a_timeline(ctx):
+    run = pools.timeline(ctx, workers=1, tasks=3, seconds=0.002)
+    assert 0 < run.busy() <= 1.0
+
+
+def test_fragile_task_notes_its_start_then_fails_on_negatives(tmp_path):
+    log = tmp_path / "started.txt"
+    assert pools.fragile_task(str(log), 3) == 9
+    with pytest.raises(ValueError, match="cannot take -1"):
+        pools.fragile_task(str(log), -1)
+    assert log.read_text().split() == ["3", "-1"]

@@ -14,8 +14,12 @@ and how the pool was shut down. The hint names the first mistake it finds.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
+import os
 import signal
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -34,15 +38,17 @@ from helpers.checking import (
     run_program,
 )
 from helpers.context import get_context
-from helpers.pools import slow_reciprocal
+from helpers.pools import fragile_task, slow_reciprocal
 from helpers.validation import require_timeout
 
 __all__ = [
+    "CAREFUL_INPUTS",
     "MAX_MESSAGES",
     "PRIMES_BELOW_LIMIT",
     "PRIME_LIMIT",
     "ROBUST_INPUTS",
     "PoolUse",
+    "check_careful_map",
     "check_count_primes",
     "check_robust_map",
     "watching_pools",
@@ -52,6 +58,12 @@ PRIME_LIMIT = 20_000
 PRIMES_BELOW_LIMIT = 2_262  # π(20,000 − 1): the primes 2, 3, 5, …, 19,997
 # Past this many messages for 20,000 tiny tasks, sending costs more than computing.
 MAX_MESSAGES = 1_000
+# What the careful map gets: 40 tasks of 50 ms on 2 workers; the poisoned run has -1
+# fourth. With the rest cancelled, at most the tasks already handed out start: the
+# four before it, one per worker, and one queued per worker.
+CAREFUL_INPUTS = tuple(range(40))
+POISON_AT = 3
+MOST_STARTED_AFTER_ERROR = 12
 # What the robust map gets: slow_reciprocal sleeps x/10 s, so 4 finishes last.
 ROBUST_INPUTS = (4, 0, 2, "x", 0.5, -1)
 
@@ -63,6 +75,7 @@ class PoolUse:
     kind: str  # "ProcessPoolExecutor" or "Pool"
     pool: Any = field(repr=False)
     context_given: bool  # mp_context= / ctx.Pool: a start method was chosen
+    initargs: tuple = field(default=(), repr=False)  # what the initializer was given
     messages: int = 0  # tasks or chunks of tasks sent to the workers
     functions: list[Any] = field(default_factory=list, repr=False)  # what the tasks ran
     used_map: bool = False
@@ -94,8 +107,8 @@ class _Watch:
     def record(self, pool: Any) -> PoolUse | None:
         return self.by_pool.get(id(pool))
 
-    def new(self, pool: Any, kind: str, context_given: bool) -> None:
-        use = PoolUse(kind, pool, context_given)
+    def new(self, pool: Any, kind: str, context_given: bool, initargs: Any = ()) -> None:
+        use = PoolUse(kind, pool, context_given, tuple(initargs or ()))
         self.seen.append(use)
         self.by_pool[id(pool)] = use
 
@@ -107,7 +120,8 @@ class _Watch:
 
     def ppe_init(self, original: Any) -> Any:
         def __init__(self_: Any, max_workers: Any = None, mp_context: Any = None, *a, **k):
-            self.new(self_, "ProcessPoolExecutor", mp_context is not None)
+            initargs = k.get("initargs", a[1] if len(a) > 1 else ())
+            self.new(self_, "ProcessPoolExecutor", mp_context is not None, initargs)
             original(self_, max_workers, mp_context, *a, **k)
 
         return __init__
@@ -478,3 +492,115 @@ def _same_entries(answers: list[Any], expected: list[Any]) -> bool:
             return False
         left.pop(match)
     return not left
+
+
+# --------------------------------------------------------------------------
+# Exercise 2: a careful map — progress through a queue, stop at the first error
+# --------------------------------------------------------------------------
+
+
+def _careful_run(program: Any, ctx: Any, inputs: list[int], timeout: float) -> Any:
+    """Run ``program(ctx, task, inputs, on_progress)``; what it returned, reported, started."""
+    reported: list[Any] = []
+    with tempfile.TemporaryDirectory(prefix="careful-map-") as scratch:
+        log = os.path.join(scratch, "started.txt")
+        task = functools.partial(fragile_task, log)
+        run, pools = _run(program, ctx, task, inputs, reported.append, timeout=timeout)
+        started = open(log).read().split() if os.path.exists(log) else []
+    return run, pools, reported, len(started)
+
+
+def _queue_mistake(run: ProgramRun, pools: list[PoolUse]) -> str | None:
+    if isinstance(run.error, RuntimeError) and "inheritance" in str(run.error):
+        return (
+            "your program sent the progress queue along with a task, and a multiprocessing "
+            "queue may only reach a process as it starts: give it to the pool's initializer "
+            "(initializer=..., initargs=(queue,)), which keeps it in a global of the worker"
+        )
+    if pools and not any(use.initargs for use in pools):
+        return (
+            "your pool got no initializer arguments: hand the progress queue to each worker "
+            "once, as it starts (initializer=keep_queue, initargs=(progress,))"
+        )
+    return None
+
+
+def _clean_run_mistake(
+    run: ProgramRun, pools: list[PoolUse], reported: list[Any], inputs: list[int]
+) -> str | None:
+    hint = _queue_mistake(run, pools) or _pool_mistake(run, pools)
+    if hint is not None:
+        return hint
+    if run.result != [x * x for x in inputs]:
+        return (
+            "with no error, your program must return every result in the order of the "
+            f"inputs (the {len(inputs)} squares): keep the futures in a list, in order"
+        )
+    if sorted(reported) != inputs:
+        return (
+            f"on_progress was called for {len(reported)} of the {len(inputs)} tasks: take "
+            "one report off the queue (get with a timeout) for every task that finished, "
+            "and pass it to on_progress"
+        )
+    return None
+
+
+def _poisoned_run_mistake(
+    run: ProgramRun, pools: list[PoolUse], started: int, inputs: list[int]
+) -> str | None:
+    if run.timed_out:
+        return (
+            "with a task that raises, your program never returned: a report that never "
+            "comes must not be waited for (the failed task put none)"
+        )
+    if not isinstance(run.error, ValueError):
+        got = "returned normally" if run.error is None else f"raised {type(run.error).__name__}"
+        return (
+            f"one task raised ValueError, but your program {got}: re-raise the first "
+            "error (future.result() raises it) once the rest are cancelled"
+        )
+    # The ValueError was the point; every other mistake still counts.
+    hint = _not_shut_down(pools) or common_mistake(dataclasses.replace(run, error=None))
+    if hint is not None:
+        return hint
+    if started > MOST_STARTED_AFTER_ERROR:
+        return (
+            f"the first error did not stop the rest: {started} of {len(inputs)} tasks "
+            "started. Cancel what has not started: pool.shutdown(cancel_futures=True), "
+            "or future.cancel() on each pending future, as soon as one fails"
+        )
+    return None
+
+
+def check_careful_map(
+    program: Any, *, method: str | None = None, timeout: float = PROGRAM_TIMEOUT
+) -> Verdict:
+    """Run ``program(ctx, task, inputs, on_progress)`` twice: 40 good inputs, then the same
+    with a poisoned one (the task raises ValueError for it) fourth.
+
+    The first run must return every result in the inputs' order and call
+    ``on_progress(x)`` once per input, from reports the workers put on a queue
+    the pool's initializer gave them. The second must raise the task's
+    ValueError and cancel the rest: at most a dozen of the 40 tasks may start.
+    """
+    timeout = require_timeout(timeout)
+    refused = not_a_function(program, "check_careful_map(careful_map)")
+    if refused is not None:
+        return refused
+    ctx = get_context(method)
+    inputs = list(CAREFUL_INPUTS)
+    run, pools, reported, _ = _careful_run(program, ctx, inputs, timeout)
+    hint = _clean_run_mistake(run, pools, reported, inputs)
+    if hint is not None:
+        return fail(hint)
+    poisoned = list(inputs)
+    poisoned[POISON_AT] = -1
+    run, pools, reported, started = _careful_run(program, ctx, poisoned, timeout)
+    hint = _poisoned_run_mistake(run, pools, started, inputs)
+    if hint is not None:
+        return fail(hint)
+    return ok(
+        f"{len(inputs)} results in order with {len(inputs)} progress reports through the "
+        "initializer's queue; with a failing task, its ValueError came back and no more "
+        f"than {MOST_STARTED_AFTER_ERROR} of {len(inputs)} tasks started"
+    )
