@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections import namedtuple
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from helpers.context import Context
 
 __all__ = [
+    "HUB_DASHBOARD_LINK",
+    "HUB_PREFIX_ENV",
     "SCHEDULER_ENV",
     "WORKERS",
     "ClientOnDemand",
@@ -47,7 +50,9 @@ __all__ = [
     "connect",
     "draw_task_stream",
     "format_measurements",
+    "link_dashboard_through_the_hub",
     "measure",
+    "plot_measurements",
     "replaced",
     "run_tasks",
     "worker_running",
@@ -69,6 +74,35 @@ def _quiet() -> None:
 
 
 _quiet()
+
+# Where JupyterHub (Binder) serves this server: jupyter-server-proxy forwards
+# {prefix}proxy/<port>/ to 127.0.0.1:<port>, where the dashboard listens. Dask
+# fills in {JUPYTERHUB_SERVICE_PREFIX} and {port} itself when it formats the link.
+HUB_PREFIX_ENV = "JUPYTERHUB_SERVICE_PREFIX"
+HUB_DASHBOARD_LINK = "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status"
+
+
+def link_dashboard_through_the_hub(environ: Any = None) -> str | None:
+    """Make the dashboard link a client prints work behind JupyterHub (Binder).
+
+    When ``JUPYTERHUB_SERVICE_PREFIX`` is set, sets ``distributed.dashboard.link``
+    to :data:`HUB_DASHBOARD_LINK` (for Dask imported later, through its
+    environment variable; for Dask already imported, through ``dask.config``)
+    and returns it; elsewhere changes nothing and returns None. Called once
+    when this module is imported.
+    """
+    env = os.environ if environ is None else environ
+    if not env.get(HUB_PREFIX_ENV):
+        return None
+    os.environ.setdefault("DASK_DISTRIBUTED__DASHBOARD__LINK", HUB_DASHBOARD_LINK)
+    if "dask" in sys.modules:
+        import dask  # noqa: PLC0415 - only where Dask is already loaded
+
+        dask.config.set({"distributed.dashboard.link": HUB_DASHBOARD_LINK})
+    return HUB_DASHBOARD_LINK
+
+
+link_dashboard_through_the_hub()
 
 
 def busy(ms: float) -> float:
@@ -237,6 +271,29 @@ def format_measurements(rows: list[Measured]) -> str:
             f"{row.tasks / row.dask_s:>13,.0f} {extra:>19,.0f}"
         )
     return "\n".join(lines)
+
+
+def plot_measurements(rows: list[Measured]) -> Any:
+    """Milliseconds per task on the pool and on Dask, beside the task's own length.
+
+    Where the task is empty, everything drawn is the cost of sending it; the
+    grey line is the task's own length, the least either side can take.
+    """
+    from matplotlib.figure import Figure  # noqa: PLC0415 - the parent's alone
+
+    figure = Figure(figsize=(6.5, 2.8), layout="constrained")
+    axes = figure.subplots()
+    labels = [f"{row.task_ms:g} ms tasks" for row in rows]
+    places = range(len(rows))
+    for shift, side, colour in ((-0.2, "pool", "tab:blue"), (0.2, "Dask", "tab:orange")):
+        per_task = [(r.pool_s if side == "pool" else r.dask_s) / r.tasks * 1e3 for r in rows]
+        axes.bar([p + shift for p in places], per_task, width=0.4, color=colour, label=side)
+    axes.hlines([r.task_ms for r in rows], [p - 0.4 for p in places], [p + 0.4 for p in places],
+                colors="grey", linestyles="--", label="the task's own length")  # fmt: skip
+    axes.set_xticks(list(places), labels)
+    axes.set(ylabel="ms per task (wall clock)", title="What one task costs, end to end")
+    axes.legend(fontsize="small")
+    return figure
 
 
 # ---------------------------------------------------------------------------

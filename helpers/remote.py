@@ -25,6 +25,7 @@ once; clients only ``connect()``, and their proxies die with the server. A
 from __future__ import annotations
 
 import queue
+import time
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Listener
 from multiprocessing.managers import BaseManager, DictProxy
@@ -50,10 +51,12 @@ __all__ = [
     "JobManager",
     "answer_requests",
     "ask_squares",
+    "board_client",
     "get_jobs",
     "get_results",
     "square_jobs",
     "start_job_server",
+    "take_and_hold",
     "wrong_key_refused",
 ]
 
@@ -88,18 +91,49 @@ JobManager.register("get_jobs", callable=get_jobs)
 JobManager.register("get_results", callable=get_results, proxytype=DictProxy)
 
 
-def square_jobs(address: tuple[str, int], authkey: bytes, label: str, timeout: float) -> None:
+def square_jobs(
+    address: tuple[str, int], authkey: bytes, label: str, timeout: float, work: float = 0.0
+) -> None:
     """Runs in a client process: connect to the manager at ``address``, square its jobs.
 
     Takes numbers off the shared queue until the sentinel ``None`` and stores
     ``(square, label)`` in the shared dict under each number: the dict in the
-    server is how the results get back. Waits at most ``timeout`` s per job.
+    server is how the results get back. Each job takes ``work`` seconds, as real
+    work would; waits at most ``timeout`` s per job.
     """
     manager: Any = JobManager(address=address, authkey=authkey)  # register() added get_jobs...
     manager.connect()  # no server process here: only a connection to it
     jobs, results = manager.get_jobs(), manager.get_results()
     while (number := jobs.get(timeout=timeout)) is not SENTINEL:
+        time.sleep(work)
         results[number] = (number * number, label)
+
+
+def take_and_hold(board: Any, took: Any) -> None:
+    """Runs in a client process that is about to be killed: take one job from ``board``
+    (a job board's proxy), set the event ``took``, then keep asking the server for the
+    results until killed, so that the kill lands while a request is under way."""
+    job = None
+    while job is None:
+        job = board.take()
+    took.set()
+    while True:
+        board.results()
+
+
+def board_client(board: Any, label: str, timeout: float) -> int:
+    """Runs in a client process: take jobs from ``board`` and finish each with its square,
+    until ``board.all_done()``; give up (exit code 1) after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not board.all_done():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{label}: the board never said all done within {timeout:g} s")
+        job = board.take()
+        if job is None:
+            time.sleep(0.05)  # every job is out: one may come back when its lease runs out
+        else:
+            board.finish(job, job * job)
+    return 0
 
 
 def start_job_server(

@@ -186,3 +186,18 @@ def test_client_on_demand_uses_the_open_client_then_makes_its_own(client, monkey
         on_demand.close()
     assert fresh.status == "closed"
     assert client.status == "running"
+
+
+def test_the_dashboard_link_goes_through_the_hub_when_there_is_one(monkeypatch):
+    import dask
+    from distributed.utils import format_dashboard_link
+
+    monkeypatch.delenv("DASK_DISTRIBUTED__DASHBOARD__LINK", raising=False)
+    assert course_dask.link_dashboard_through_the_hub({}) is None
+    default = dask.config.get("distributed.dashboard.link")
+    with dask.config.set({"distributed.dashboard.link": default}):  # restored on exit
+        monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
+        link = course_dask.link_dashboard_through_the_hub()
+        assert link == course_dask.HUB_DASHBOARD_LINK
+        assert os.environ["DASK_DISTRIBUTED__DASHBOARD__LINK"] == link
+        assert format_dashboard_link("127.0.0.1", 8787) == "/user/ada/proxy/8787/status"

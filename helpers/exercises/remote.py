@@ -15,6 +15,8 @@ same under every start method, so a mistake fork would hide is named too).
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.managers import BaseManager, BaseProxy
@@ -32,7 +34,15 @@ from helpers.checking import (
 from helpers.context import get_context
 from helpers.validation import LOOPBACK_HOSTS, require_timeout
 
-__all__ = ["CLIENTS", "NUMBERS", "TCP_PROGRAM_TIMEOUT", "check_squares_over_tcp"]
+__all__ = [
+    "BOARD_JOBS",
+    "BOARD_LEASE",
+    "CLIENTS",
+    "NUMBERS",
+    "TCP_PROGRAM_TIMEOUT",
+    "check_job_board",
+    "check_squares_over_tcp",
+]
 
 NUMBERS = tuple(range(1, 13))
 CLIENTS = 2
@@ -241,3 +251,126 @@ def check_squares_over_tcp(
     if hint:
         return fail(hint)
     return _judge_result(run, clients)
+
+
+# --------------------------------------------------------------------------
+# Exercise 1: a job board that survives a client killed mid-request
+# --------------------------------------------------------------------------
+
+BOARD_JOBS = tuple(range(1, 9))
+# A job's lease: long enough for a live client to finish it many times over,
+# short enough that the check takes seconds.
+BOARD_LEASE = 1.0
+BOARD_TIMEOUT = 20.0
+
+
+def _board_class_mistake(manager_class: Any) -> str | None:
+    if not (isinstance(manager_class, type) and issubclass(manager_class, BaseManager)):
+        return (
+            "pass your manager class itself, e.g. check_job_board(my_board_09.BoardManager), "
+            f"not a {type(manager_class).__name__}"
+        )
+    registry = manager_class._registry  # type: ignore[attr-defined]
+    if "Board" not in registry:
+        return (
+            "your manager class has no 'Board' registered: BoardManager.register('Board', Board), "
+            "so that manager.Board(jobs, lease) makes a board in the server"
+        )
+    why = _unimportable(registry["Board"][0])
+    if why:
+        return (
+            f"'Board' is registered with {why}: a server started by spawn or forkserver must "
+            "import it, so write the class in my_board_09.py"
+        )
+    return None
+
+
+def _run_board(ctx: Any, manager_class: Any, timeout: float) -> dict[str, Any]:
+    """Start the learner's server, kill a client holding a job mid-request, let two finish."""
+    from helpers.remote import board_client, take_and_hold  # noqa: PLC0415 - children's side
+    from helpers.running import stop  # noqa: PLC0415
+
+    seen: dict[str, Any] = {"took": False, "clients": [], "results": None, "error": None}
+    manager = manager_class(address=("127.0.0.1", 0), authkey=os.urandom(32), ctx=ctx)
+    manager.start()
+    children = []
+    try:
+        board = manager.Board(list(BOARD_JOBS), BOARD_LEASE)
+        took = ctx.Event()
+        doomed = ctx.Process(target=take_and_hold, args=(board, took), name="doomed client")
+        children.append(doomed)
+        doomed.start()
+        seen["took"] = took.wait(timeout)
+        os.kill(doomed.pid, signal.SIGKILL)  # it holds a job, and a request is under way
+        doomed.join(timeout)
+        if not seen["took"]:
+            return seen
+        for k in (1, 2):
+            client = ctx.Process(
+                target=board_client, args=(board, f"client-{k}", timeout), name=f"client-{k}"
+            )
+            children.append(client)
+            client.start()
+        for client in children[1:]:
+            client.join(timeout + 5)
+        seen["clients"] = [c.exitcode for c in children[1:]]
+        seen["results"] = board.results()
+    except (EOFError, OSError) as error:  # the server stopped answering
+        seen["error"] = error
+    finally:
+        for child in children:
+            if child.is_alive():
+                stop(child)
+        manager.shutdown()
+    return seen
+
+
+def _board_mistake(seen: dict[str, Any], timeout: float) -> str | None:
+    """What the run with a killed client says about the learner's board, or None."""
+    if seen["error"] is not None:
+        return (
+            f"the server stopped answering ({type(seen['error']).__name__}) after a client "
+            "was killed: does a method of your Board raise, or hold a lock it never releases?"
+        )
+    if not seen["took"]:
+        return f"board.take() gave no job within {timeout:g} s: return the next waiting job"
+    results = seen["results"] or {}
+    finished = all(code == 0 for code in seen["clients"])
+    lost = sorted(set(BOARD_JOBS) - set(results))
+    if lost:
+        never_again = (
+            f"job {lost[0]} was never finished: the killed client held it, and your board "
+            "never handed it out again. Note when each job was taken; in take(), put back "
+            "a job whose lease has run out"
+        )
+        stopped_early = (
+            f"the clients stopped with job {lost[0]} unfinished: all_done() must stay False "
+            "while a job is still out (taken, not finished), not only while jobs wait"
+        )
+        return stopped_early if finished else never_again
+    if not finished:
+        return (
+            "every job was finished, but a client never saw all_done() become True: return "
+            "True once no job waits and none is out"
+        )
+    wrong = [n for n in BOARD_JOBS if results[n] != n * n]
+    if wrong:
+        return f"results()[{wrong[0]}] is {results[wrong[0]]!r}, expected {wrong[0] ** 2}"
+    return None
+
+
+def check_job_board(
+    manager_class: Any, *, method: str | None = None, timeout: float = BOARD_TIMEOUT
+) -> Verdict:
+    """Serve a board of 8 jobs with the learner's manager class; a client takes one and is
+    killed mid-request; two more clients must finish every job, through the same server."""
+    timeout = require_timeout(timeout)
+    hint = _board_class_mistake(manager_class)
+    if hint is None:
+        hint = _board_mistake(_run_board(get_context(method), manager_class, timeout), timeout)
+    if hint:
+        return fail(hint)
+    return ok(
+        f"a client was killed holding a job, mid-request; the server kept answering, handed "
+        f"that job out again after its lease, and all {len(BOARD_JOBS)} jobs were finished"
+    )
