@@ -49,6 +49,7 @@ __all__ = [
     "close",
     "connect",
     "draw_task_stream",
+    "first_run_lingers",
     "format_measurements",
     "link_dashboard_through_the_hub",
     "measure",
@@ -110,6 +111,23 @@ def busy(ms: float) -> float:
     if ms > 0:
         time.sleep(ms / 1000)
     return ms
+
+
+def first_run_lingers(record: Any, n: int, folder: str, linger: bool) -> int:
+    """Runs in a Dask worker: the checker's wrapper around a learner's task ``record(n, folder)``.
+
+    With ``linger``, the first attempt for ``n`` leaves a dot-file in ``folder``
+    once ``record`` has returned, then sleeps: long enough for the checker to
+    kill this worker, so that Dask runs the task again elsewhere. A later
+    attempt, or any attempt without ``linger``, returns ``n`` at once.
+    """
+    record(n, folder)
+    marker = os.path.join(folder, f".ran-{n}")
+    if linger and not os.path.exists(marker):
+        with open(marker, "w"):
+            pass
+        time.sleep(60)  # the checker kills this worker meanwhile
+    return n
 
 
 def connect(*, workers: int = WORKERS, timeout: float = CONNECT_TIMEOUT) -> Client:

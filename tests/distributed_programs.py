@@ -79,3 +79,26 @@ def scatters_in_the_loop(client, numbers, thresholds):
 
 def sorts_the_counts(client, numbers, thresholds):
     return sorted(reference(client, numbers, thresholds), reverse=True)
+
+
+# --- exercise 2: a task that is safe to run twice -----------------------------------------
+
+
+def record_square(n, folder):
+    import os
+
+    path = os.path.join(folder, f"{n}.csv")
+    with open(path + ".tmp", "w") as file:
+        file.write(f"{n},{n * n}\n")
+    os.replace(path + ".tmp", path)  # all at once: a second run overwrites the first
+
+
+def record_square_appending(n, folder):
+    import os
+
+    with open(os.path.join(folder, "results.csv"), "a") as file:
+        file.write(f"{n},{n * n}\n")
+
+
+def record_square_raising(n, folder):
+    raise OSError("the disk is full")

@@ -205,7 +205,7 @@ def careful_map(ctx, task, inputs, on_progress):
             for future in as_completed(futures, timeout=TIMEOUT):
                 if future.exception() is not None:
                     pool.shutdown(wait=True, cancel_futures=True)
-                    raise future.exception()
+                    future.result()  # raises the task's exception here
                 on_progress(progress.get(timeout=TIMEOUT))
             return [future.result() for future in futures]
     finally:

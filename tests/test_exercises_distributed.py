@@ -9,7 +9,7 @@ pytest.importorskip("distributed")
 import distributed_programs as programs
 
 from helpers.distributed import close, connect
-from helpers.exercises.distributed import check_counts_below
+from helpers.exercises.distributed import check_counts_below, check_safe_to_rerun
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +67,23 @@ def test_the_client_must_be_passed(client):
     verdict = check_counts_below(programs.reference, "client")
     assert not verdict.passed
     assert "pass the notebook's Dask client too" in verdict.message
+
+
+# --- exercise 2: a task that is safe to run twice, while a worker is killed ---------------
+
+
+@pytest.mark.slow
+def test_an_idempotent_task_survives_the_killed_worker(client):
+    verdict = check_safe_to_rerun(programs.record_square, client)
+    assert verdict.passed, verdict.message
+
+
+@pytest.mark.slow
+def test_an_appending_task_is_named_after_the_rerun(client):
+    verdict = check_safe_to_rerun(programs.record_square_appending, client)
+    assert not verdict.passed and "'3,9' 2 times" in verdict.message, verdict.message
+
+
+def test_a_failing_task_is_reported(client):
+    verdict = check_safe_to_rerun(programs.record_square_raising, client, timeout=20)
+    assert not verdict.passed and "the disk is full" in verdict.message, verdict.message

@@ -18,6 +18,10 @@ workers already run), so it is run bounded with
 from __future__ import annotations
 
 import functools
+import os
+import signal
+import tempfile
+import time
 from typing import Any
 
 import numpy as np
@@ -26,7 +30,14 @@ from helpers.checking import ProgramRun, Verdict, common_mistake, fail, not_a_fu
 from helpers.running import CallTimeout, call_with_timeout
 from helpers.validation import require_timeout
 
-__all__ = ["CLUSTER_PROGRAM_TIMEOUT", "THRESHOLDS", "check_counts_below", "numbers"]
+__all__ = [
+    "CLUSTER_PROGRAM_TIMEOUT",
+    "RECORDED",
+    "THRESHOLDS",
+    "check_counts_below",
+    "check_safe_to_rerun",
+    "numbers",
+]
 
 SIZE = 20_000
 THRESHOLDS = (5, 12_000, 19_999, 50_000)
@@ -217,4 +228,103 @@ def check_counts_below(
     return ok(
         f"{len(THRESHOLDS)} counts, right and in order, from {len(THRESHOLDS)} tasks sharing "
         "one scattered copy of the numbers"
+    )
+
+
+# --------------------------------------------------------------------------
+# Exercise 2: a task that is safe to run twice, while the checker kills a worker
+# --------------------------------------------------------------------------
+
+RECORDED = tuple(range(1, 7))
+VICTIM = 3  # the input whose worker is killed once it has written its result
+
+
+def _lines(folder: str) -> list[str]:
+    """Every line of every file in ``folder`` but the checker's own dot-files."""
+    found = []
+    for name in sorted(os.listdir(folder)):
+        if not name.startswith("."):
+            with open(os.path.join(folder, name)) as file:
+                found += [line.strip() for line in file if line.strip()]
+    return found
+
+
+async def _kill(pid: int) -> None:  # client.run(..., wait=False) takes only async functions
+    os.kill(pid, signal.SIGKILL)
+
+
+def _run_with_a_kill(record: Any, client: Any, folder: str, timeout: float) -> str | None:
+    """Run ``record`` for 1…6 as tasks; kill the worker of the victim once it has written."""
+    from distributed import wait  # noqa: PLC0415 - the notebook's process alone
+
+    from helpers.distributed import first_run_lingers, replaced, worker_running  # noqa: PLC0415
+
+    workers = len(client.scheduler_info(n_workers=-1)["workers"])
+    futures = {
+        n: client.submit(first_run_lingers, record, n, folder, n == VICTIM, pure=False)
+        for n in RECORDED
+    }
+    deadline = time.monotonic() + timeout
+    marker = os.path.join(folder, f".ran-{VICTIM}")
+    while not os.path.exists(marker):
+        if futures[VICTIM].status == "error":
+            futures[VICTIM].result()  # raises the learner's error, named by the caller
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+    victim = worker_running(client, futures[VICTIM], timeout=timeout)
+    pid = client.run(os.getpid, workers=[victim])[victim]
+    client.run(_kill, pid, workers=[victim], wait=False)
+    wait(list(futures.values()), timeout=timeout)
+    replaced(client, [victim], workers=workers, timeout=timeout)
+    return victim
+
+
+def _folder_mistake(lines: list[str]) -> str | None:
+    """What the folder's lines, after a task ran twice, say about the learner's task."""
+    expected = [f"{n},{n * n}" for n in RECORDED]
+    twice = sorted({line for line in lines if lines.count(line) > 1})
+    if twice:
+        line = f"{VICTIM},{VICTIM**2}" if f"{VICTIM},{VICTIM**2}" in twice else twice[0]
+        return (
+            f"after the worker running task {VICTIM} was killed, Dask ran its tasks again "
+            f"(and any whose result lived there), and the folder now holds {line!r} "
+            f"{lines.count(line)} times: write each input's result where a second run "
+            "overwrites it (one file named after the input)"
+        )
+    if sorted(lines) != sorted(expected):
+        return f"the folder holds {sorted(lines)}, expected one line 'n,n²' per input: {expected}"
+    return None
+
+
+def check_safe_to_rerun(
+    record: Any, client: Any, *, timeout: float = CLUSTER_PROGRAM_TIMEOUT
+) -> Verdict:
+    """Run ``record(n, folder)`` as Dask tasks for n = 1…6; kill the worker of task 3 after
+    it wrote, so that Dask runs it again; the folder must then hold each line ``n,n²`` once."""
+    timeout = require_timeout(timeout)
+    refused = not_a_function(record, "check_safe_to_rerun(record_square, client)")
+    if refused is not None:
+        return refused
+    if client is None:
+        return fail(
+            "pass the notebook's Dask client too: check_safe_to_rerun(record_square, client)"
+        )
+    with tempfile.TemporaryDirectory(prefix="safe-to-rerun-") as folder:
+        try:
+            victim = _run_with_a_kill(record, client, folder, timeout)
+        except Exception as error:  # the learner's task raised, or a wait ran out
+            return fail(f"your task failed: {type(error).__name__}: {error}")
+        lines = _lines(folder)
+    hint = (
+        f"task {VICTIM} wrote nothing within {timeout:g} s: run record_square({VICTIM}, folder) "
+        "here and look at the folder"
+        if victim is None
+        else _folder_mistake(lines)
+    )
+    if hint:
+        return fail(hint)
+    return ok(
+        f"task {VICTIM}'s worker was killed after it wrote, Dask ran the task again elsewhere, "
+        f"and the folder holds each of the {len(RECORDED)} results exactly once"
     )
