@@ -146,6 +146,7 @@ def test_sanitize_rules_mask_measured_numbers_and_keep_every_word():
         "began with 100 MB resident, 420 kB of page tables; 16 MiB": (
             "began with MEMORY resident, MEMORY of page tables; 16 MiB"
         ),
+        "2 threads kept 1.0 CPUs busy, on 2 CPUs": "2 threads kept CPUS busy, on 2 CPUs",
     }
     assert {claim: _sanitize(claim) for claim in claims} == claims
 
