@@ -180,11 +180,14 @@ def _refused_barrier(processes: int, parties: int) -> Round:
 def _compared(size: str, children: int) -> Round:
     """07: one process against the chosen children, best of two each; times vary."""
     label = "1 child" if children == 1 else f"{children} children"
+    seconds = r" +work [\d.]+ s \+ start and join [\d.]+ s = [\d.]+ s in all"
     lines = [
-        r"1 process: +[\d.]+ s \(best of 2\)",
-        re.escape(f"{label}:") + r" +[\d.]+ s \(best of 2\)",
-        r"speed-up: [\d.]+×",
-        re.escape(f"CPUs the {label} had at once: ") + r"[\d.]+",
+        r"1 child:" + seconds,
+        re.escape(f"{label}:") + seconds,
+        r"the work alone: [\d.]+× as fast, with [\d.]+ CPUs busy during it",
+        r"start to join: [\d.]+× as fast; Amdahl's law, with the serial \d+% of the "
+        r"1-child run, allows at most [\d.]+×",
+        r"\(best of 2 runs each\)",
     ]
     return Round(
         {"array size": size, "children": children}, re.compile("^" + "\n".join(lines) + "$")
@@ -342,8 +345,8 @@ LESSONS = [
     ),
     Lesson(
         "08_pools.ipynb",
-        # submit() then result(): the square came back, and the pool's workers are gone.
-        seed=("result: 49\ndone: True\nworkers still running: 0\n",),
+        # submit(), result() and map(): the answers came back, and the pool's workers are gone.
+        seed=("result: 49\n[1024, 27, 100]\nworkers still running: 0\n",),
         control="chunksize",
         rounds=(
             _pool_run(2, 1, 16, 20),
