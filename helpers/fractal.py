@@ -108,6 +108,8 @@ MAX_ZOOM = 1e12  # past this, float64 runs out of digits and the picture turns t
 RENDER_TIMEOUT = 60.0
 # How often the renderer looks for finished tiles on the progress queue.
 POLL = 0.02
+# How long it waits, once every task has returned, for reports still on their way.
+REPORT_GRACE = 2.0
 DEFAULT_FRAME = Frame(x=-0.75, y=0.0, zoom=1.0, width=600, height=400, limit=100)
 
 
@@ -410,7 +412,8 @@ class Renderer:
             }
 
     def _take_progress(self, job: _Job, image: np.ndarray, on_tile: Any, deadline: float) -> None:
-        """Take tile indexes off the progress queue until every task has returned."""
+        """Take tile indexes off the progress queue until every task has returned and
+        every tile it drew has been reported (each exactly once)."""
         assert self._channels is not None
         progress = self._channels[0]
         pending = set(job.futures)
@@ -418,22 +421,40 @@ class Renderer:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the render did not finish within {self.timeout:g} s")
             _, pending = wait_for(pending, timeout=POLL, return_when=FIRST_COMPLETED)
-            self._drain(progress, job, image, on_tile)
-        self._drain(progress, job, image, on_tile)
+            self._drain(progress, job, image, on_tile, wait=0.0)
+        # A report travels through the worker's feeder thread, so it can arrive after
+        # the task's result: wait a moment for the last ones. A report lost with a
+        # killed worker is made here: the task returned, so its pixels are in place.
+        drawn = {
+            t.index for f, t in job.futures.items() if f.exception(0) is None and f.result() >= 0
+        }
+        grace = time.monotonic() + REPORT_GRACE
+        while drawn - job.done and time.monotonic() < grace:
+            self._drain(progress, job, image, on_tile, wait=POLL)
+        for index in sorted(drawn - job.done):
+            self._report(job, index, image, on_tile)
 
     @staticmethod
-    def _drain(progress: Any, job: _Job, image: np.ndarray, on_tile: Any) -> None:
+    def _report(job: _Job, index: int, image: np.ndarray, on_tile: Any) -> None:
+        if index not in job.done:
+            job.done.add(index)
+            if on_tile is not None:
+                on_tile(index, image)
+
+    def _drain(
+        self, progress: Any, job: _Job, image: np.ndarray, on_tile: Any, *, wait: float
+    ) -> None:
+        """Report each tile of this job whose index is on the queue; drop a cancelled job's."""
         while True:
             try:
-                index = progress.get_nowait()
+                image_name, index = progress.get(timeout=wait) if wait else progress.get_nowait()
             except queue.Empty:
                 return
             except (EOFError, OSError):  # a worker died half-way through a put
                 return
-            if index not in job.done:
-                job.done.add(index)
-                if on_tile is not None:
-                    on_tile(index, image)
+            if image_name == job.segment.name:
+                self._report(job, index, image, on_tile)
+            wait = 0.0
 
     def _collect_events(self, expected: int) -> list[timeline.Event]:
         assert self._channels is not None

@@ -13,7 +13,8 @@ The workers, in the order lesson 10 builds them:
 
 * :func:`render_tile` returns a tile's pixels (they travel back pickled);
 * :func:`render_into` writes them into one shared-memory image whose *name*
-  it was given, and says which tile it finished on the progress queue;
+  it was given, and says which tile of which image it finished on the
+  progress queue;
 * a pool's workers get the queue and the cancel ``Event`` once, at their
   start, from :func:`attach_channels` (a queue or an event cannot travel as
   a task's argument);
@@ -194,8 +195,10 @@ def render_into(name: str, frame: Frame, tile: Tile) -> int:
     """Runs in a pool worker: render ``tile`` into the shared image called ``name``.
 
     Returns the tile's index, or -1 if the cancel event was set and the tile
-    was skipped. Puts the index on the progress queue once the pixels are in
-    place (never before), and records a ``"tile"`` span on the timeline.
+    was skipped. Puts ``(name, index)`` on the progress queue once the pixels
+    are in place (never before): the image's name tells a report of this
+    render from a late one of a cancelled render. Records a ``"tile"`` span on
+    the timeline.
     """
     cancel, progress, recorder = (_CHANNELS[k] for k in ("cancel", "progress", "recorder"))
     if cancel is not None and cancel.is_set():  # type: ignore[attr-defined]
@@ -211,5 +214,5 @@ def render_into(name: str, frame: Frame, tile: Tile) -> int:
     if recorder is not None:
         recorder.record("tile", began, time.monotonic_ns())  # type: ignore[attr-defined]
     if progress is not None:
-        progress.put(tile.index)  # type: ignore[attr-defined]
+        progress.put((name, tile.index))  # type: ignore[attr-defined]
     return tile.index
