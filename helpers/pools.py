@@ -84,7 +84,6 @@ __all__ = [
     "recorded_burn",
     "report_square",
     "same_answers_everywhere",
-    "slow_reciprocal",
     "speedup_sweep",
     "square",
     "start_recording",
@@ -126,17 +125,6 @@ def power(base: int, exponent: int) -> int:
 def reciprocal(x: float) -> float:
     """Runs in a pool worker: return ``1 / x``; raises for 0 or for text, and the pool
     sends that exception back to whoever asks for the result."""
-    return 1 / x
-
-
-def slow_reciprocal(x: float) -> float:
-    """Runs in a pool worker: return ``1 / x``, after sleeping ``x / 10`` seconds when
-    ``x`` is a number from 0 to 5, so that larger inputs finish later.
-
-    Raises ZeroDivisionError for 0 and TypeError for text, like :func:`reciprocal`.
-    """
-    if isinstance(x, (int, float)) and 0 < x <= 5:
-        time.sleep(x / 10)
     return 1 / x
 
 

@@ -951,7 +951,7 @@ CATALOGUE = [
     ),
     Bad(
         "pool checker: a negative time limit",
-        lambda kit: pool_exercises.check_robust_map(print, timeout=-1),
+        lambda kit: pool_exercises.check_careful_map(print, timeout=-1),
         ValueError,
         "timeout must be a positive, finite number of seconds, not -1",
     ),

@@ -8,7 +8,7 @@ import time
 import pool_programs as programs
 import pytest
 
-from helpers.exercises.pools import check_careful_map, check_count_primes, check_robust_map
+from helpers.exercises.pools import check_careful_map, check_count_primes
 
 # A checker must answer well within its own limit, even for a program that hangs.
 ANSWERED_WITHIN = 45.0
@@ -119,69 +119,9 @@ def test_count_primes_wants_the_function_itself():
     )
 
 
-ROBUST_OK = (
-    "✔ all 6 inputs answered in order: 4 results and 2 exceptions (ZeroDivisionError, TypeError)"
-)
-
-
-@pytest.mark.parametrize(
-    "program",
-    [
-        pytest.param(programs.robust_map, marks=pytest.mark.worked_answer, id="executor"),
-        pytest.param(programs.robust_map_with_pool, id="pool"),
-    ],
-)
-def test_robust_map_passes_good_programs(program):
-    assert verdict(check_robust_map, program) == ROBUST_OK
-
-
-@pytest.mark.parametrize(
-    ("program", "expected"),
-    [
-        (
-            programs.robust_map_with_map,
-            "✘ the ZeroDivisionError of one input escaped from your program (map() raises "
-            "the first error it meets and the other answers are lost): submit each input, "
-            "then call future.result(timeout=...) inside try/except and keep the exception "
-            "as that input's answer",
-        ),
-        (
-            programs.robust_map_as_completed,
-            "✘ every answer is there, but in the order the tasks finished, not the order of "
-            "the inputs: keep the futures in a list (as_completed() gives them as they finish)",
-        ),
-        (
-            programs.robust_map_error_text,
-            "✘ for input 0 your program returned the text 'division by zero': keep the "
-            "exception object itself (except Exception as error: answers.append(error)), so "
-            "the caller can still tell its type",
-        ),
-        (
-            programs.robust_map_none,
-            "✘ for input 0 your program returned None: put the exception the task raised "
-            "there, so the caller learns what went wrong",
-        ),
-        (
-            programs.robust_map_skips_errors,
-            "✘ your program returned 4 entries: return a list with one entry per input "
-            "(6 here), in the inputs' order",
-        ),
-    ],
-    ids=["map", "as-completed", "text", "none", "skipped"],
-)
-def test_robust_map_names_the_mistake(program, expected):
-    assert verdict(check_robust_map, program) == expected
-
-
-def test_robust_map_wants_the_function_itself():
-    assert repr(check_robust_map("robust_map")) == (
-        "✘ pass your function itself, e.g. check_robust_map(robust_map), not a str"
-    )
-
-
 def test_checkers_refuse_a_bad_timeout():
     with pytest.raises(ValueError) as info:
-        check_robust_map(programs.robust_map, timeout=-1)
+        check_careful_map(programs.careful_map, timeout=-1)
     assert str(info.value) == "timeout must be a positive, finite number of seconds, not -1"
 
 

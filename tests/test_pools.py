@@ -25,7 +25,6 @@ def test_small_tasks_answer_as_their_docstrings_say():
     assert pools.square(7) == 49
     assert pools.power(2, 10) == 1024
     assert pools.reciprocal(4) == 0.25
-    assert pools.slow_reciprocal(-2) == -0.5
     assert pools.worker_pid() == os.getpid()
     assert pools.nap(0) == 0
 
@@ -34,8 +33,6 @@ def test_small_tasks_answer_as_their_docstrings_say():
 def test_reciprocals_raise_for_zero_and_text(x, error):
     with pytest.raises(error):
         pools.reciprocal(x)
-    with pytest.raises(error):
-        pools.slow_reciprocal(x)
 
 
 def test_burn_uses_the_cpu_time_it_is_given():

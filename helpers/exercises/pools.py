@@ -38,7 +38,7 @@ from helpers.checking import (
     run_program,
 )
 from helpers.context import get_context
-from helpers.pools import fragile_task, slow_reciprocal
+from helpers.pools import fragile_task
 from helpers.validation import require_timeout
 
 __all__ = [
@@ -46,11 +46,9 @@ __all__ = [
     "MAX_MESSAGES",
     "PRIMES_BELOW_LIMIT",
     "PRIME_LIMIT",
-    "ROBUST_INPUTS",
     "PoolUse",
     "check_careful_map",
     "check_count_primes",
-    "check_robust_map",
     "watching_pools",
 ]
 
@@ -64,8 +62,6 @@ MAX_MESSAGES = 1_000
 CAREFUL_INPUTS = tuple(range(40))
 POISON_AT = 3
 MOST_STARTED_AFTER_ERROR = 12
-# What the robust map gets: slow_reciprocal sleeps x/10 s, so 4 finishes last.
-ROBUST_INPUTS = (4, 0, 2, "x", 0.5, -1)
 
 
 @dataclass
@@ -388,110 +384,6 @@ def _wrong_count(result: int) -> str:
         f"{expected:,}: try your test on small numbers in the notebook first "
         "(the primes below 20 are 2, 3, 5, 7, 11, 13, 17, 19)"
     )
-
-
-# --------------------------------------------------------------------------
-# Exercise 2: a robust map — every input's result, or the error it raised
-# --------------------------------------------------------------------------
-
-
-def _expected() -> list[Any]:
-    answers: list[Any] = []
-    for x in ROBUST_INPUTS:
-        try:
-            answers.append(1 / x)  # type: ignore[operator]
-        except Exception as exc:  # the kind of error the task raises for this input
-            answers.append(type(exc))
-    return answers
-
-
-def _matches(got: Any, want: Any) -> bool:
-    if isinstance(want, type):
-        return type(got) is want
-    return not isinstance(got, BaseException) and got == want
-
-
-def _describe(value: Any) -> str:
-    return type(value).__name__ if isinstance(value, BaseException) else repr(value)
-
-
-def check_robust_map(
-    program: Any, *, method: str | None = None, timeout: float = PROGRAM_TIMEOUT
-) -> Verdict:
-    """Run ``program(ctx, slow_reciprocal, [4, 0, 2, "x", 0.5, -1])``.
-
-    It must return one entry per input, in the inputs' order: the task's result,
-    or the exception it raised (the exception itself, not its text).
-    """
-    timeout = require_timeout(timeout)
-    refused = not_a_function(program, "check_robust_map(robust_map)")
-    if refused is not None:
-        return refused
-    ctx = get_context(method)
-    run, pools = _run(program, ctx, slow_reciprocal, list(ROBUST_INPUTS), timeout=timeout)
-    if isinstance(run.error, (ZeroDivisionError, TypeError)) and not run.timed_out:
-        how = (
-            " (map() raises the first error it meets and the other answers are lost)"
-            if any(use.used_map for use in pools)
-            else ""
-        )
-        return fail(
-            f"the {type(run.error).__name__} of one input escaped from your program{how}: "
-            "submit each input, then call future.result(timeout=...) inside try/except "
-            "and keep the exception as that input's answer"
-        )
-    hint = _pool_mistake(run, pools)
-    if hint is not None:
-        return fail(hint)
-    return _judge_answers(run.result)
-
-
-def _judge_answers(answers: Any) -> Verdict:
-    expected = _expected()
-    if not isinstance(answers, list) or len(answers) != len(expected):
-        size = f"{len(answers)} entries" if isinstance(answers, list) else type(answers).__name__
-        return fail(
-            f"your program returned {size}: return a list with one entry per input "
-            f"({len(expected)} here), in the inputs' order"
-        )
-    if all(_matches(g, w) for g, w in zip(answers, expected, strict=True)):
-        kinds = [w.__name__ for w in expected if isinstance(w, type)]
-        return ok(
-            f"all {len(expected)} inputs answered in order: {len(expected) - len(kinds)} "
-            f"results and {len(kinds)} exceptions ({', '.join(kinds)})"
-        )
-    for position, (got, want) in enumerate(zip(answers, expected, strict=True)):
-        if not isinstance(want, type) or _matches(got, want):
-            continue
-        if isinstance(got, str):
-            return fail(
-                f"for input {ROBUST_INPUTS[position]!r} your program returned the text "
-                f"{got!r}: keep the exception object itself (except Exception as error: "
-                "answers.append(error)), so the caller can still tell its type"
-            )
-        if got is None:
-            return fail(
-                f"for input {ROBUST_INPUTS[position]!r} your program returned None: put the "
-                "exception the task raised there, so the caller learns what went wrong"
-            )
-    if _same_entries(answers, expected):
-        return fail(
-            "every answer is there, but in the order the tasks finished, not the order of "
-            "the inputs: keep the futures in a list (as_completed() gives them as they finish)"
-        )
-    shown = ", ".join(_describe(a) for a in answers)
-    wanted = ", ".join(w.__name__ if isinstance(w, type) else repr(w) for w in expected)
-    return fail(f"your program returned [{shown}], expected [{wanted}]")
-
-
-def _same_entries(answers: list[Any], expected: list[Any]) -> bool:
-    left = list(expected)
-    for got in answers:
-        match = next((i for i, want in enumerate(left) if _matches(got, want)), None)
-        if match is None:
-            return False
-        left.pop(match)
-    return not left
 
 
 # --------------------------------------------------------------------------
