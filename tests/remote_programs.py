@@ -1,132 +1,15 @@
-"""Programs for lesson 09's first exercise, right and wrong, used only by its tests.
+"""Job boards for lesson 09's first exercise, right and wrong, used only by its tests.
 
 They live in a module, not in the tests, because under spawn and forkserver the
-client processes they start must import their function by name; pytest puts
+manager's server must import the board class by name; pytest puts
 this folder on ``sys.path``, and a spawned child inherits it.
 """
 
 from __future__ import annotations
 
-import os
-import queue
 import threading
 import time
-from multiprocessing.managers import BaseManager, DictProxy
-
-_jobs: queue.Queue = queue.Queue()
-_results: dict = {}
-
-
-def get_jobs() -> queue.Queue:
-    return _jobs
-
-
-def get_results() -> dict:
-    return _results
-
-
-class SquareManager(BaseManager):
-    pass
-
-
-SquareManager.register("get_jobs", callable=get_jobs)
-SquareManager.register("get_results", callable=get_results, proxytype=DictProxy)
-
-
-class LambdaManager(BaseManager):
-    pass
-
-
-LambdaManager.register("get_jobs", callable=lambda: _jobs)
-LambdaManager.register("get_results", callable=lambda: _results, proxytype=DictProxy)
-
-
-def client(address, authkey, wait=10.0):
-    manager = SquareManager(address=address, authkey=authkey)
-    manager.connect()
-    jobs, results = manager.get_jobs(), manager.get_results()  # type: ignore[attr-defined]
-    while (number := jobs.get(timeout=wait)) is not None:
-        results[number] = number * number
-
-
-def patient_client(address, authkey):
-    """A client that waits for its next job as long as it takes."""
-    manager = SquareManager(address=address, authkey=authkey)
-    manager.connect()
-    jobs, results = manager.get_jobs(), manager.get_results()  # type: ignore[attr-defined]
-    while (number := jobs.get()) is not None:
-        results[number] = number * number
-
-
-def _program(
-    ctx,
-    numbers,
-    clients,
-    *,
-    manager_class=SquareManager,
-    host="127.0.0.1",
-    sentinels=None,
-    target=client,
-    args=(),
-    join=30,
-    copy=True,
-    shut_down=True,
-):
-    authkey = os.urandom(32)
-    manager = manager_class(address=(host, 0), authkey=authkey, ctx=ctx)
-    manager.start()
-    try:
-        jobs = manager.get_jobs()
-        for number in numbers:
-            jobs.put(number)
-        for _ in range(clients if sentinels is None else sentinels):
-            jobs.put(None)
-        processes = [
-            ctx.Process(target=target, args=(manager.address, authkey, *args))
-            for _ in range(clients)
-        ]
-        for process in processes:
-            process.start()
-        for process in processes:
-            process.join(timeout=join)
-        results = manager.get_results()
-        return results.copy() if copy else results
-    finally:
-        if shut_down:
-            manager.shutdown()
-
-
-def reference(ctx, numbers, clients):
-    return _program(ctx, numbers, clients)
-
-
-def registers_a_lambda(ctx, numbers, clients):
-    return _program(ctx, numbers, clients, manager_class=LambdaManager)
-
-
-def never_shuts_down(ctx, numbers, clients):
-    return _program(ctx, numbers, clients, shut_down=False)
-
-
-def one_sentinel_for_all(ctx, numbers, clients):
-    return _program(ctx, numbers, clients, sentinels=1, args=(1.0,), join=10)
-
-
-def one_sentinel_and_patient_clients(ctx, numbers, clients):
-    return _program(ctx, numbers, clients, sentinels=1, target=patient_client, join=None)
-
-
-def binds_every_interface(ctx, numbers, clients):
-    return _program(ctx, numbers, clients, host="0.0.0.0")
-
-
-def returns_the_proxy(ctx, numbers, clients):
-    return _program(ctx, numbers, clients, copy=False)
-
-
-def one_client_only(ctx, numbers, clients):
-    return _program(ctx, numbers, 1)
-
+from multiprocessing.managers import BaseManager
 
 # --- exercise 1: a job board that survives a client killed mid-request ------------------
 

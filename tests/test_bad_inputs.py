@@ -987,10 +987,11 @@ CATALOGUE = [
         "timeout must be a positive, finite number of seconds, not 0",
     ),
     Bad(
-        "checker: a job-server program's result instead of the program",
-        lambda kit: remote_exercises.check_squares_over_tcp({1: 1}),
+        "checker: a job board's results instead of its manager class",
+        lambda kit: remote_exercises.check_job_board({1: 1}),
         None,
-        "pass your function itself, e.g. check_squares_over_tcp(squares_over_tcp), not a dict",
+        "pass your manager class itself, e.g. check_job_board(my_board_09.BoardManager), "
+        "not a dict",
     ),
     Bad(
         "checker: the Dask exercise without the client",
