@@ -995,9 +995,9 @@ CATALOGUE = [
     ),
     Bad(
         "checker: the Dask exercise without the client",
-        lambda kit: dask_exercises.check_counts_below(len, None),
+        lambda kit: dask_exercises.check_safe_to_rerun(len, None),
         None,
-        "pass the notebook's Dask client too: check_counts_below(counts_below, client)",
+        "pass the notebook's Dask client too: check_safe_to_rerun(record_square, client)",
     ),
 ]
 
