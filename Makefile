@@ -10,7 +10,7 @@ PIP_INSTALL := $(BIN)/python -m pip install -c constraints.txt
 # jupyter refuses to run as root without this flag (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-slow test-browser test-matrix test-pythons test-portability test-all lint notebooks lock clean
+.PHONY: lab test test-slow test-browser test-matrix test-pythons test-portability test-all lint notebooks lock clean site test-site
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml binder/overrides.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "this course needs Python 3.11 or newer; set PYTHON=python3.x")'
@@ -39,8 +39,8 @@ PARALLEL := -n 4 --dist loadfile
 test: $(DEV_STAMP)  ## unit tests + every notebook under nbval, on parallel workers
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest $(PARALLEL)
 
-test-browser: $(DEV_STAMP)  ## the course driven in headless Chromium
-	$(BIN)/python -m pytest -m browser
+test-browser: $(DEV_STAMP)  ## the course driven in headless Chromium (the web pages: make test-site)
+	$(BIN)/python -m pytest -m "browser and not site"
 
 test-slow: $(DEV_STAMP)  ## fault, load and leak tests under the current start method
 	$(BIN)/python -m pytest -m slow
@@ -58,10 +58,10 @@ test-pythons:  ## the notebooks and unit tests under Python 3.12 and 3.13, each 
 test-portability: $(DEV_STAMP)  ## every notebook and the unit tests under each emulated platform
 	PYTHONDONTWRITEBYTECODE= $(BIN)/python tests/portability/run.py
 
-test-all: test test-matrix test-browser test-pythons test-portability
+test-all: test test-matrix test-browser test-site test-pythons test-portability
 
 lint: $(DEV_STAMP)  ## ruff, then mypy over helpers/ and tests/ (settings in pyproject.toml)
-	$(BIN)/ruff check conftest.py helpers tests notebooks tools
+	$(BIN)/ruff check conftest.py helpers tests notebooks tools site
 	$(BIN)/mypy
 	# The hosted workflow: GitHub's schema, then unsafe patterns (offline).
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
@@ -69,6 +69,17 @@ lint: $(DEV_STAMP)  ## ruff, then mypy over helpers/ and tests/ (settings in pyp
 
 notebooks: $(DEV_STAMP)  ## re-execute every notebook in place under the default start method
 	$(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
+
+# The course's web pages, from the outputs stored in the notebooks (nothing is executed):
+# site/_build/html/index.html. The first build fetches the widget and diagram scripts
+# from npm (pinned in site/vendor.py); later builds need no network.
+site: $(DEV_STAMP)  ## build the course's web pages into site/_build/html
+	$(BIN)/python site/vendor.py
+	$(BIN)/python -m sphinx -E -W --keep-going -q -c site -b html . site/_build/html
+	@echo "site: open site/_build/html/index.html"
+
+test-site: $(DEV_STAMP)  ## build the web pages and check every one in headless Chromium
+	$(BIN)/python -m pytest -m site tests/browser/test_site.py
 
 lock:  ## re-pin every transitive package in constraints.txt after changing a pin
 	PYTHON=$(PYTHON) bash tools/lock.sh

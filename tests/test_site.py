@@ -47,3 +47,29 @@ def test_every_widget_a_notebook_shows_has_its_state_saved(path):
         needed.add(model_id)
         todo.extend(_referenced(state.get(model_id, {}).get("state", {})))
     assert sorted(needed - state.keys()) == []
+
+
+def test_the_readme_badge_and_the_pages_launch_the_same_repository():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "site"))
+    try:
+        from course_site import BRANCH, repository
+    finally:
+        sys.path.remove(str(ROOT / "site"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    badge = f"https://mybinder.org/v2/gh/{repository()}/{BRANCH}?urlpath=lab/tree/notebooks/"
+    assert badge in readme
+
+
+def test_the_pages_offer_the_readmes_two_commands():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "site"))
+    try:
+        from course_site import LESSONS, RUN_LOCALLY
+    finally:
+        sys.path.remove(str(ROOT / "site"))
+    assert RUN_LOCALLY == ["make lab", "make test"]
+    on_disk = sorted(f"notebooks/{p.name}" for p in NOTEBOOKS)
+    assert sorted(LESSONS) == on_disk

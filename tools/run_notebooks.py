@@ -42,6 +42,9 @@ def _unexpected(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
+# Figures get a text alternative in their output's metadata (tools/figure_alt.py says how).
+FIGURE_ALT = Path(__file__).resolve().with_name("figure_alt.py")
+DESCRIBE_FIGURES = f"__import__('runpy').run_path({str(FIGURE_ALT)!r})['install'](get_ipython())"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -72,6 +75,7 @@ def run(path: Path) -> float:
         allow_errors=True,
         # Sliders, buttons and what their Output widgets show, under metadata.widgets.
         store_widget_state=True,
+        extra_arguments=[f"--IPKernelApp.exec_lines={DESCRIBE_FIGURES}"],
     )
     started = time.perf_counter()
     old = dict(os.environ)
