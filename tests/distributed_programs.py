@@ -1,10 +1,17 @@
 """Tasks for lesson 09's second exercise, right and wrong, used only by its tests.
 
-Each stores the line ``n,n²`` in a file in ``folder``; Dask sends their code
-with cloudpickle, as it does for a function defined in a notebook cell.
+Each stores the line ``n,n²`` in a file in ``folder``. Workers of a separate
+cluster cannot import this module, so cloudpickle is told to send its functions'
+code, as it does for a function defined in a notebook cell.
 """
 
 from __future__ import annotations
+
+import sys
+
+import cloudpickle
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 # --- exercise 2: a task that is safe to run twice -----------------------------------------
 
