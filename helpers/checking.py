@@ -14,7 +14,7 @@ import multiprocessing.process
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +28,12 @@ __all__ = [
     "PROGRAM_TIMEOUT",
     "ProgramRun",
     "RecordingContext",
+    "Rule",
     "Started",
     "Verdict",
     "common_mistake",
     "fail",
+    "judge_program",
     "not_a_function",
     "ok",
     "raised_hint",
@@ -221,6 +223,16 @@ class RecordingContext:
         self.pipes.append(ends)
         return ends
 
+    def discard(self) -> None:
+        """Close every queue and pipe end the program made; what it left need not be delivered."""
+        for q in self.queues:
+            with suppress(OSError, ValueError):
+                q.cancel_join_thread()
+                q.close()
+        for ends in self.pipes:
+            for end in ends:
+                end.close()  # closing twice is harmless
+
 
 def _held_elsewhere(names: set[str]) -> set[str]:
     """Those of ``names`` (in /dev/shm) that a process other than this one maps or holds open.
@@ -294,6 +306,31 @@ def run_program(
         with suppress(OSError):
             os.unlink(os.path.join(SHM_DIR, name))
     return run
+
+
+Rule = Callable[[ProgramRun], "str | None"]
+
+
+def judge_program(
+    program: Callable[..., Any],
+    recorder: RecordingContext,
+    *args: Any,
+    rules: Sequence[Rule],
+    passed: Callable[[ProgramRun], str],
+    timeout: float = PROGRAM_TIMEOUT,
+) -> Verdict:
+    """Run ``program(recorder, *args)`` and fail it with the first hint one of ``rules`` gives.
+
+    Each rule looks at the run (and may look at the channels ``recorder`` saw)
+    and returns a hint or None; with none, ``passed(run)`` is the verdict.
+    Whatever the verdict, every queue and pipe end the program made is closed.
+    """
+    run = run_program(program, recorder, *args, timeout=timeout, shared_memory=False)
+    try:
+        hint = next((hint for rule in rules if (hint := rule(run)) is not None), None)
+    finally:
+        recorder.discard()
+    return ok(passed(run)) if hint is None else fail(hint)
 
 
 def not_a_function(answer: Any, example: str) -> Verdict | None:

@@ -40,6 +40,7 @@ __all__ = [
     "channel_handles",
     "holdings",
     "scan",
+    "shm_names",
 ]
 
 Kind = Literal["pipe", "socket", "segment", "semaphore"]
@@ -203,6 +204,20 @@ def channel_handles(channel: Any) -> set[Handle]:
             f"objects, and shared memory, not {kind(channel)}"
         )
     return found
+
+
+def shm_names(channel: Any) -> list[str]:
+    """The entries in ``/dev/shm`` that are ``channel``'s segments and named semaphores.
+
+    A semaphore the parent removed from ``/dev/shm`` at once (as ``fork`` does:
+    no other process needs to open it by name) has no entry, though it still works.
+    """
+    wanted = {h.inode for h in channel_handles(channel) if h.kind in ("segment", "semaphore")}
+    try:
+        with os.scandir(SHM_DIR) as entries:
+            return sorted(entry.name for entry in entries if entry.inode() in wanted)
+    except OSError:  # no /dev/shm (macOS, Windows)
+        return []
 
 
 # ----------------------------------------------------------------------------

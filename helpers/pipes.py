@@ -13,8 +13,8 @@ why the functions here close each end right after starting the child that
 uses it, and watch the children themselves as well.
 
 Every receive in this module is bounded: ``poll(timeout)`` first, then
-``recv()``.  Workers never print; they send their results back through a
-pipe and the notebook prints them.
+``recv()``.  Workers send their results back through a pipe, because the
+notebook needs them as values, in an order it controls; the notebook prints them.
 
 >>> from helpers.context import get_context
 >>> pass_messages(get_context(), ["hello", "hey", "hru?", "END"])
@@ -311,7 +311,7 @@ def receive_until(
     """Runs in the receiver child: receive until ``end_marker``, then report.
 
     Sends the list of messages it received (the end marker left out) through
-    ``report``, a pipe to the notebook, because a child never prints.  Raises
+    ``report``, a pipe to the notebook, which needs them as values.  Raises
     ``EOFError`` if the sender hangs up before the end marker and
     ``TimeoutError`` after ``timeout`` seconds of silence;
     :mod:`helpers.running` carries either back to the notebook.

@@ -84,3 +84,100 @@ def never_joined(ctx, lines):
     received = _receive_all(reader)
     reader.close()
     return received
+
+
+# ---- the design exercise: one parent gathering from several children ---------------------
+
+
+def square_slowly(conn, numbers, pause):
+    """The reference worker: wait ``pause`` s before each square, send it, then close."""
+    import time
+
+    for n in numbers:
+        time.sleep(pause)
+        conn.send(n * n)
+    conn.close()
+
+
+def square_at_once(conn, numbers, pause):
+    """Wrong: ignores ``pause``."""
+    for n in numbers:
+        conn.send(n * n)
+    conn.close()
+
+
+def _start_all(ctx, jobs, worker=square_slowly, close=True):
+    readers, children = {}, []
+    for index, (numbers, pause) in enumerate(jobs):
+        reader, writer = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=worker, args=(writer, numbers, pause))
+        child.start()
+        if close:
+            writer.close()
+        readers[reader] = index
+        children.append(child)
+    return readers, children
+
+
+def _gather(readers, patience=10):
+    from multiprocessing.connection import wait
+
+    arrived = []
+    while readers:
+        ready = wait(list(readers), timeout=patience)
+        if not ready:
+            break
+        for reader in ready:
+            try:
+                arrived.append((readers[reader], reader.recv()))
+            except EOFError:
+                reader.close()
+                del readers[reader]
+    return arrived
+
+
+def gather_program(ctx, jobs):
+    """The reference solution: wait() says which end has something to read."""
+    readers, children = _start_all(ctx, jobs)
+    arrived = _gather(readers)
+    for child in children:
+        child.join(timeout=10)
+    return arrived
+
+
+def gather_in_turn(ctx, jobs):
+    """Wrong: reads each child to its end before the next."""
+    readers, children = _start_all(ctx, jobs)
+    arrived = []
+    for reader, index in readers.items():
+        while reader.poll(10):
+            try:
+                arrived.append((index, reader.recv()))
+            except EOFError:
+                break
+        reader.close()
+    for child in children:
+        child.join(timeout=10)
+    return arrived
+
+
+def gather_writers_open(ctx, jobs):
+    """Wrong: keeps the notebook's copies of the write ends; wait() gives up after 2 s."""
+    readers, children = _start_all(ctx, jobs, close=False)
+    arrived = _gather(readers, patience=2)
+    for child in children:
+        child.join(timeout=10)
+    return arrived
+
+
+def gather_without_pauses(ctx, jobs):
+    readers, children = _start_all(ctx, jobs, worker=square_at_once)
+    arrived = _gather(readers)
+    for child in children:
+        child.join(timeout=10)
+    return arrived
+
+
+def gather_unordered(ctx, jobs):
+    """Wrong: returns the squares alone, not (job, square) pairs."""
+    return [square for _job, square in gather_program(ctx, jobs)]

@@ -673,15 +673,15 @@ CATALOGUE = [
     # --- exercise checkers: a failing verdict, never an exception or a hang ----------------
     Bad(
         "checker: the result of calling the function instead of the function",
-        lambda kit: queue_exercises.check_sentinel_consumer(None),
+        lambda kit: queue_exercises.check_squares_program(None),
         None,
-        "pass your function itself, e.g. check_sentinel_consumer(consumer), not a NoneType",
+        "pass your function itself, e.g. check_squares_program(squares_program), not a NoneType",
     ),
     Bad(
         "checker: a string naming the function",
-        lambda kit: pipe_exercises.check_shout("shout"),
+        lambda kit: pipe_exercises.check_gather_program("gather_program"),
         None,
-        "pass your function itself, without calling it: check_shout(shout), not a str",
+        "pass your function itself, e.g. check_gather_program(gather_program), not a str",
     ),
     # --- the validators every widget shares -------------------------------------------------
     Bad(

@@ -1,5 +1,6 @@
 """Tests for `helpers.holdings`."""
 
+import multiprocessing
 import os
 import re
 import sys
@@ -7,7 +8,7 @@ import sys
 import pytest
 
 from helpers import holdings as holdings_module
-from helpers.holdings import Handle, can_look, channel_handles, holdings, scan
+from helpers.holdings import Handle, can_look, channel_handles, holdings, scan, shm_names
 from helpers.pipes import ask, serve
 from helpers.queues import take_until_sentinel
 from helpers.running import start, wait
@@ -180,3 +181,15 @@ def test_something_that_is_not_a_channel_is_refused():
 def test_a_timeout_that_is_no_number_is_refused():
     with pytest.raises(TypeError):
         holdings(timeout="soon")
+
+
+@linux_only
+@pytest.mark.parametrize(("method", "named"), [("spawn", 3), ("fork", 0)])
+def test_a_queues_semaphores_are_files_in_dev_shm_unless_fork_removed_them(method, named):
+    q = multiprocessing.get_context(method).Queue()
+    try:
+        names = shm_names(q)
+        assert len(names) == named
+        assert all(name.startswith("sem.mp-") for name in names)
+    finally:
+        q.close()

@@ -1,349 +1,43 @@
-"""Checkers for lesson 03's exercises: a whole program, a consumer, and a producer.
+"""Checkers for lesson 03's exercises: a program to fix, and a pipeline to design.
 
-:func:`check_squares_program` runs a learner's whole program (worker module,
-queues, processes, sentinels, joins) through :func:`helpers.checking.run_program`
-and names the queue lesson's own mistakes. For the other two exercises the
-learner writes each worker in a notebook cell. A child cannot import such a
-function, so these checkers run it with ``multiprocess`` (whose dill
-pickling sends the function's code along) and use only ``multiprocess``
-objects around it — queues, event and processes alike. Every wait has a
-timeout; a worker that never stops is stopped and named in the hint.
+Both run a learner's whole program (a worker module written with
+``%%writefile``, queues, processes, sentinels, joins) through
+:func:`helpers.checking.judge_program` with a :class:`RecordingContext`, and name
+the queue lesson's own mistakes: a join before the results were read, a
+missing sentinel, a stage that stops at the first sentinel of several. Every
+wait has a timeout; a worker that never stops is stopped and named in the hint.
 
->>> check_sentinel_consumer("consumer")
-✘ pass your function itself, e.g. check_sentinel_consumer(consumer), not a str
+>>> check_squares_program("squares_program")
+✘ pass your function itself, e.g. check_squares_program(squares_program), not a str
 """
 
 from __future__ import annotations
 
 import inspect
-import queue
-import time
-from collections.abc import Callable
-from contextlib import suppress
 from typing import Any
 
 from helpers.checking import (
     PROGRAM_TIMEOUT,
     ProgramRun,
     RecordingContext,
+    Rule,
     Started,
     Verdict,
     common_mistake,
-    fail,
+    judge_program,
     not_a_function,
-    ok,
-    run_program,
 )
-from helpers.context import get_context, get_multiprocess_context
-from helpers.queues import take_until_sentinel
-from helpers.running import Child, ChildError, ChildTimeout, start, wait
-from helpers.validation import require_timeout
+from helpers.context import get_context
 
 __all__ = [
-    "CHECK_TIMEOUT",
-    "CONSUMER_ITEMS",
-    "PRODUCER_CONSUMERS",
-    "PRODUCER_ITEMS",
+    "PIPELINE_NUMBERS",
+    "PIPELINE_SQUARERS",
     "PROGRAM_NUMBERS",
     "PROGRAM_WORKERS",
-    "check_sentinel_consumer",
-    "check_sentinel_producer",
+    "check_pipeline_program",
     "check_squares_program",
 ]
 
-# A spawned multiprocess child imports dill before it runs anything: well under
-# a second normally, several on a loaded laptop. Twenty means really stuck.
-from helpers.checking import CHECK_TIMEOUT
-
-# What the consumer is fed. The 0 is there on purpose: `if not item` stops on it.
-CONSUMER_ITEMS = (3, 0, 4, 1, 5)
-PRODUCER_ITEMS = tuple(range(1, 13))
-PRODUCER_CONSUMERS = 3
-# How long the items are held back once the consumer runs: a consumer that
-# stops when the queue looks empty gives itself away in this window.
-HOLD_BACK = 0.5
-# Once every item is on its way, how long without an answer before a waiting
-# consumer is declared stuck (its items arrive in milliseconds; this is generous).
-SETTLE = 3.0
-POLL = 0.1
-
-_NAME_ERROR = (
-    " — a function written in a cell cannot see the notebook's other names in the child; "
-    "use None itself, or import what you need inside the function"
-)
-
-
-def _announce_then_run(started: Any, target: Callable[..., Any], *args: Any) -> None:
-    """Runs in the child: say "I am running", then run the learner's function."""
-    started.set()
-    target(*args)
-
-
-def _raised(who: str, err: ChildError) -> str:
-    _forget(err)
-    if err.exc_type is None:
-        return f"your {who} {str(err).split(' ', 2)[2]}"  # killed, or exited without a word
-    extra = _NAME_ERROR if err.exc_type == "NameError" else ""
-    return f"your {who} raised {err.exc_type}: {err.exc_message}{extra}"
-
-
-def _not_a_function(who: str, answer: Any) -> Verdict | None:
-    if callable(answer):
-        return None
-    return fail(
-        f"pass your function itself, e.g. check_sentinel_{who}({who}), "
-        f"not a {type(answer).__name__}"
-    )
-
-
-def _get(results: Any, timeout: float) -> tuple[bool, Any]:
-    try:
-        return True, results.get(timeout=timeout)
-    except queue.Empty:
-        return False, None
-
-
-def _started(started: Any, child: Child, deadline: float) -> bool:
-    """Wait until the child says it runs; False if it died or the deadline passed first."""
-    while time.monotonic() < deadline:
-        if started.wait(POLL):
-            return True
-        if not child.process.is_alive():
-            return False
-    return False
-
-
-def _answer(results: Any, child: Child, until: float) -> tuple[bool, Any]:
-    """The child's one message on ``results``, unless it exits or ``until`` passes first."""
-    while time.monotonic() < until:
-        sent, report = _get(results, POLL)
-        if sent:
-            return sent, report
-        if not child.process.is_alive():
-            return _get(results, POLL)  # a last look: it may have sent just before exiting
-    return False, None
-
-
-def _drain(q: Any) -> list[Any]:
-    """Whatever is left in ``q``, in order; short waits, since its producers are gone."""
-    left: list[Any] = []
-    while True:
-        got, item = _get(q, POLL)
-        if not got:
-            return left
-        left.append(item)
-
-
-def _close(*queues: Any) -> None:
-    for q in queues:
-        q.cancel_join_thread()  # the checker's leftovers need not be delivered
-        q.close()
-
-
-def _stop(children: list[Child]) -> None:
-    """Stop whatever still runs; what it would report no longer matters."""
-    running = [c for c in children if c.process.is_alive()]
-    if running:
-        try:
-            wait(running, timeout=POLL)
-        except (ChildError, ChildTimeout) as err:
-            _forget(err)
-
-
-def _forget(err: BaseException) -> None:
-    # The error's traceback holds the frames that hold our queues, and those
-    # frames hold the error: a cycle that would keep the queues' semaphores
-    # until the garbage collector happens to run. Cut it now.
-    err.__traceback__ = None
-
-
-def _stopped_early(report: list[Any]) -> str:
-    stopped_at = CONSUMER_ITEMS[len(report)]
-    if not stopped_at:
-        return (
-            f"your consumer stopped at the item {stopped_at!r}: test `item is None`, "
-            f"because `not item` is also true for {stopped_at!r}, a real item"
-        )
-    return (
-        f"your consumer stopped after {len(report)} of {len(CONSUMER_ITEMS)} items: "
-        "stop only when the sentinel (None) arrives"
-    )
-
-
-def _consumer_hint(report: Any) -> str | None:
-    """What is wrong with the list a consumer sent back, or None if nothing is."""
-    expected = list(CONSUMER_ITEMS)
-    if not isinstance(report, list):
-        return (
-            f"your consumer put a {type(report).__name__} on results: put one list of "
-            "the items it took, once, after its loop"
-        )
-    if report == []:
-        return (
-            "your consumer stopped before any item arrived: an empty queue does not mean "
-            "the producer is done, so keep calling get() until the sentinel (None) comes"
-        )
-    if None in report:
-        return "your consumer kept the sentinel as an item: check for None before adding an item"
-    if len(report) < len(expected) and report == expected[: len(report)]:
-        return _stopped_early(report)
-    if report != expected:
-        return (
-            f"your consumer sent back {report!r}, expected {expected!r}: keep every item, "
-            "in the order it arrived"
-        )
-    return None
-
-
-def _judge_consumer_report(report: Any) -> Verdict:
-    hint = _consumer_hint(report)
-    if hint:
-        return fail(hint)
-    return ok(
-        f"your consumer took all {len(CONSUMER_ITEMS)} items, in order, and stopped on the sentinel"
-    )
-
-
-def check_sentinel_consumer(
-    consumer: Any, *, method: str | None = None, timeout: float = CHECK_TIMEOUT
-) -> Verdict:
-    """Run ``consumer(q, results)`` in a child; feed it items, then the sentinel ``None``.
-
-    It must put one list — every item it took, in order — on ``results`` and
-    return. Items are held back for a moment after it starts, so a consumer
-    that stops when the queue looks empty is caught.
-    """
-    timeout = require_timeout(timeout)
-    refused = _not_a_function("consumer", consumer)
-    if refused is not None:
-        return refused
-    ctx = get_multiprocess_context(method)
-    q, results, started = ctx.Queue(), ctx.Queue(), ctx.Event()
-    deadline = time.monotonic() + timeout
-    children: list[Child] = []
-    try:
-        children.append(
-            start(ctx, _announce_then_run, started, consumer, q, results, name="consumer")
-        )
-        sent, report = False, None
-        if _started(started, children[0], deadline):
-            sent, report = _get(results, HOLD_BACK)
-        if not sent:
-            for item in (*CONSUMER_ITEMS, None):
-                q.put(item)
-            sent, report = _answer(results, children[0], min(deadline, time.monotonic() + SETTLE))
-        try:
-            children[0].wait(max(POLL, deadline - time.monotonic()) if sent else POLL)
-        except ChildTimeout as err:
-            _forget(err)
-            return fail(
-                "your consumer never stopped: does it leave its loop when get() returns "
-                "the sentinel None?"
-            )
-        except ChildError as err:
-            return fail(_raised("consumer", err))
-        if not sent:
-            return fail(
-                "your consumer stopped without putting its list on results: after the loop, "
-                "call results.put(taken) once"
-            )
-        return _judge_consumer_report(report)
-    except Exception as exc:  # dill could not send it: a hint, not a traceback
-        return fail(f"your consumer could not be sent to a child: {type(exc).__name__}: {exc}")
-    finally:
-        _stop(children)
-        _close(q, results)
-
-
-def _collect(results: Any, producer: Child, consumers: list[Child], deadline: float) -> dict:
-    """Reports that arrive before every consumer has reported, died, or gone quiet."""
-    reports: dict[str, list[Any]] = {}
-    quiet_since = None
-    while len(reports) < len(consumers) and time.monotonic() < deadline:
-        sent, report = _get(results, POLL)
-        if sent:
-            reports[report[0]] = report[1]
-            quiet_since = None
-            continue
-        if producer.process.exitcode not in (None, 0):
-            break
-        if not any(c.process.is_alive() for c in consumers):
-            break
-        if producer.process.exitcode == 0:
-            quiet_since = quiet_since or time.monotonic()
-            if time.monotonic() - quiet_since > SETTLE:
-                break
-    return reports
-
-
-def check_sentinel_producer(
-    producer: Any, *, method: str | None = None, timeout: float = CHECK_TIMEOUT
-) -> Verdict:
-    """Run ``producer(q, items, n_consumers)`` in a child, with consumers taking from ``q``.
-
-    It must put every item, then one sentinel ``None`` per consumer, and return.
-    """
-    timeout = require_timeout(timeout)
-    refused = _not_a_function("producer", producer)
-    if refused is not None:
-        return refused
-    ctx = get_multiprocess_context(method)
-    q, results = ctx.Queue(), ctx.Queue()
-    deadline = time.monotonic() + timeout
-    consumers: list[Child] = []
-    children: list[Child] = []
-    try:
-        for n in range(PRODUCER_CONSUMERS):
-            consumers.append(
-                start(ctx, take_until_sentinel, q, results, label=f"c{n}", timeout=timeout)
-            )
-        children.append(
-            start(ctx, producer, q, list(PRODUCER_ITEMS), PRODUCER_CONSUMERS, name="producer")
-        )
-        reports = _collect(results, children[0], consumers, deadline)
-        try:
-            children[0].wait(max(POLL, deadline - time.monotonic()))
-        except ChildTimeout as err:
-            _forget(err)
-            return fail(
-                "your producer never finished: put the items and the sentinels, then return"
-            )
-        except ChildError as err:
-            return fail(_raised("producer", err))
-        return _judge_producer_run(reports, q)
-    except Exception as exc:  # dill could not send it: a hint, not a traceback
-        return fail(f"your producer could not be sent to a child: {type(exc).__name__}: {exc}")
-    finally:
-        _stop([*children, *consumers])
-        _close(q, results)
-
-
-def _judge_producer_run(reports: dict[str, list[Any]], q: Any) -> Verdict:
-    stuck = PRODUCER_CONSUMERS - len(reports)
-    if stuck:
-        return fail(
-            f"{stuck} of {PRODUCER_CONSUMERS} consumers never stopped: did every consumer "
-            "get a sentinel? Put one None per consumer, after the last item"
-        )
-    taken = sorted(item for items in reports.values() for item in items)
-    left = [item for item in _drain(q) if item is not None]
-    if left:
-        return fail(
-            f"the consumers stopped with {len(left)} of {len(PRODUCER_ITEMS)} items still "
-            "in the queue: put the sentinels after the last item, not before"
-        )
-    if taken != list(PRODUCER_ITEMS):
-        return fail(
-            f"the consumers took {taken}, expected each of 1…{len(PRODUCER_ITEMS)} "
-            "exactly once: put every item once"
-        )
-    return ok(
-        f"all {len(PRODUCER_ITEMS)} items were taken and all {PRODUCER_CONSUMERS} consumers stopped"
-    )
-
-
-# --------------------------------------------------------------------------
-# The whole program: workers, a task queue, a results queue, sentinels, joins
 # --------------------------------------------------------------------------
 
 # Enough results (a few hundred KiB) to overflow a pipe's buffer: a program that
@@ -428,13 +122,6 @@ def _wrong_result(run: ProgramRun, numbers: list[int]) -> str | None:
     )
 
 
-def _discard(recorder: RecordingContext) -> None:
-    for q in recorder.queues:
-        with suppress(OSError, ValueError):
-            q.cancel_join_thread()  # what a failed program left need not be delivered
-            q.close()
-
-
 def check_squares_program(
     program: Any,
     *,
@@ -454,20 +141,147 @@ def check_squares_program(
         return refused
     numbers = list(PROGRAM_NUMBERS)
     recorder = RecordingContext(get_context() if ctx is None else ctx)
-    run = run_program(program, recorder, numbers, workers, timeout=timeout, shared_memory=False)
-    try:
-        hint = (
-            _stops_on_empty(run)
-            or _joined_before_draining(run, recorder)
-            or _missing_sentinels(run)
-            or common_mistake(run)
-            or _wrong_result(run, numbers)
-        )
-    finally:
-        _discard(recorder)
-    if hint is not None:
-        return fail(hint)
-    return ok(
-        f"{len(run.started)} workers squared {len(numbers):,} numbers, every one stopped on "
-        "its sentinel, and every one was joined after its results were read"
+    rules: list[Rule] = [
+        _stops_on_empty,
+        lambda run: _joined_before_draining(run, recorder),
+        _missing_sentinels,
+        common_mistake,
+        lambda run: _wrong_result(run, numbers),
+    ]
+    return judge_program(
+        program,
+        recorder,
+        numbers,
+        workers,
+        rules=rules,
+        timeout=timeout,
+        passed=lambda run: (
+            f"{len(run.started)} workers squared {len(numbers):,} numbers, every one stopped "
+            "on its sentinel, and every one was joined after its results were read"
+        ),
+    )
+
+
+# ---- the design: a pipeline of two stages, the sentinel passed along ------------------
+
+# Small squares, so that what a stage leaves unread fits in a pipe and cannot
+# keep a finished squarer from exiting: the mistake shows in the total.
+PIPELINE_NUMBERS = tuple(range(1, 1001))
+PIPELINE_SQUARERS = 3
+PIPELINE_TIMEOUT = 40.0
+SQUARE_STAGE, SUM_STAGE = "square_stage", "sum_stage"
+
+
+def _stage(run: ProgramRun, name: str) -> list[Started]:
+    return [p for p in _workers(run) if getattr(p.target, "__name__", "").startswith(name)]
+
+
+def _stages_missing(run: ProgramRun, squarers: int) -> str | None:
+    if run.error is not None or run.timed_out:
+        return None
+    found = (len(_stage(run, SQUARE_STAGE)), len(_stage(run, SUM_STAGE)))
+    if found == (squarers, 1):
+        return None
+    return (
+        f"your program started {found[0]} {SQUARE_STAGE}() and {found[1]} {SUM_STAGE}() "
+        f"processes: start n_squarers ({squarers}) of the first and one of the second, with "
+        "these names, so that the check can tell them apart"
+    )
+
+
+def _squarers_not_stopped(run: ProgramRun) -> str | None:
+    squarers = _stage(run, SQUARE_STAGE)
+    # Still waiting when the program returned, or ended by their own get()'s timeout.
+    waiting = [p for p in squarers if p.exitcode != 0]
+    if not waiting or len(waiting) == len(squarers):
+        return None
+    return (
+        f"{len(waiting)} of your {len(squarers)} {SQUARE_STAGE}() workers never stopped on a "
+        "sentinel: each stops at the first None it takes, so put one None per squarer on the "
+        "tasks queue, after the last number"
+    )
+
+
+def _summer_stopped_early(run: ProgramRun, numbers: list[int]) -> str | None:
+    summers = _stage(run, SUM_STAGE)
+    if not summers or summers[0].exitcode != 0 or not isinstance(run.result, int):
+        return None
+    expected = sum(n * n for n in numbers)
+    if run.result >= expected:
+        return None
+    return (
+        f"your total is {run.result:,}, expected {expected:,}: {SUM_STAGE}() stopped at the "
+        "first None, while other squarers were still sending. Every squarer passes one None "
+        f"on; stop after n_squarers of them"
+    )
+
+
+def _summer_never_finished(run: ProgramRun) -> str | None:
+    summers = _stage(run, SUM_STAGE)
+    squarers = _stage(run, SQUARE_STAGE)
+    if not summers or summers[0].exitcode == 0 or any(p.exitcode != 0 for p in squarers):
+        return None
+    return (
+        f"your {SUM_STAGE}() never finished, although every {SQUARE_STAGE}() had stopped: "
+        f"when a squarer takes its None it must put None on the squares queue before it "
+        f"returns, and {SUM_STAGE}() must stop once it has one None from each squarer"
+    )
+
+
+def _wrong_total(run: ProgramRun, numbers: list[int]) -> str | None:
+    expected = sum(n * n for n in numbers)
+    if run.result == expected:
+        return None
+    return (
+        f"your program returned {_short(run.result)}, expected {expected:,}, the sum of the "
+        f"squares of 1…{len(numbers)}: return the one total {SUM_STAGE}() sends back"
+    )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_pipeline_program(
+    program: Any,
+    *,
+    ctx: Any = None,
+    squarers: int = PIPELINE_SQUARERS,
+    timeout: float = PIPELINE_TIMEOUT,
+) -> Verdict:
+    """Run ``program(ctx, numbers, n_squarers)``, a learner's two-stage pipeline, and judge it.
+
+    ``n_squarers`` processes run ``square_stage(tasks, squares)``: square each
+    number until the sentinel, then pass the sentinel on. One process runs
+    ``sum_stage(squares, results, n_squarers)``: add the squares until it has one
+    sentinel from each squarer, then send the total. The program returns that total,
+    having joined every process.
+    """
+    refused = not_a_function(program, "check_pipeline_program(pipeline_program)")
+    if refused is not None:
+        return refused
+    numbers = list(PIPELINE_NUMBERS)
+    total = sum(n * n for n in numbers)
+    rules: list[Rule] = [
+        _stops_on_empty,
+        lambda run: _stages_missing(run, squarers),
+        lambda run: _summer_stopped_early(run, numbers),
+        _squarers_not_stopped,
+        _summer_never_finished,
+        common_mistake,
+        lambda run: _wrong_total(run, numbers),
+    ]
+    return judge_program(
+        program,
+        RecordingContext(get_context() if ctx is None else ctx),
+        numbers,
+        squarers,
+        rules=rules,
+        timeout=timeout,
+        passed=lambda _run: (
+            f"{squarers} squarers and 1 summer added the squares of 1…{len(numbers):,} "
+            f"({total:,}); each squarer passed its sentinel on, the summer stopped after all "
+            "of them, and every process was joined"
+        ),
     )
