@@ -155,8 +155,8 @@ def check_lines_program(
 
 # (numbers, pause) for each child: the first is slow, the second quick, so a
 # parent that reads the children in turn keeps the quick one's results waiting.
-GATHER_JOBS = (((1, 2, 3), 0.5), ((4, 5, 6, 7), 0.0), ((8,), 0.2))
-# The slow child alone needs 1.5 s; more than this means a wait that cannot end.
+GATHER_JOBS = (((1, 2, 3), 1.0), ((4, 5, 6, 7), 0.0), ((8,), 0.2))
+# The slow child alone needs 3 s; more than this means a wait that cannot end.
 GATHER_TIMEOUT = 20.0
 
 
