@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 
@@ -54,3 +55,15 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("worked_answer"):
             item.add_marker(pytest.mark.slow)
+
+
+# What a test marked so reads directly, and only Linux has.
+NEEDS = {"needs_dev_shm": "/dev/shm", "needs_proc": "/proc/self/stat"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Skip a test that reads /dev/shm or /proc itself where the system has none."""
+    for marker, path in NEEDS.items():
+        if item.get_closest_marker(marker) and not os.path.exists(path):
+            pytest.skip(f"reads {path}, which this system does not have")

@@ -65,7 +65,7 @@ def test_a_child_that_raised(ctx):
     )
 
 
-@pytest.mark.skipif(not os.path.isdir(SHM_DIR), reason="no /dev/shm to look in")
+@pytest.mark.needs_dev_shm
 def test_a_leftover_segment_is_named_and_removed(ctx):
     run = run_program(programs.leaves_a_segment, ctx, 21)
     name = run.result.lstrip("/")
@@ -75,7 +75,7 @@ def test_a_leftover_segment_is_named_and_removed(ctx):
     assert hint.startswith("shared memory was left behind (") and name in hint
 
 
-@pytest.mark.skipif(not os.path.isdir(SHM_DIR), reason="no /dev/shm to look in")
+@pytest.mark.needs_dev_shm
 def test_a_segment_another_program_still_maps_is_left_alone(ctx):
     run = run_program(programs.meanwhile_another_program_makes_a_segment, ctx, 21)
     other, name = run.result
@@ -100,6 +100,7 @@ def test_a_program_that_starts_no_process(ctx):
     assert common_mistake(run, expect_processes=False) is None
 
 
+@pytest.mark.needs_dev_shm
 def test_a_segment_another_program_uses_meanwhile_is_left_alone():
     # Another notebook, or another test run, creating its own segment while
     # the learner's program runs: it is not the learner's, and must survive.

@@ -62,6 +62,7 @@ def test_children_writing_another_dtype_are_named():
     )
 
 
+@pytest.mark.needs_dev_shm
 def test_a_program_that_never_unlinks_is_told_and_leaves_nothing():
     message = check_histogram(programs.histogram_never_unlinks).message
     assert message.startswith("shared memory was left behind (psm_")
@@ -77,6 +78,7 @@ def test_returning_a_view_of_closed_memory_is_caught_before_it_is_read():
     )
 
 
+@pytest.mark.needs_dev_shm
 def test_a_buffer_error_at_close_gets_its_own_hint():
     assert check_histogram(programs.histogram_close_with_frombuffer).message.startswith(
         "close() raised BufferError: an array still used the segment's memory"

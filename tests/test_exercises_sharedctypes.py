@@ -172,6 +172,7 @@ def test_something_that_is_not_a_program_is_refused(ctx):
     )
 
 
+@pytest.mark.needs_dev_shm
 def test_a_segment_another_program_makes_meanwhile_is_neither_blamed_nor_removed(ctx):
     from multiprocessing import shared_memory
 

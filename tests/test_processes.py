@@ -283,6 +283,7 @@ def test_a_daemon_ends_with_its_parent(ctx):
     assert processes.process_state(daemon_pid) is None
 
 
+@pytest.mark.needs_proc
 def test_an_unjoined_child_is_a_zombie_until_reaped():
     spawn = get_context("spawn")  # a forkserver child's parent is the server, not us
     child = spawn.Process(target=processes.idle)
@@ -292,6 +293,7 @@ def test_an_unjoined_child_is_a_zombie_until_reaped():
     assert processes.process_state(child.pid) is None
 
 
+@pytest.mark.needs_proc
 def test_process_state_of_this_process_and_of_no_process():
     assert processes.process_state(os.getpid()) == "R"
     assert processes.process_state(2**22 + 1) is None

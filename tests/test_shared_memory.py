@@ -148,6 +148,7 @@ def test_the_playground_refuses_bad_choices_before_creating_anything(
     assert sm.segments() == before
 
 
+@pytest.mark.needs_dev_shm
 def test_require_shm_room_names_what_it_needs_and_what_is_free():
     with pytest.raises(ValueError) as info:
         require_shm_room(10**15, "an array of 953674316 MiB")
@@ -159,12 +160,14 @@ def test_require_shm_room_names_what_it_needs_and_what_is_free():
     )
 
 
+@pytest.mark.needs_dev_shm
 def test_wait_until_gone_is_bounded(segment):
     assert not sm.wait_until_gone(segment.name, timeout=0.2)
     segment.unlink()
     assert sm.wait_until_gone(segment.name, timeout=1)
 
 
+@pytest.mark.needs_dev_shm
 @pytest.mark.parametrize("untracked", [False, True], ids=["tracked", "untracked"])
 def test_forget_unlink_example(tmp_path, untracked):
     errors = tmp_path / "stderr.txt"
