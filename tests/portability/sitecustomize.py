@@ -162,6 +162,7 @@ def _patch_after_import(patches: dict[str, Callable[[Any], None]]) -> None:
 
 def _spawn_only_context(context: Any) -> None:
     """As on Windows: get_context("fork") and ("forkserver") raise ValueError."""
+    context._default_context._default_context = context._concrete_contexts["spawn"]
     for method in ("fork", "forkserver"):
         context._concrete_contexts.pop(method, None)
     context.DefaultContext.get_all_start_methods = lambda self: ["spawn"]
