@@ -10,16 +10,7 @@ nothing the parent holds. Pass a lock to a child as an argument instead.
 from __future__ import annotations
 
 from helpers.context import get_context
-from helpers.sharedctypes import try_lock
 
-__all__ = ["LOCK", "try_module_lock"]
+__all__ = ["LOCK"]
 
 LOCK = get_context().Lock()
-
-
-def try_module_lock(took: object, timeout: float) -> None:
-    """Runs in a child: try to take this module's ``LOCK``; write 1 into ``took`` if it could.
-
-    ``took`` is a shared ``Value``; see :func:`helpers.sharedctypes.try_lock`.
-    """
-    try_lock(LOCK, took, timeout)

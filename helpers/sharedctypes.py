@@ -22,6 +22,7 @@ within a timeout and an exception it raises reaches the caller as
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 import time
 from collections import namedtuple
@@ -56,6 +57,7 @@ __all__ = [
     "PLAYGROUND_INCREMENTS",
     "PORTABLE_TYPECODES",
     "RACE_INCREMENTS",
+    "CountingLock",
     "PlaygroundResult",
     "RaceResult",
     "add_both_ways",
@@ -72,11 +74,13 @@ __all__ = [
     "playground",
     "race",
     "require_typecode",
+    "semaphore_file",
     "send_sum_of_squares",
     "square_into",
     "square_list",
     "square_slice",
     "try_lock",
+    "try_module_lock",
     "typecode_table",
 ]
 
@@ -497,6 +501,20 @@ def try_lock(lock: Any, took: Any, timeout: float) -> None:
         lock.release()
 
 
+def try_module_lock(took: Any, timeout: float) -> None:
+    """Runs in a child: try to take the global ``LOCK`` of :mod:`helpers.module_lock`.
+
+    Writes 1 into the shared ``Value`` ``took`` if it could (see :func:`try_lock`).
+    The module is imported here, when the child runs, as the child's own code
+    would import it. (Imported while the child is still loading its target, a
+    forkserver child would make its ``LOCK`` before it resets its clean-up list,
+    and that lock's named semaphore would outlive the child.)
+    """
+    from helpers import module_lock  # noqa: PLC0415 - made in the child, at run time
+
+    try_lock(module_lock.LOCK, took, timeout)
+
+
 def hold_lock(lock: Any, holding: Any, seconds: float) -> None:
     """Runs in a child: take ``lock``, set the event ``holding``, keep the lock ``seconds`` s.
 
@@ -569,3 +587,68 @@ def playground(
         RaceResult(processes, increments, True, locked.value),
         RaceResult(processes, increments, False, free.value),
     )
+
+
+def semaphore_file(lock: Any) -> str:
+    """Where a lock's named semaphore lives: its file in ``/dev/shm``, or why there is none.
+
+    ``lock`` is a ``Lock``/``RLock``, or a shared ``Value``/``Array`` (its lock).
+    Under spawn and forkserver a child opens the semaphore by name, so it has
+    one; under fork a child inherits it, and its name is removed at once.
+    """
+    lock = lock.get_lock() if isinstance(lock, SynchronizedBase) else lock
+    name = getattr(getattr(lock, "_semlock", None), "name", None)
+    if name is None:
+        return "no name: made for fork children, which inherit it"
+    if not os.path.isdir("/dev/shm"):
+        return f"named {name}; this system has no /dev/shm to look in"
+    path = f"/dev/shm/sem.{name.lstrip('/')}"
+    return path if os.path.exists(path) else f"named {name}, but {path} is gone"
+
+
+class CountingLock:
+    """A re-entrant lock that counts, in shared memory, how often it is taken.
+
+    ``outer`` counts the acquisitions no other acquisition in the same process
+    encloses (``with total.get_lock():`` once, or each bare ``total.value``
+    read and write); ``inner`` the ones inside another (``total.value`` inside
+    ``with total.get_lock():``). Give it to ``ctx.Value(..., lock=CountingLock(ctx))``
+    and pass the value to children as usual: every process counts into the same two numbers.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self._lock = ctx.RLock()
+        self._counts = ctx.RawArray("q", 2)  # outer, inner: written only with _lock held
+        self._depth = 0  # this process's nesting; RLock is held by one thread at a time
+
+    def __getstate__(self) -> tuple[Any, Any]:
+        return self._lock, self._counts
+
+    def __setstate__(self, state: tuple[Any, Any]) -> None:
+        self._lock, self._counts = state
+        self._depth = 0
+
+    def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
+        got = self._lock.acquire(block, timeout)
+        if got:
+            self._counts[1 if self._depth else 0] += 1
+            self._depth += 1
+        return got
+
+    def release(self) -> None:
+        self._depth -= 1
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    @property
+    def outer(self) -> int:
+        return int(self._counts[0])
+
+    @property
+    def inner(self) -> int:
+        return int(self._counts[1])

@@ -713,9 +713,9 @@ CATALOGUE = [
     ),
     Bad(
         "checker: a whole program's result instead of the program",
-        lambda kit: sharedctypes_exercises.check_shared_sum(20_000_100_000),
+        lambda kit: sharedctypes_exercises.check_box_office(([50_000] * 4, 0)),
         None,
-        "pass your function itself, e.g. check_shared_sum(shared_sum), not a int",
+        "pass your function itself, e.g. check_box_office(box_office.sell_out), not a tuple",
     ),
     Bad(
         "checker: a dict instead of the program that makes it",
@@ -725,7 +725,7 @@ CATALOGUE = [
     ),
     Bad(
         "checker: a time limit of zero",
-        lambda kit: sharedctypes_exercises.check_shared_sum(print, timeout=0),
+        lambda kit: sharedctypes_exercises.check_progress(print, timeout=0),
         ValueError,
         "timeout must be a positive, finite number of seconds, not 0",
     ),

@@ -12,6 +12,11 @@ way nbval runs it. Then two checks:
    the kernel's session survives, and ``/dev/shm`` holds no new shared-memory
    segment and no new ``sem.mp-*`` semaphore.
 
+Each notebook runs under every start method, whatever ``COURSE_START_METHOD``
+says: a leak may belong to one of them alone (a forkserver child resets its
+clean-up list after loading its target, so a lock made while its target's
+module was imported outlived it, under forkserver only).
+
 Under spawn and forkserver a ``Lock``, ``Queue``, ``Value`` or ``Array``
 still referenced at the end keeps its named semaphore until the object is
 garbage-collected, so after the kill it stays in ``/dev/shm``: a notebook's
@@ -19,7 +24,10 @@ cleanup section must drop them. Other programs on the machine may create (and
 leak) ``/dev/shm`` entries meanwhile, so an entry is blamed on the notebook
 only if a process of the kernel's session was seen mapping or holding it, or
 if it is a segment (not a semaphore) that appeared during the run and that no
-other process holds; either way it must have outlived the kill. Leaked entries
+other process holds, or if a process of the session registered its name with
+a resource tracker (every process of the session runs a ``sitecustomize`` that
+notes the names: a child can make and leave a semaphore between two looks at
+``/proc``); either way it must have outlived the kill. Leaked entries
 are removed, so a failing run does not leave them behind either.
 
 Linux only (it reads ``/proc``). Run with ``pytest -m slow``.
@@ -39,7 +47,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from helpers.context import ENV_VAR, start_method_from_env
+from helpers.context import ENV_VAR, START_METHODS, start_method_from_env
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -62,6 +70,54 @@ print("; ".join(sorted(
     and type(value).__module__.split(".")[0] in ("multiprocessing", "multiprocess")
     and not type(value).__name__.endswith("Context")
 )) or "none")
+"""
+
+# Run by every process of the kernel's session (PYTHONPATH): note each name a
+# resource tracker is told about, in multiprocessing and in multiprocess, as the
+# /dev/shm entry it stands for. Appends are atomic, so processes can share the file.
+SITECUSTOMIZE = """\
+import os, sys
+
+_LOG = os.environ.get("COURSE_HYGIENE_REGISTERED")
+_TRACKERS = ("multiprocessing.resource_tracker", "multiprocess.resource_tracker")
+
+
+def _noting(register):
+    def noted(name, rtype):
+        entry = ("sem." if rtype == "semaphore" else "") + name.lstrip("/")
+        fd = os.open(_LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (entry + "\\n").encode())
+        finally:
+            os.close(fd)
+        return register(name, rtype)
+
+    return noted
+
+
+class _Finder:
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in _TRACKERS:
+            return None
+        import importlib.util
+
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            sys.meta_path.insert(0, self)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            module.register = _noting(module.register)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+if _LOG:
+    sys.meta_path.insert(0, _Finder())
 """
 
 pytestmark = [
@@ -201,13 +257,24 @@ def _tag_expected_errors(nb: nbformat.NotebookNode) -> None:
                 tags.append("raises-exception")
 
 
+def _registered(log: Path) -> set[str]:
+    return set(log.read_text().split()) if log.exists() else set()
+
+
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize("method", START_METHODS)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_a_notebook_leaves_no_process_segment_or_semaphore(path, monkeypatch):
+def test_a_notebook_leaves_no_process_segment_or_semaphore(path, method, monkeypatch, tmp_path):
     # The kernel inherits this environment; without PYTEST_CURRENT_TEST it captures what
     # children print, as in JupyterLab and under nbval (see the root conftest.py).
     monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
-    monkeypatch.setenv(ENV_VAR, start_method_from_env())
+    monkeypatch.setenv(ENV_VAR, method)
+    (tmp_path / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    registered_log = tmp_path / "registered.txt"
+    monkeypatch.setenv("COURSE_HYGIENE_REGISTERED", str(registered_log))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    )
     nb = nbformat.read(path, as_version=4)
     _tag_expected_errors(nb)
     client = NotebookClient(
@@ -241,10 +308,12 @@ def test_a_notebook_leaves_no_process_segment_or_semaphore(path, monkeypatch):
         # a segment closed within one poll but never unlinked is only caught so.
         entries = _shm_entries()  # before looking for holders: a newer file is not ours
         others = _shm_inodes_used_by(exclude=kernel_pid)
+        registered = _registered(registered_log)
         return sorted(
             name
             for name, inode in entries.items()
             if inode in used
+            or name in registered
             or (name not in shm_before and not name.startswith("sem.") and inode not in others)
         )
 

@@ -1,6 +1,6 @@
 """Re-execute notebooks in place so their stored outputs are the ones nbval checks.
 
-Usage: python tools/run_notebooks.py notebooks/01_shared_memory.ipynb [...]
+Usage: python tools/run_notebooks.py notebooks/01_array_and_value.ipynb [...]
 
 Outputs are produced under the default start method (``COURSE_START_METHOD``
 is removed from the kernel's environment) and as JupyterLab shows them: the

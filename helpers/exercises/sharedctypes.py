@@ -5,11 +5,14 @@ the dill-based ``multiprocess`` package (which can send a cell's function to a
 child under every start method), so its shared array is a ``multiprocess`` one
 too: the two packages' objects cannot be mixed.
 
-Exercise 2 is a whole program: the learner's function creates the shared
-``Value``, starts and joins the processes and returns the total.
-:func:`helpers.checking.run_program` runs it within a time limit and records
-what it started and joined; the hints name the lesson's own mistakes.
-Every wait has a timeout, so a wrong answer gives a hint, never a frozen kernel.
+Exercises 2 and 3 are whole programs, in modules the learner writes with
+``%%writefile``. Exercise 2 is given broken (a box office that sells more
+tickets than it has seats: a test and a take that are two steps, and ``-=``
+without the lock); exercise 3 is a design (a progress counter that stays
+exact and close behind its workers while taking its lock as rarely as that
+allows). :func:`helpers.checking.run_program` runs each within a time limit
+and records what it started and joined; the hints name the mistake. Every wait
+has a timeout, so a wrong answer gives a hint, never a frozen kernel.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from helpers.checking import (
     PROGRAM_TIMEOUT,
+    RecordingContext,
     Verdict,
     common_mistake,
     fail,
@@ -27,15 +31,20 @@ from helpers.checking import (
 )
 from helpers.context import get_context, get_multiprocess_context
 from helpers.running import ChildError, ChildTimeout, run
+from helpers.sharedctypes import CountingLock
 from helpers.validation import require_timeout
 
 __all__ = [
+    "BUYERS",
     "CHECK_TIMEOUT",
+    "PROGRESS_CHUNK",
+    "PROGRESS_STEP",
+    "PROGRESS_WORKERS",
     "RUNNING_NUMBERS",
-    "SUM_CHUNKS",
-    "check_running_totals",
-    "check_shared_sum",
-    "sum_chunks",
+    "SEATS",
+    "check_box_office",
+    "check_progress",
+    "progress_chunks",
 ]
 
 # Generous for a spawned child on a busy laptop, short enough to be a hint.
@@ -43,14 +52,19 @@ from helpers.checking import CHECK_TIMEOUT
 
 # The numbers exercise 1's worker gets; its answer is [3, 4, 8, 9, 14, 23, 25, 31].
 RUNNING_NUMBERS = (3, 1, 4, 1, 5, 9, 2, 6)
-# Exercise 2 adds 1 + 2 + … + 200,000 in 4 processes of 50,000 numbers each. The
-# sum, 20,000,100,000, does not fit a C int, and 50,000 unlocked `+=` per process
-# lost updates in every trial here under each start method. The chunks are
-# ranges, so they reach a child at once even under spawn, and the children overlap.
-SUM_CHUNKS = 4
-SUM_CHUNK_SIZE = 50_000
-# A C number of 1, 2, 4 or 8 bytes keeps only the low bits of a bigger sum.
-_WRAPS = (2**8, 2**16, 2**32, 2**64)
+# Exercise 2: 4 buyers share 200,000 seats, about 50,000 unlocked `-=` each: as
+# many as the lesson's race, which lost updates in every run measured under load.
+SEATS = 200_000
+BUYERS = 4
+# Exercise 3: 4 workers of 50,000 numbers each; the notebook's counter may be at
+# most 1,000 numbers behind any of them, so each must add at least 50 times.
+PROGRESS_WORKERS = 4
+PROGRESS_CHUNK = 50_000
+PROGRESS_STEP = 1_000
+# A batch of a few hundred numbers is still cheap; one lock per number is not.
+# With the most acquisitions a program may make per update (a bare read and a
+# write), this lets batches down to about 1,000 / 4 pass.
+_MOST_TAKES = 8
 
 
 def _child_failure(err: ChildError, who: str, call: str) -> Verdict:
@@ -115,74 +129,150 @@ def _totals_hint(numbers: list[int], got: list[int], want: list[int]) -> str:
     return f"totals[{k}] is {got[k]} but should be {want[k]}: numbers[0] + … + numbers[{k}]"
 
 
-def sum_chunks() -> list[range]:
-    """Exercise 2's input: 1 … 200,000 as four ranges, one per process."""
-    size = SUM_CHUNK_SIZE
-    return [range(k * size + 1, (k + 1) * size + 1) for k in range(SUM_CHUNKS)]
+# ---- exercise 2: fix a box office that sells more tickets than it has -------------------
 
 
-def _total_hint(total: Any, want: int) -> str | None:
-    """A hint about the returned total, or None when it is right or merely short."""
-    if hasattr(total, "get_lock") or hasattr(total, "_wrapper"):
+def _tickets_hint(result: Any) -> str | None:
+    """A hint about what ``sell_out`` returned, or None when every seat was sold once."""
+    if not (
+        isinstance(result, tuple)
+        and len(result) == 2
+        and isinstance(result[0], list)
+        and all(isinstance(n, int) for n in result[0])
+        and isinstance(result[1], int)
+    ):
         return (
-            "your function returned the shared Value itself: return the number in it,"
-            " total.value, read after every process has been joined"
+            "sell_out must return (tickets each buyer sold, seats left), e.g. ([50_000, …], 0),"
+            f" not {result!r:.80}"
         )
-    if isinstance(total, bool) or not isinstance(total, int):
-        return f"return the total as a whole number (total.value), not a {type(total).__name__}"
-    if total == want:
-        return None
-    # A negative sum of positive numbers, or the sum's low bits alone, is a wrap-around.
-    if total < 0 or any(total < size and (want - total) % size == 0 for size in _WRAPS):
+    sold, left = sum(result[0]), result[1]
+    if left < 0:
         return (
-            f"the total wrapped around: {total:,} instead of {want:,} — the typecode of"
-            " your Value is too narrow for the sum (a C int, 'i', stops at"
-            " 2,147,483,647): use ctx.Value('q', 0)"
+            f"seats.value ended at {left:,}: buyers took seats that were gone. The test"
+            " `seats.value > 0` and the take `seats.value -= 1` are two steps; another buyer"
+            " took the last seat between them — hold seats.get_lock() from the test to the take"
         )
-    if 0 <= total < want:
-        return None  # short: lost updates or read too early, told apart by running again
-    return f"the total is {total:,}, not {want:,}: is a number added twice, or subtracted?"
+    if sold > SEATS:
+        return (
+            f"{sold:,} tickets sold for {SEATS:,} seats: `seats.value -= 1` is a read and then"
+            " a write, so two buyers took the same seat and one decrement was lost. Hold"
+            " seats.get_lock() from the test `seats.value > 0` to the take, as one step"
+        )
+    if left > 0 or sold < SEATS:
+        return (
+            f"{sold:,} tickets sold and {left:,} seats left of {SEATS:,}: every buyer should keep"
+            " going until no seat is left, and the tally should be read after every join()"
+        )
+    return None
 
 
-def check_shared_sum(shared_sum: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
-    """Exercise 2: ``shared_sum(ctx, chunks)`` adds every number of ``chunks`` in its processes.
+def check_box_office(sell_out: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+    """Exercise 2: ``sell_out(ctx, seats, buyers)`` sells every seat once, no more.
 
-    Runs the program under the notebook's start method. When the total comes
-    back short, it runs it again with all the numbers in one chunk: one process
-    cannot race with itself, so a right total then means updates were lost (no
-    lock), and a short one that the total was read before the processes ended.
+    It returns the tickets each buyer sold and the seats left; right means their
+    sum is ``SEATS`` and none is left (or below zero).
     """
-    verdict = not_a_function(shared_sum, "check_shared_sum(shared_sum)")
+    verdict = not_a_function(sell_out, "check_box_office(box_office.sell_out)")
     if verdict is not None:
         return verdict
     require_timeout(timeout)
-    ctx = get_context()
-    chunks = sum_chunks()
-    want = sum(sum(chunk) for chunk in chunks)
-    # A Value makes no named shared-memory segment, so none is looked for.
-    run = run_program(shared_sum, ctx, chunks, timeout=timeout, shared_memory=False)
-    hint = common_mistake(run) or _total_hint(run.result, want)
+    # Value and Array make no named shared-memory segment, so none is looked for.
+    run = run_program(sell_out, get_context(), SEATS, BUYERS, timeout=timeout, shared_memory=False)
+    hint = common_mistake(run) or _tickets_hint(run.result)
     if hint is not None:
         return fail(hint)
-    if run.result == want:
-        return ok(
-            f"{len(run.started)} processes added 1 + 2 + … + {chunks[-1][-1]:,} into"
-            f" one shared Value: {want:,}, not one update lost"
-        )
-    alone = run_program(
-        shared_sum, ctx, [range(1, chunks[-1][-1] + 1)], timeout=timeout, shared_memory=False
+    return ok(
+        f"{len(run.started)} buyers sold {SEATS:,} tickets for {SEATS:,} seats:"
+        " every seat sold once, none twice"
     )
-    hint = common_mistake(alone) or _total_hint(alone.result, want)
+
+
+# ---- exercise 3: a progress counter, exact, close behind, and cheap --------------------
+
+
+def progress_chunks() -> list[range]:
+    """Exercise 3's input: one range of numbers per worker."""
+    size = PROGRESS_CHUNK
+    return [range(k * size, (k + 1) * size) for k in range(PROGRESS_WORKERS)]
+
+
+class _CountingContext(RecordingContext):
+    """The notebook's context, but every locked ``Value`` counts how often its lock is taken."""
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(ctx)
+        self.locks: list[CountingLock] = []
+
+    def Value(self, typecode: Any, *args: Any, lock: Any = True) -> Any:
+        if lock is True or lock is None:
+            lock = CountingLock(self._ctx)
+            self.locks.append(lock)
+        return self._ctx.Value(typecode, *args, lock=lock)
+
+
+def _progress_hint(run: Any, counting: _CountingContext) -> str | None:  # noqa: PLR0911 - one early return per hint
+    want = PROGRESS_WORKERS * PROGRESS_CHUNK
+    result = run.result
+    if hasattr(result, "get_lock"):
+        return "return the number, done.value, read after every join(), not the Value itself"
+    if isinstance(result, bool) or not isinstance(result, int):
+        return f"return the count as a whole number (done.value), not a {type(result).__name__}"
+    if not counting.locks:
+        return (
+            "make the counter with ctx.Value('q', 0) (with its lock) and pass it to every"
+            " worker: the notebook reads it while they run"
+        )
+    outer = sum(lock.outer for lock in counting.locks)
+    inner = sum(lock.inner for lock in counting.locks)
+    least = PROGRESS_WORKERS * (PROGRESS_CHUNK // PROGRESS_STEP)
+    if result != want and result < want and inner == 0:
+        return (
+            f"the counter says {result:,}, not {want:,}: updates were lost — `done.value += n`"
+            " is a read and then a write; hold done.get_lock() around it"
+        )
+    if result != want:
+        return f"the counter says {result:,}, not {want:,}: is a number counted twice, or never?"
+    if inner == 0 and outer > 1:
+        return (
+            "the count came out right this time, but `done.value += n` without"
+            " done.get_lock() is a read and a write that another worker can split: hold the lock"
+        )
+    if outer < least:
+        return (
+            f"the lock was taken {outer:,} times for {least:,} steps of {PROGRESS_STEP:,}"
+            " numbers: the counter fell further behind than that — add what you counted"
+            f" at least every {PROGRESS_STEP:,} numbers, not once at the end"
+        )
+    if outer > _MOST_TAKES * least:
+        return (
+            f"correct, but the lock was taken {outer:,} times, about once per number"
+            f" ({want:,} numbers): count in a local variable and add it to done every"
+            f" {PROGRESS_STEP:,} numbers"
+        )
+    return None
+
+
+def check_progress(count_all: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+    """Exercise 3: ``count_all(ctx, chunks)`` counts every number, in batches.
+
+    The context it gets makes ``Value``s whose lock counts how often it is
+    taken, in every process: right means the count is exact, each update holds
+    the lock, and the lock was taken at least once per ``PROGRESS_STEP``
+    numbers (so the counter is never further behind) but not once per number.
+    """
+    verdict = not_a_function(count_all, "check_progress(progress.count_all)")
+    if verdict is not None:
+        return verdict
+    require_timeout(timeout)
+    counting = _CountingContext(get_context())
+    run = run_program(count_all, counting, progress_chunks(), timeout=timeout, shared_memory=False)
+    hint = common_mistake(run) or _progress_hint(run, counting)
     if hint is not None:
         return fail(hint)
-    if alone.result == want:
-        return fail(
-            f"updates were lost: {len(run.started)} processes made {run.result:,}, not"
-            f" {want:,} (one process alone gets it right) — `total.value += n` is a read and"
-            " then a write; hold the lock from one to the other:"
-            " `with total.get_lock(): total.value += n`"
-        )
-    return fail(
-        f"even one process came up short ({alone.result:,} of {want:,}): read total.value"
-        " only after join() has returned for every process"
+    outer = sum(lock.outer for lock in counting.locks)
+    total = PROGRESS_WORKERS * PROGRESS_CHUNK
+    return ok(
+        f"{len(run.started)} workers counted {total:,} numbers exactly, taking the lock"
+        f" {outer:,} times: never more than {PROGRESS_STEP:,} numbers behind, and"
+        f" {total // max(outer, 1):,} numbers per lock"
     )

@@ -245,7 +245,7 @@ LESSONS = [
         ),
     ),
     Lesson(
-        "01_shared_memory.ipynb",
+        "01_array_and_value.ipynb",
         # The child's squares and sum, read back by the notebook from shared memory.
         seed=("squares, read by the notebook: [1, 4, 9, 16]\nsum, read by the notebook: 30\n",),
         control="numbers",
