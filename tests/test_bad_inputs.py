@@ -715,7 +715,7 @@ CATALOGUE = [
         "checker: a whole program's result instead of the program",
         lambda kit: sharedctypes_exercises.check_box_office(([50_000] * 4, 0)),
         None,
-        "pass your function itself, e.g. check_box_office(box_office.sell_out), not a tuple",
+        "pass your function itself, e.g. check_box_office(my_box_office.sell_out), not a tuple",
     ),
     Bad(
         "checker: a dict instead of the program that makes it",

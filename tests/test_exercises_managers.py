@@ -1,89 +1,28 @@
 """Tests for `helpers.exercises.managers`.
 
-Exercise 2's programs live in `learner_programs_managers`, a module a spawned
-child can import, as it imports the learner's ``my_workers_02``. They run under
+The programs live in `learner_programs_managers`, a module a spawned child can
+import, as it imports the learner's ``my_scores`` and ``my_jobs``. They run under
 the start method of COURSE_START_METHOD: run this file under each of the three.
 """
 
 import learner_programs_managers as programs
 import pytest
 
-from helpers.exercises.managers import check_add_score, check_merge_scores
-
-# ---- exercise 1: answers a learner might write ------------------------------------------
-
-
-def add_score_reference(scores, name, points):
-    points_so_far = scores.get(name, [])
-    points_so_far.append(points)
-    scores[name] = points_so_far  # storing it back is what sends the change to the manager
-
-
-def add_score_on_a_copy(scores, name, points):
-    scores.setdefault(name, []).append(points)  # the returned list is a copy
-
-
-def add_score_replacing(scores, name, points):
-    scores[name] = [points]
-
-
-def add_score_only_for_known_names(scores, name, points):
-    scores[name] = [*scores[name], points]
-
-
-def add_score_that_raises(scores, name, points):
-    raise ValueError(f"no room for {name}")
-
-
-@pytest.mark.worked_answer
-def test_the_reference_answer_to_exercise_1_passes():
-    verdict = check_add_score(add_score_reference, timeout=20)
-    assert verdict.passed
-    assert repr(verdict) == (
-        "✔ Sam has [10, 7] and Jeff has [8] in the manager, where every process sees them"
-    )
-
-
-@pytest.mark.parametrize(
-    ("answer", "hint"),
-    [
-        (
-            add_score_on_a_copy,
-            "Sam's list is still [10]: append changed a copy that lived only in the child; "
-            "store the changed list back with scores[name] = ...",
-        ),
-        (
-            add_score_replacing,
-            "Sam's list is now [7]: his earlier 10 was lost; read the list, append to it, "
-            "then store it back",
-        ),
-        (
-            add_score_only_for_known_names,
-            "a new name raised KeyError: start an empty list when the name is not there yet, "
-            "e.g. scores.get(name, [])",
-        ),
-        (add_score_that_raises, "your function raised ValueError in the child: no room for Sam"),
-    ],
-)
-def test_typical_wrong_answers_to_exercise_1_get_a_specific_hint(answer, hint):
-    verdict = check_add_score(answer, timeout=20)
-    assert not verdict.passed
-    assert verdict.message == hint
-
+from helpers.exercises.managers import check_job_board, check_merge_scores
 
 # ---- the checkers' own arguments ------------------------------------------------------------
 
 
 def test_checkers_want_the_function_itself():
-    assert check_add_score("add_score").message == (
-        "pass your function itself, e.g. check_add_score(add_score), not a str"
+    assert check_job_board("run_jobs").message == (
+        "pass your function itself, e.g. check_job_board(my_jobs.run_jobs), not a str"
     )
     assert check_merge_scores(None).message == (
         "pass your function itself, e.g. check_merge_scores(merge_scores), not a NoneType"
     )
 
 
-# ---- exercise 2: a whole program --------------------------------------------------------
+# ---- exercise 1: fix the lost points --------------------------------------------------------
 
 
 @pytest.mark.worked_answer
@@ -99,7 +38,7 @@ def test_the_reference_program_passes(ctx):
     [
         (
             programs.nested_mutation,
-            "every list is as it was before: `scores[name].append(...)` appends to a copy"
+            "every list is as it was before: `scores[name].extend(...)` changes a copy"
             " that the child then throws away — take the list out, extend it, and store it"
             " back with `scores[name] = ...`",
         ),
@@ -126,5 +65,54 @@ def test_the_reference_program_passes(ctx):
 )
 def test_typical_wrong_programs_get_their_own_hint(ctx, program, hint):
     verdict = check_merge_scores(program)
+    assert not verdict.passed
+    assert verdict.message == hint
+
+
+# ---- exercise 2: design a job board -----------------------------------------------------
+
+
+@pytest.mark.worked_answer
+def test_the_reference_job_board_passes(ctx):
+    assert repr(check_job_board(programs.run_jobs)) == (
+        "✔ 4 workers took 40 jobs off one managed list: each job done exactly once"
+    )
+
+
+def test_a_job_board_that_pops_and_stops_on_none_passes(ctx):
+    assert check_job_board(programs.run_jobs_with_a_lock).passed
+
+
+@pytest.mark.parametrize(
+    ("program", "hint"),
+    [
+        (
+            programs.run_jobs_every_worker_all,
+            "job 1 was done 4 times (40 jobs more than once): each worker went through the"
+            " jobs on its own; take a job *off* the shared list, with one call such as"
+            " jobs.pop(), so that no other worker gets it",
+        ),
+        (
+            programs.run_jobs_pop_until_error,
+            "4 worker(s) ended with exit code 1: if it was IndexError: pop from empty list,"
+            " another worker took the last job between your test of the list and your pop —"
+            " pop first, and stop on IndexError (or an empty answer), so the test and the"
+            " take are one call",
+        ),
+        (
+            programs.run_jobs_one_each,
+            "36 of 40 jobs were never done (job 1 first): every worker should keep taking"
+            " jobs until the list is empty",
+        ),
+        (
+            programs.run_jobs_returns_the_proxy,
+            "your function returned the proxy itself, and its manager is shut down: return"
+            " a plain list made inside the with block, e.g. `return list(done)`",
+        ),
+    ],
+    ids=lambda value: getattr(value, "__name__", "hint"),
+)
+def test_typical_wrong_job_boards_get_their_own_hint(ctx, program, hint):
+    verdict = check_job_board(program)
     assert not verdict.passed
     assert verdict.message == hint

@@ -160,7 +160,7 @@ def test_a_box_office_returning_a_number_is_told_what_to_return(ctx):
 
 def test_something_that_is_not_a_program_is_refused(ctx):
     assert check_box_office(42).message == (
-        "pass your function itself, e.g. check_box_office(box_office.sell_out), not a int"
+        "pass your function itself, e.g. check_box_office(my_box_office.sell_out), not a int"
     )
 
 

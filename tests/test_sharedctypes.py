@@ -2,18 +2,24 @@
 
 import array
 import ctypes
+import multiprocessing
+import os
+import re
 import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers.context import get_context
 from helpers.running import ChildError, run, start, wait
 from helpers.sharedctypes import (
     INTEGER_TYPECODES,
     MAX_RACING_PROCESSES,
     RACE_INCREMENTS,
+    CountingLock,
     add_both_ways,
+    add_squares_into,
     add_without_lock,
     check_fits,
     choose_typecode,
@@ -24,6 +30,7 @@ from helpers.sharedctypes import (
     playground,
     race,
     require_typecode,
+    semaphore_file,
     square_into,
     square_list,
     square_slice,
@@ -373,3 +380,39 @@ def test_a_race_too_big_to_finish_in_seconds_is_refused_before_any_child(ctx):
     assert str(info.value).startswith(
         "processes × increments must be at most 1,600,000, not 2 × 1,000,000 = 2,000,000"
     )
+
+
+# ---- semaphore_file and CountingLock -------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm here")
+def test_a_spawn_lock_is_a_file_in_dev_shm_until_it_is_collected():
+    lock = get_context("spawn").Lock()
+    where = semaphore_file(lock)
+    assert re.fullmatch(r"/dev/shm/sem\.mp-\w+", where), where
+    assert os.path.exists(where)
+    del lock
+    assert not os.path.exists(where)
+
+
+def test_a_fork_lock_has_no_name():
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here")
+    assert semaphore_file(get_context("fork").Lock()) == (
+        "no name: made for fork children, which inherit it"
+    )
+
+
+def test_a_value_is_looked_at_through_its_lock(ctx):
+    value = ctx.Value("i", 0)
+    assert semaphore_file(value) == semaphore_file(value.get_lock())
+
+
+def test_a_counting_lock_counts_outer_and_inner_takes_in_every_process(ctx):
+    lock = CountingLock(ctx)
+    total = ctx.Value("q", 0, lock=lock)
+    with total.get_lock():  # one outer take, two inner ones (the read and the write)
+        total.value += 5
+    total.value += 1  # two outer takes: the read, then the write
+    run(ctx, add_squares_into, total, [1, 2])  # one outer take, two inner, in a child
+    assert (total.value, lock.outer, lock.inner) == (11, 5, 4)

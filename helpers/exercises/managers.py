@@ -1,21 +1,15 @@
 """Checkers for the exercises of notebook 02, a manager's server process.
 
-Exercise 1's function is written in a notebook cell, and a child must run it.
-Under spawn and forkserver a child cannot import a function from a cell, so
-that checker uses ``multiprocess``, whose dill pickling sends the function
-itself, and ``multiprocess`` objects only — its manager, its proxies, its
-processes — because the two libraries' objects cannot be mixed. It starts its
-own manager and shuts it down before returning.
-
-Exercise 2 is a whole program: the learner's function starts a manager and the
-processes, joins them and returns a plain copy of the scores.
-:func:`helpers.checking.run_program` runs it within a time limit and records
-every process it started, the manager's server included.
+Both exercises are whole programs in modules the learner writes with
+``%%writefile``. Exercise 1 is given broken (each player's new points are
+added to a copy of the list, which the child throws away); exercise 2 is a
+design (several workers take jobs off one managed list, each job exactly
+once). :func:`helpers.checking.run_program` runs each within a time limit and
+records every process it started, the manager's server included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from multiprocessing.managers import BaseManager, BaseProxy
 from typing import Any
 
@@ -29,103 +23,12 @@ from helpers.checking import (
     ok,
     run_program,
 )
-from helpers.context import get_context, get_multiprocess_context
-from helpers.running import DEFAULT_TIMEOUT, ChildError, ChildTimeout, run
+from helpers.context import get_context
 from helpers.validation import require_timeout
 
-__all__ = ["GAMES", "HISTORY", "check_add_score", "check_merge_scores"]
+__all__ = ["GAMES", "HISTORY", "JOBS", "JOB_WORKERS", "check_job_board", "check_merge_scores"]
 
-NEW_NAME = "Jeff"  # exercise 1 adds a name the dict does not hold yet
-
-
-def _failure(exc: Exception, timeout: float) -> str:
-    """The hint for a child that raised or overran."""
-    if isinstance(exc, ChildTimeout):
-        return (
-            f"your function did not finish within {timeout:g} s: "
-            "does it wait for something that never comes?"
-        )
-    assert isinstance(exc, ChildError)
-    if exc.exc_type is None:
-        return f"the child running your function died (exit code {exc.exitcode})"
-    return f"your function raised {exc.exc_type} in the child: {exc.exc_message}"
-
-
-# ---- exercise 1: change a list inside a managed dict so the change sticks -------------
-
-
-def _add_in_child(
-    mp: Any, add_score: Callable[..., Any], scores: Any, name: str, points: int, *, timeout: float
-) -> str | None:
-    """Run the answer once in a child; return a hint if it raised or overran."""
-    try:
-        run(mp, add_score, scores, name, points, timeout=timeout, name="add_score")
-    except ChildError as exc:
-        if exc.exc_type == "KeyError" and name == NEW_NAME:
-            return (
-                "a new name raised KeyError: start an empty list when the name "
-                "is not there yet, e.g. scores.get(name, [])"
-            )
-        return _failure(exc, timeout)
-    except ChildTimeout as exc:
-        return _failure(exc, timeout)
-    return None
-
-
-def _existing_name_hint(sam: Any) -> str | None:
-    """What went wrong with Sam's list, who had [10] before the answer added 7."""
-    if sam == [10]:
-        return (
-            "Sam's list is still [10]: append changed a copy that lived only in the "
-            "child; store the changed list back with scores[name] = ..."
-        )
-    if sam == [7]:
-        return (
-            "Sam's list is now [7]: his earlier 10 was lost; read the list, "
-            "append to it, then store it back"
-        )
-    if sam != [10, 7]:
-        return f"after add_score(scores, 'Sam', 7) Sam's list should be [10, 7], not {sam!r}"
-    return None
-
-
-def _new_name_hint(final: dict[str, Any]) -> str | None:
-    if final.get(NEW_NAME) != [8]:
-        return f"a new name needs a new list: Jeff's should be [8], not {final.get(NEW_NAME)!r}"
-    if final != {"Sam": [10, 7], "Adam": [9], NEW_NAME: [8]}:
-        return f"only the name you were given should change, but the dict is now {final!r}"
-    return None
-
-
-def check_add_score(add_score: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
-    """Run ``add_score(scores, name, points)`` in a child, twice, and check the managed dict.
-
-    ``scores`` maps a name to a list of points. The answer must append to an
-    existing name's list, start a list for a new name, and make both changes
-    reach the manager.
-    """
-    verdict = not_a_function(add_score, "check_add_score(add_score)")
-    if verdict is not None:
-        return verdict
-    require_timeout(timeout)
-    mp = get_multiprocess_context()
-    with mp.Manager() as manager:
-        scores = manager.dict({"Sam": [10], "Adam": [9]})
-        # First an existing name: this is where the nested-mutation trap bites;
-        # then a name that is not in the dict yet.
-        hint = _add_in_child(mp, add_score, scores, "Sam", 7, timeout=timeout)
-        if hint is None:
-            hint = _existing_name_hint(scores.get("Sam"))
-        if hint is None:
-            hint = _add_in_child(mp, add_score, scores, NEW_NAME, 8, timeout=timeout)
-        if hint is None:
-            hint = _new_name_hint(scores.copy())
-    if hint is not None:
-        return fail(hint)
-    return ok("Sam has [10, 7] and Jeff has [8] in the manager, where every process sees them")
-
-
-# ---- exercise 2: a whole program with a manager ----------------------------------------
+# ---- exercise 1: fix a program whose changes to nested lists are lost --------------
 
 # Each player's points before, and the new ones: one process per player adds them.
 HISTORY = {"Sam": [10], "Ada": [9, 8], "Bo": []}
@@ -161,7 +64,7 @@ def _scores_hint(result: Any, want: dict[str, list[int]]) -> str | None:
         return f"return the scores as a plain dict (scores.copy()), not a {type(result).__name__}"
     if result == HISTORY:
         return (
-            "every list is as it was before: `scores[name].append(...)` appends to a copy"
+            "every list is as it was before: `scores[name].extend(...)` changes a copy"
             " that the child then throws away — take the list out, extend it, and store it"
             " back with `scores[name] = ...`"
         )
@@ -198,3 +101,85 @@ def check_merge_scores(merge_scores: Any, *, timeout: float = PROGRAM_TIMEOUT) -
         return fail(hint)
     players = [p for p in run.started if not _is_server(p.target)]
     return ok(f"{len(players)} processes added their player's points through one manager: {want}")
+
+
+# ---- exercise 2: a job board, each job taken by exactly one worker ---------------------
+
+# 40 jobs, 4 workers: enough that every worker takes some, and that the last
+# jobs are fought over (a test of len(jobs) before a pop loses that race often).
+JOBS = tuple(range(1, 41))
+JOB_WORKERS = 4
+
+
+def _jobs_hint(run: ProgramRun) -> str | None:
+    """A hint about the (job, result) pairs returned, or None when each job was done once."""
+    result = run.result
+    if isinstance(result, BaseProxy):
+        return (
+            "your function returned the proxy itself, and its manager is shut down: return"
+            " a plain list made inside the with block, e.g. `return list(done)`"
+        )
+    if not isinstance(result, list) or not all(
+        isinstance(pair, tuple) and len(pair) == 2 for pair in result
+    ):
+        return (
+            "return a plain list of (job, result) pairs, one per job, e.g. [(1, 1), (2, 4), …],"
+            f" not {result!r:.60}"
+        )
+    counts: dict[Any, int] = {}
+    for job, _answer in result:
+        counts[job] = counts.get(job, 0) + 1
+    twice = sorted(job for job, n in counts.items() if n > 1)
+    if twice:
+        return (
+            f"job {twice[0]} was done {counts[twice[0]]} times ({len(twice)} jobs more than once):"
+            " each worker went through the jobs on its own; take a job *off* the shared list,"
+            " with one call such as jobs.pop(), so that no other worker gets it"
+        )
+    missing = sorted(set(JOBS) - set(counts))
+    if missing:
+        return (
+            f"{len(missing)} of {len(JOBS)} jobs were never done (job {missing[0]} first):"
+            " every worker should keep taking jobs until the list is empty"
+        )
+    wrong = sorted(job for job, answer in result if answer != job * job)
+    if wrong:
+        return f"job {wrong[0]}'s result should be {wrong[0] ** 2} (the job squared)"
+    return None
+
+
+def _worker_failed(run: ProgramRun) -> str | None:
+    workers = [p for p in run.failed if not _is_server(p.target)]
+    if not workers:
+        return None
+    return (
+        f"{len(workers)} worker(s) ended with exit code {workers[0].exitcode}: if it was"
+        " IndexError: pop from empty list, another worker took the last job between your"
+        " test of the list and your pop — pop first, and stop on IndexError (or an empty"
+        " answer), so the test and the take are one call"
+    )
+
+
+def check_job_board(run_jobs: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+    """Exercise 2: ``run_jobs(ctx, jobs, workers)`` has each job done by exactly one worker.
+
+    It must return a plain list of ``(job, job * job)`` pairs, one per job, with
+    its manager shut down and every worker joined.
+    """
+    verdict = not_a_function(run_jobs, "check_job_board(my_jobs.run_jobs)")
+    if verdict is not None:
+        return verdict
+    require_timeout(timeout)
+    run = run_program(
+        run_jobs, get_context(), list(JOBS), JOB_WORKERS, timeout=timeout, shared_memory=False
+    )
+    hint = (
+        _server_left_running(run) or _worker_failed(run) or common_mistake(run) or _jobs_hint(run)
+    )
+    if hint is not None:
+        return fail(hint)
+    workers = [p for p in run.started if not _is_server(p.target)]
+    return ok(
+        f"{len(workers)} workers took {len(JOBS)} jobs off one managed list: each job done"
+        " exactly once"
+    )

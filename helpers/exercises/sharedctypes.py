@@ -172,7 +172,7 @@ def check_box_office(sell_out: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verd
     It returns the tickets each buyer sold and the seats left; right means their
     sum is ``SEATS`` and none is left (or below zero).
     """
-    verdict = not_a_function(sell_out, "check_box_office(box_office.sell_out)")
+    verdict = not_a_function(sell_out, "check_box_office(my_box_office.sell_out)")
     if verdict is not None:
         return verdict
     require_timeout(timeout)
@@ -260,7 +260,7 @@ def check_progress(count_all: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdi
     the lock, and the lock was taken at least once per ``PROGRESS_STEP``
     numbers (so the counter is never further behind) but not once per number.
     """
-    verdict = not_a_function(count_all, "check_progress(progress.count_all)")
+    verdict = not_a_function(count_all, "check_progress(my_progress.count_all)")
     if verdict is not None:
         return verdict
     require_timeout(timeout)
