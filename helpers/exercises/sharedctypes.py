@@ -146,17 +146,14 @@ def _tickets_hint(result: Any) -> str | None:
             f" not {result!r:.80}"
         )
     sold, left = sum(result[0]), result[1]
-    if left < 0:
+    if sold > SEATS or left < 0:
+        # Lost decrements, or a buyer that passed the test just before the last seat
+        # went: either way more tickets than seats, and one fix for both.
         return (
-            f"seats.value ended at {left:,}: buyers took seats that were gone. The test"
-            " `seats.value > 0` and the take `seats.value -= 1` are two steps; another buyer"
-            " took the last seat between them — hold seats.get_lock() from the test to the take"
-        )
-    if sold > SEATS:
-        return (
-            f"{sold:,} tickets sold for {SEATS:,} seats: `seats.value -= 1` is a read and then"
-            " a write, so two buyers took the same seat and one decrement was lost. Hold"
-            " seats.get_lock() from the test `seats.value > 0` to the take, as one step"
+            f"{sold:,} tickets sold for {SEATS:,} seats: the test `seats.value > 0` and the"
+            " take `seats.value -= 1` are separate steps (and `-=` is itself a read and a"
+            " write), so another buyer got in between and a seat was sold twice — hold"
+            " seats.get_lock() from the test to the take, as one step"
         )
     if left > 0 or sold < SEATS:
         return (
