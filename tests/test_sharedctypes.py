@@ -385,7 +385,7 @@ def test_a_race_too_big_to_finish_in_seconds_is_refused_before_any_child(ctx):
 # ---- semaphore_file and CountingLock -------------------------------------------------------
 
 
-@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no /dev/shm here")
+@pytest.mark.needs_dev_shm
 def test_a_spawn_lock_is_a_file_in_dev_shm_until_it_is_collected():
     lock = get_context("spawn").Lock()
     where = semaphore_file(lock)
