@@ -180,7 +180,7 @@ def report_squares(conn: Any, numbers: list[int]) -> None:
     squares = [n * n for n in numbers]
     me = f"{multiprocessing.current_process().name} (PID {os.getpid()})"
     print(f"in {me}: squares {squares}")
-    print(f"in {me}: sum of squares {sum(squares)}")
+    print(f"in {me}: sum of squares {sum(squares)}", flush=True)  # out before the answer
     conn.send(squares)
     conn.close()
 
