@@ -27,6 +27,10 @@ import time
 from collections import namedtuple
 
 from helpers.validation import require_context, require_positive_int, require_timeout
+from helpers.workers.distributed import (
+    busy,
+    first_run_lingers,
+)
 
 # A ProcessPoolExecutor child imports this module to find busy(): no typing at runtime.
 TYPE_CHECKING = False
@@ -104,30 +108,6 @@ def link_dashboard_through_the_hub(environ: Any = None) -> str | None:
 
 
 link_dashboard_through_the_hub()
-
-
-def busy(ms: float) -> float:
-    """Runs in a worker (Dask's or a process pool's): sleep ``ms`` milliseconds, return ``ms``."""
-    if ms > 0:
-        time.sleep(ms / 1000)
-    return ms
-
-
-def first_run_lingers(record: Any, n: int, folder: str, linger: bool) -> int:
-    """Runs in a Dask worker: the checker's wrapper around a learner's task ``record(n, folder)``.
-
-    With ``linger``, the first attempt for ``n`` leaves a dot-file in ``folder``
-    once ``record`` has returned, then sleeps: long enough for the checker to
-    kill this worker, so that Dask runs the task again elsewhere. A later
-    attempt, or any attempt without ``linger``, returns ``n`` at once.
-    """
-    record(n, folder)
-    marker = os.path.join(folder, f".ran-{n}")
-    if linger and not os.path.exists(marker):
-        with open(marker, "w"):
-            pass
-        time.sleep(60)  # the checker kills this worker meanwhile
-    return n
 
 
 def connect(*, workers: int = WORKERS, timeout: float = CONNECT_TIMEOUT) -> Client:

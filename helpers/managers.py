@@ -25,10 +25,17 @@ import numbers
 import time
 from collections import namedtuple
 from collections.abc import Callable, Iterable
-from multiprocessing.managers import BaseProxy, DictProxy, ListProxy, SyncManager, ValueProxy
+from multiprocessing.managers import BaseProxy, ListProxy, SyncManager, ValueProxy
 
 from helpers.running import DEFAULT_TIMEOUT, CallTimeout, call_with_timeout, run, start, wait
 from helpers.validation import require_context, require_positive_int, require_timeout
+from helpers.workers.managers import (
+    START_TIMEOUT,
+    add_ones,
+    add_record,
+    count_scores,
+    send_records,
+)
 
 # Children import this module: keep typing out of its import path.
 TYPE_CHECKING = False
@@ -44,6 +51,7 @@ __all__ = [
     "MAX_SCORE",
     "MIN_SCORE",
     "SEED_RECORDS",
+    "START_TIMEOUT",
     "CallCost",
     "ManagerGone",
     "ManagerTimeout",
@@ -69,9 +77,6 @@ MAX_SCORE = 100
 MAX_WORKERS = 8  # the race needs a few children, not a classroom's worth of laptops
 MAX_TIMES = 100_000
 MAX_CALLS = 1_000_000
-# How long a child waits at the starting line for the others; spawn on a busy
-# laptop can take a second per child, so this is generous.
-START_TIMEOUT = 20.0
 
 # The example's four records, once the first child has added Jeff's.
 SEED_RECORDS = (("Sam", 10), ("Adam", 9), ("Kevin", 9), ("Jeff", 8))
@@ -221,53 +226,6 @@ def snapshot(proxy: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
 # --------------------------------------------------------------------------
 # Workers: each runs in a child and talks to the server through proxies
 # --------------------------------------------------------------------------
-
-
-def add_record(records: ListProxy, record: tuple[str, int]) -> None:
-    """Runs in a child: append ``record`` to the managed list ``records``.
-
-    Sends nothing back: the append itself travels to the server, where every
-    other process can see it.
-    """
-    records.append(record)
-
-
-def send_records(records: ListProxy, outbox: Any) -> None:
-    """Runs in a child: read every record and send them back through ``outbox``.
-
-    ``outbox`` is a managed queue; the notebook takes one list of records off it.
-    """
-    # records[:] is one round trip: the whole list is copied out of the server
-    # at once, instead of one call per record.
-    seen = records[:]
-    outbox.put(seen)
-
-
-def count_scores(records: ListProxy, counts: DictProxy) -> None:
-    """Runs in a child: count how many records have each score, into a managed dict.
-
-    Sends nothing back: each ``counts[score] = ...`` is stored in the server.
-    """
-    for _name, score in records[:]:
-        counts[score] = counts.get(score, 0) + 1
-
-
-def add_ones(counter: Any, times: int, start_together: Any, lock: Any = None) -> None:
-    """Runs in a child: add 1 to the managed ``counter`` ``times`` times.
-
-    Every child first waits at the managed barrier ``start_together``, so that
-    all of them run their loops at the same moment. Without ``lock``, each
-    ``+=`` is two separate calls to the server — read the value, then write
-    it — and another child can write in between: its update is lost.
-    Sends nothing back: the total is in ``counter``.
-    """
-    start_together.wait(START_TIMEOUT)
-    for _ in range(times):
-        if lock is None:
-            counter.value += 1  # read ... (another child may write here) ... write
-        else:
-            with lock:  # nobody else can read or write until we have written
-                counter.value += 1
 
 
 # --------------------------------------------------------------------------

@@ -21,7 +21,6 @@ imports it: standard library only.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import signal
@@ -29,14 +28,36 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections import namedtuple
 from collections.abc import Callable
-from multiprocessing import context as _contexts
 from pathlib import Path
 
 from helpers.context import START_METHODS, get_context
 from helpers.running import DEFAULT_TIMEOUT, ChildTimeout, start, wait
 from helpers.validation import require_context, require_positive_int, require_timeout
+from helpers.workers import processes as _workers
+from helpers.workers.processes import (
+    GREETING,
+    SQUARERS,
+    SpawnSquarer,
+    SquaresRun,
+    bump_counter,
+    count_down,
+    idle,
+    leave_a_daemon,
+    put_hello,
+    read_a_line,
+    read_counter,
+    report_squares,
+    say_hello,
+    send_identity,
+    send_inherited_size,
+    send_pids,
+    send_received_size,
+    spin,
+    start_a_grandchild,
+)
 
 # Children import this module: keep typing out of its import path.
 TYPE_CHECKING = False
@@ -47,12 +68,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXAMPLES",
+    "GREETING",
     "MAX_STARTS",
     "SCRIPT_TIMEOUT",
     "SQUARERS",
     "CapturedRun",
     "NothingSent",
     "ScriptRun",
+    "SpawnSquarer",
     "SquaresRun",
     "StartUpTiming",
     "ask",
@@ -82,9 +105,6 @@ __all__ = [
     "time_start_up",
 ]
 
-# A deliberately plain module global. The lesson changes it in one process and
-# looks for the change in another, to show that every process has its own copy.
-counter = 0
 
 # The course's example scripts live next to `helpers` in the repository.
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -94,7 +114,6 @@ SCRIPT_TIMEOUT = 60.0
 # The start-up playground measures one child after another; twenty spawned
 # children take about a second, which is as long as a widget click should.
 MAX_STARTS = 20
-GREETING = "hello from helpers.processes"
 
 _GUARD = 'if __name__ == "__main__":'
 # Colour codes that Python 3.13+ puts into a traceback when the environment asks
@@ -108,142 +127,7 @@ class NothingSent(RuntimeError):
     """A child finished cleanly without sending anything through its connection."""
 
 
-# --- workers: each runs in a child, takes the connection first, sends one object ---
-
-
-def send_pids(conn: Any) -> None:
-    """Runs in the child: send ``(its own PID, its parent's PID)``, then close ``conn``."""
-    conn.send((os.getpid(), os.getppid()))
-    conn.close()
-
-
-def bump_counter(conn: Any) -> None:
-    """Runs in the child: add one to the module global ``counter`` and send its new value.
-
-    Only the child's own copy of the module changes: the parent never sees it.
-    """
-    global counter  # noqa: PLW0603 - changing a global is the whole point of this lesson
-    counter += 1
-    conn.send(counter)
-    conn.close()
-
-
-def read_counter(conn: Any) -> None:
-    """Runs in the child: send the value of ``counter`` as this child sees it."""
-    conn.send(counter)
-    conn.close()
-
-
-def say_hello(conn: Any) -> None:
-    """Runs in the child: send a fixed greeting, proof that the worker was found and ran."""
-    conn.send(GREETING)
-    conn.close()
-
-
-def idle() -> None:
-    """Runs in the child: do nothing, so that timing it measures start-up and exit alone."""
-
-
-def put_hello(queue: Any) -> None:
-    """Runs in the child: put the greeting on ``queue`` (used to show mixing libraries fails)."""
-    queue.put(GREETING)
-
-
-def spin(n: int, ready: Any) -> None:
-    """Runs in a thread or a child: wait at the barrier ``ready``, then count down from ``n``.
-
-    Pure-Python work that needs a CPU and waits for nothing. It sends nothing
-    back: what matters is how long it keeps a CPU busy. The barrier lets the
-    caller start its clock when every worker is ready, start-up left out.
-    """
-    ready.wait(DEFAULT_TIMEOUT)
-    while n > 0:
-        n -= 1
-
-
-def count_down(n: int) -> None:
-    """Runs in a thread or a child: count down from ``n``, sending nothing back.
-
-    Pure-Python work that keeps a CPU busy and waits for nothing: what matters
-    is how long it takes, and how much CPU time it uses.
-    """
-    while n > 0:
-        n -= 1
-
-
-def report_squares(conn: Any, numbers: list[int]) -> None:
-    """Runs in the child: print the squares of ``numbers`` and their sum, then send the squares.
-
-    The printed lines are for a person to read (in JupyterLab they land in the
-    cell); the list sent through ``conn`` is what the parent's program uses.
-    """
-    squares = [n * n for n in numbers]
-    me = f"{multiprocessing.current_process().name} (PID {os.getpid()})"
-    print(f"in {me}: squares {squares}")
-    print(f"in {me}: sum of squares {sum(squares)}", flush=True)  # out before the answer
-    conn.send(squares)
-    conn.close()
-
-
-# --- the Process object, seen from inside a child ---
-
-
-def send_identity(conn: Any) -> None:
-    """Runs in the child: send its own name, and its parent's name and PID, as it sees them."""
-    me, parent = multiprocessing.current_process(), multiprocessing.parent_process()
-    assert parent is not None  # a child always has one
-    conn.send((me.name, parent.name, parent.pid))
-    conn.close()
-
-
-def start_a_grandchild(conn: Any, method: str) -> None:
-    """Runs in the child: try to start a child of its own; send what happened, as one line."""
-    try:
-        context: Any = multiprocessing.get_context(method)
-        grandchild = context.Process(target=idle)
-        grandchild.start()
-    except Exception as exc:  # a daemon is refused: the error itself is the answer
-        conn.send(f"{type(exc).__name__}: {exc}")
-    else:
-        grandchild.join(DEFAULT_TIMEOUT)
-        conn.send(f"started a child, which exited with code {grandchild.exitcode}")
-    conn.close()
-
-
-def leave_a_daemon(conn: Any, method: str, seconds: float) -> None:
-    """Runs in the child: start a daemon child that sleeps ``seconds``, send its PID, and exit.
-
-    The child does not wait for its daemon: when the child exits, multiprocessing
-    terminates the daemon, then reaps it.
-    """
-    context: Any = multiprocessing.get_context(method)
-    daemon = context.Process(target=time.sleep, args=(seconds,), daemon=True)
-    daemon.start()
-    conn.send(daemon.pid)
-    conn.close()
-
-
-def read_a_line(conn: Any) -> None:
-    """Runs in the child: read a line from standard input and send it (a child cannot)."""
-    conn.send(input())
-    conn.close()
-
-
-# Large read-only data for the lesson's "inherit, don't pickle" measurement. The
-# notebook fills it in before starting fork children, which inherit it for free.
-big_data = b""
-
-
-def send_inherited_size(conn: Any) -> None:
-    """Runs in a fork child: send the size of ``big_data``, as inherited from the parent."""
-    conn.send(len(big_data))
-    conn.close()
-
-
-def send_received_size(conn: Any) -> None:
-    """Runs in the child: receive data through the duplex ``conn``, send back its size."""
-    conn.send(len(conn.recv()))
-    conn.close()
+# --- the Process object, seen from outside: its state in /proc ---
 
 
 def process_state(pid: int) -> str | None:
@@ -275,47 +159,6 @@ def state_once_exited(pid: int, *, timeout: float = DEFAULT_TIMEOUT) -> str | No
         time.sleep(0.01)
         state = process_state(pid)
     return state
-
-
-# --- a Process subclass that overrides run() ---
-
-
-class SquaresRun:
-    """What every squarer below adds to its ``Process`` class: its data, and ``run()``.
-
-    A subclass of ``Process`` keeps the start method of the class it extends,
-    so there is one squarer per start method, in :data:`SQUARERS`.
-    Under spawn and forkserver ``start()`` pickles the whole object, so every
-    attribute set in ``__init__`` — ``guard`` too — must be picklable.
-    """
-
-    def __init__(self, conn: Any, numbers: list[int], *, guard: Any = None, **options: Any):
-        super().__init__(**options)  # name=, daemon=: what Process itself takes
-        self.conn = conn
-        self.numbers = list(numbers)
-        self.guard = guard  # anything the process carries along, e.g. a lock
-
-    def run(self) -> None:
-        """Runs in the child, instead of a target: send the squares of ``numbers``."""
-        self.conn.send([n * n for n in self.numbers])
-        self.conn.close()
-
-
-class SpawnSquarer(SquaresRun, _contexts.SpawnProcess):
-    """A squarer started by spawn."""
-
-
-SQUARERS: dict[str, type] = {"spawn": SpawnSquarer}
-
-if sys.platform != "win32":  # Windows has neither fork nor a fork server
-
-    class ForkSquarer(SquaresRun, _contexts.ForkProcess):
-        """A squarer started by fork."""
-
-    class ForkServerSquarer(SquaresRun, _contexts.ForkServerProcess):
-        """A squarer started by the fork server."""
-
-    SQUARERS.update(fork=ForkSquarer, forkserver=ForkServerSquarer)
 
 
 # --- running a worker and getting its answer ---
@@ -418,9 +261,7 @@ def run_and_capture(
     if not callable(worker):
         raise TypeError(f"worker must be a function, not {type(worker).__name__}")
     reader, writer = ctx.Pipe(duplex=False)
-    process = ctx.Process(
-        target=worker, args=(writer,), name=getattr(worker, "__name__", None)
-    )
+    process = ctx.Process(target=worker, args=(writer,), name=getattr(worker, "__name__", None))
     with tempfile.TemporaryFile() as log:
         try:
             _start_with_stderr(process, log.fileno())
@@ -618,3 +459,36 @@ def _unguarded_copy(path: Path, folder: Path) -> Path:
     copy = folder / path.name
     copy.write_text("\n".join([*lines[:at], *unguarded]) + "\n")
     return copy
+
+
+# --- the module globals the lesson changes: they belong to the workers' module ---
+
+
+class _WithWorkersGlobals(types.ModuleType):
+    """This module, with the ``counter`` and ``big_data`` of :mod:`helpers.workers.processes`.
+
+    The workers that read them live there; reading or setting
+    ``helpers.processes.counter`` in the notebook reads or sets that very global,
+    so "change it here, look in a child" shows what the lesson says.
+    """
+
+    @property
+    def counter(self) -> int:
+        return _workers.counter
+
+    @counter.setter
+    def counter(self, value: int) -> None:
+        _workers.counter = value
+
+    @property
+    def big_data(self) -> bytes:
+        return _workers.big_data
+
+    @big_data.setter
+    def big_data(self, value: bytes) -> None:
+        _workers.big_data = value
+
+
+counter: int
+big_data: bytes
+sys.modules[__name__].__class__ = _WithWorkersGlobals

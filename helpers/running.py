@@ -20,10 +20,13 @@ from __future__ import annotations
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable
 
 from helpers.validation import require_context, require_timeout
+from helpers.workers.running import (
+    DEFAULT_TIMEOUT,
+    _guarded_main,
+)
 
 # Children import this module: keep typing out of its import path.
 TYPE_CHECKING = False
@@ -45,12 +48,6 @@ __all__ = [
     "stop",
     "wait",
 ]
-
-# How long a child may run before it is stopped (the one default of
-# start/wait/run): long enough for a spawned child on a busy laptop (start-up
-# alone is ~40 ms here, seconds on a loaded Windows machine); short enough that
-# a learner whose worker never returns gets an error, not a frozen kernel.
-DEFAULT_TIMEOUT = 30.0
 
 
 class ChildError(RuntimeError):
@@ -203,25 +200,6 @@ def stop(process: Any, *, grace: float = 1.0) -> int | None:
     return process.exitcode
 
 
-def _guarded_main(report: Any, target: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-    """Runs in the child: call ``target`` and send back how it ended.
-
-    Only strings travel back, because the child's exception class may not be
-    picklable (or importable) in the parent. The first message says the child
-    got this far: a child that dies without it could not even rebuild its
-    function or arguments.
-    """
-    report.send(("started", None, None, None))
-    try:
-        target(*args, **kwargs)
-    except BaseException as exc:
-        report.send(("error", type(exc).__name__, str(exc), traceback.format_exc()))
-        report.close()
-        raise SystemExit(1) from None
-    report.send(("ok", None, None, None))
-    report.close()
-
-
 class Child:
     """A started child process and the read end of its report pipe."""
 
@@ -269,9 +247,7 @@ def start(
         raise TypeError(f"name must be text or None, not {type(name).__name__} {name!r}")
     label = name or str(getattr(target, "__name__", "child"))
     reader, writer = ctx.Pipe(duplex=False)
-    process = ctx.Process(
-        target=_guarded_main, args=(writer, target, args, kwargs), name=label
-    )
+    process = ctx.Process(target=_guarded_main, args=(writer, target, args, kwargs), name=label)
     try:
         process.start()
     except BaseException:

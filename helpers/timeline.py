@@ -52,9 +52,12 @@ import queue
 import time
 from collections import namedtuple
 from collections.abc import Iterable
-from multiprocessing import current_process
 
 from helpers.validation import require_timeout
+from helpers.workers.timeline import (
+    Recorder,
+    now,
+)
 
 # Children import this module: keep typing, dataclasses, numpy and matplotlib
 # out of its import path (matplotlib is imported inside draw()).
@@ -93,11 +96,6 @@ LOOK_UP = 0.1
 OVERHEAD_EVENTS = 2_000
 
 
-def now() -> int:
-    """The shared clock: ``time.monotonic_ns()``, comparable across processes."""
-    return time.monotonic_ns()
-
-
 class TimelineTimeout(TimeoutError):
     """:func:`collect` did not receive the events it expected in time."""
 
@@ -120,59 +118,6 @@ class Event(namedtuple("Event", "process what start end")):
     def is_mark(self) -> bool:
         """True for an instant (a mark), False for a span (a bar)."""
         return self.end == self.start
-
-
-class _Span:
-    """``with rec.span(what):`` records one span from entry to exit, even if it raised."""
-
-    __slots__ = ("recorder", "start", "what")
-
-    def __init__(self, recorder: Recorder, what: str) -> None:
-        self.recorder, self.what, self.start = recorder, what, 0
-
-    def __enter__(self) -> _Span:
-        self.start = now()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.recorder.record(self.what, self.start, now())
-
-
-class Recorder:
-    """The child's side: puts ``(process, what, start, end)`` tuples on ``channel``.
-
-    ``channel`` is anything with ``put`` (a ``ctx.Queue()``; a ``queue.Queue()``
-    inside one process). ``name`` defaults to the current process's name.
-    Plain tuples travel; :func:`collect` turns them into :class:`Event`.
-    """
-
-    __slots__ = ("channel", "name")
-
-    def __init__(self, channel: Any, name: str | None = None) -> None:
-        if not callable(getattr(channel, "put", None)):
-            raise TypeError(
-                f"channel must be a queue with put() (ctx.Queue()), not {type(channel).__name__}"
-            )
-        if name is not None and not isinstance(name, str):
-            raise TypeError(f"name must be text or None, not {type(name).__name__} {name!r}")
-        self.channel = channel
-        self.name = current_process().name if name is None else name
-
-    def __repr__(self) -> str:
-        return f"Recorder(channel={self.channel!r}, name={self.name!r})"
-
-    def record(self, what: str, start: int, end: int) -> None:
-        """Record that this process did ``what`` from ``start`` to ``end`` (from :func:`now`)."""
-        self.channel.put((self.name, what, start, end))
-
-    def mark(self, what: str) -> None:
-        """Record an instant: ``what`` happened now (an acquisition, a wake-up)."""
-        moment = now()
-        self.channel.put((self.name, what, moment, moment))
-
-    def span(self, what: str) -> _Span:
-        """A context manager recording ``what`` from entry to exit: ``with rec.span("work"):``."""
-        return _Span(self, what)
 
 
 # --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from functools import cached_property
 from typing import Any
 
 import pytest
-from messages import NOT_A_CONTEXT
+from support.messages import NOT_A_CONTEXT
 
 from helpers import (
     bench,

@@ -19,10 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
-from messages import NOT_A_CONTEXT, refusal
+from support.messages import NOT_A_CONTEXT, refusal
 
 from helpers import bench
 from helpers.bench import KiB, Measurement, MiB, Results, channels, workers
+from helpers.bench.__main__ import main as bench_main
 from helpers.running import ChildError
 from helpers.validation import require_positive_int, require_timeout
 
@@ -381,8 +382,7 @@ def test_conclusions_and_guide_follow_the_numbers():
     bulk = _synthetic_bulk()
     assert bench.conclusions(bulk=bulk).splitlines() == [
         "every transfer intact: True",
-        "at 256 MiB, shared memory took 28 ms, the Manager 1.20 s: "
-        "shared memory was 42.9× faster",
+        "at 256 MiB, shared memory took 28 ms, the Manager 1.20 s: shared memory was 42.9× faster",
     ]
     assert bench.decision_guide(bulk).splitlines() == [
         "Decision guide, from this run's numbers:",
@@ -459,7 +459,7 @@ def test_watchdog_turns_a_stuck_wait_into_a_timeout():
 def test_main_prints_tables_goals_and_a_guide(ctx, capsys):
     argv = ["--experiments", "bulk", "--sizes", "1KiB,4KiB", "--channels",
             "shared_memory", "--repeats", "1", "--no-progress"]  # fmt: skip
-    assert bench.main(argv) == 0
+    assert bench_main(argv) == 0
     out = capsys.readouterr().out
     assert "== bulk ==" in out and "== goals ==" in out
     assert "fastest bulk path ≥ 90 % of memcpy (4 KiB): SharedMemory + numpy" in out
@@ -480,7 +480,7 @@ def test_main_prints_tables_goals_and_a_guide(ctx, capsys):
 )
 def test_main_rejects_bad_arguments_clearly(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
-        bench.main(argv)
+        bench_main(argv)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
 
@@ -502,10 +502,10 @@ def test_module_runs_from_the_terminal_and_prints_json():
 
 
 def test_a_child_imports_only_the_light_workers_module():
-    # Pickled by reference, a worker names its module: helpers.bench.workers.
-    assert workers.pipe_sender.__module__ == "helpers.bench.workers"
+    # Pickled by reference, a worker names its module: helpers.workers.bench.
+    assert workers.pipe_sender.__module__ == "helpers.workers.bench"
     heavy = "{'numpy', 'matplotlib', 'tqdm', 'dataclasses', 'typing', 'helpers.bench.results'}"
-    code = f"import helpers.bench.workers, sys; print(sorted({heavy} & set(sys.modules)))"
+    code = f"import helpers.workers.bench, sys; print(sorted({heavy} & set(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,

@@ -1,6 +1,6 @@
 """Tests for `helpers.checking`: running a whole program and naming its mistake.
 
-The programs live in `tests/programs.py`; each test runs under the start
+The programs live in `tests/support/checking.py`; each test runs under the start
 method of COURSE_START_METHOD (the `ctx` fixture).
 """
 
@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import programs
 import pytest
+from support import checking as programs
 
 from helpers.checking import PROGRAM_TIMEOUT, SHM_DIR, common_mistake, run_program
 from helpers.shared_memory import first_line

@@ -1,6 +1,6 @@
 """Tests for `helpers.exercises.bench`: lesson 05's whole-program checkers.
 
-The programs checked live in `tests/exercise_programs_05.py`. They run under
+The programs checked live in `tests/support/bench.py`. They run under
 the start method of COURSE_START_METHOD (the `ctx` fixture's): run this file
 under spawn, fork and forkserver.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gc
 
-import exercise_programs_05 as programs
 import pytest
+from support import bench as programs
 
 from helpers.exercises.bench import check_move_bytes, pattern
 

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-import distributed_programs as programs
+from support import distributed as programs
 
 from helpers.distributed import close, connect
 from helpers.exercises.distributed import check_safe_to_rerun

@@ -1,12 +1,12 @@
 """Tests for `helpers.exercises.managers`.
 
-The programs live in `learner_programs_managers`, a module a spawned child can
+The programs live in `support.managers`, a module a spawned child can
 import, as it imports the learner's ``my_scores`` and ``my_jobs``. They run under
 the start method of COURSE_START_METHOD: run this file under each of the three.
 """
 
-import learner_programs_managers as programs
 import pytest
+from support import managers as programs
 
 from helpers.exercises.managers import check_job_board, check_merge_scores
 

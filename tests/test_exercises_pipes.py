@@ -9,7 +9,7 @@ SLOW = pytest.mark.slow
 
 # ---- the whole program: a pipe, a child, closing the right ends -----------------------
 
-pipe_programs = pytest.importorskip("pipe_programs")  # tests/, a child imports it by name
+pipe_programs = pytest.importorskip("support.pipes")  # tests/, a child imports it by name
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-import pool_programs as programs
 import pytest
+from support import pools as programs
 
 from helpers.exercises.pools import check_careful_map, check_count_primes
 

@@ -2,8 +2,8 @@
 
 import os
 
-import programs_00
 import pytest
+from support import processes as programs_00
 
 from helpers.checking import NAME_ERROR_ADVICE
 from helpers.exercises.processes import (

@@ -6,7 +6,7 @@ from helpers.exercises.queues import check_pipeline_program, check_squares_progr
 
 # --- the whole program: workers, sentinels, joins ---
 
-queue_programs = pytest.importorskip("queue_programs")  # tests/, a child imports it by name
+queue_programs = pytest.importorskip("support.queues")  # tests/, a child imports it by name
 
 
 @pytest.mark.parametrize(

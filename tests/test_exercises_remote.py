@@ -1,13 +1,13 @@
 """Tests for `helpers.exercises.remote`: the reference board passes, each mistake gets its hint.
 
-The boards are in `remote_programs.py` (a spawned server must import them).
+The boards are in `tests/support/remote.py` (a spawned server must import them).
 Run under each start method via COURSE_START_METHOD.
 """
 
 from __future__ import annotations
 
 import pytest
-import remote_programs as programs
+from support import remote as programs
 
 from helpers.exercises.remote import check_job_board
 

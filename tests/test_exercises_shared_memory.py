@@ -1,6 +1,6 @@
 """Tests for `helpers.exercises.shared_memory`.
 
-The programs, right and wrong, live in `tests/programs_shared_memory.py`: under
+The programs, right and wrong, live in `tests/support/shared_memory.py`: under
 spawn a child imports its worker by module name. Each checker runs a program
 under the start method the tests run under (COURSE_START_METHOD), and removes
 what it left in /dev/shm itself (a passing verdict means it left nothing).
@@ -8,8 +8,8 @@ what it left in /dev/shm itself (a passing verdict means it left nothing).
 
 from __future__ import annotations
 
-import programs_shared_memory as programs
 import pytest
+from support import shared_memory as programs
 
 from helpers.exercises.shared_memory import (
     BINS,

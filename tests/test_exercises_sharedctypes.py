@@ -2,7 +2,7 @@
 
 Exercise 1's answers are defined inside each test, like functions in a notebook
 cell, so that ``multiprocess`` has to ship them to the child by value. The
-programs of exercises 2 and 3 live in `learner_programs_sharedctypes`, a module
+programs of exercises 2 and 3 live in `support.sharedctypes`, a module
 a spawned child can import, as it imports the learner's ``box_office`` and
 ``progress``. They run under the
 start method of COURSE_START_METHOD: run this file under each of the three.
@@ -12,8 +12,8 @@ import os
 import re
 import time
 
-import learner_programs_sharedctypes as programs
 import pytest
+from support import sharedctypes as programs
 
 from helpers.exercises.sharedctypes import check_box_office, check_progress, check_running_totals
 

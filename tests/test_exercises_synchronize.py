@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import programs_synchronize as programs
 import pytest
+from support import synchronize as programs
 
 from helpers.exercises.synchronize import (
     _ring_result_hint,

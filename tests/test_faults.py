@@ -14,7 +14,7 @@ import struct
 import time
 
 import pytest
-from stress import (
+from support.stress import (
     count_with_lock,
     echo_until_closed,
     hold_lock,

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from helpers import pools, timeline
+from helpers.workers import pools as pool_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,7 +80,7 @@ def test_timed_burn_says_which_task_who_and_when():
 
 
 def test_timed_burn_records_a_task_span_once_a_worker_started_recording(monkeypatch):
-    monkeypatch.setattr(pools, "_RECORDER", None)  # put back after the test
+    monkeypatch.setattr(pool_workers, "_RECORDER", None)  # put back after the test
     channel = queue.Queue()
     pools.start_recording(channel)
     _, name, start = pools.timed_burn(5, 0.001)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from stress import echo_queue
+from support.stress import echo_queue
 
 from helpers.managers import send_records, snapshot
 from helpers.pipes import END_MARKER, ask, pass_messages, serve

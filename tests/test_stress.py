@@ -1,4 +1,4 @@
-"""Tests for `tests/stress.py`, the fault and load tests' workers and drivers.
+"""Tests for `tests/support/stress.py`, the fault and load tests' workers and drivers.
 
 Small, fast runs of each driver and every validation message; the full-size
 load and the deliberate faults are in `tests/test_faults.py` (slow).
@@ -8,7 +8,7 @@ import multiprocessing
 import time
 
 import pytest
-from stress import (
+from support.stress import (
     CHUNK_BYTES,
     END_OF_STREAM,
     checksum,

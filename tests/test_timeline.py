@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from timeline_workers import record_work
+from support.timeline import record_work
 
 from helpers import running, timeline
 from helpers.timeline import Event, Recorder, TimelineTimeout

@@ -1,14 +1,15 @@
-"""What importing each lesson module costs a fresh interpreter — what every spawned child pays.
+"""What importing each child-side module costs a fresh interpreter — what every spawned child pays.
 
-Usage: python tools/import_cost.py [--repeats N] [--modules helpers.queues,...] [--from-source]
+Usage: python tools/import_cost.py [--repeats N] [--modules MODULE,...] [--from-source]
 
 Each figure is the median, over N fresh interpreters, of the time one
-``import`` statement takes (interpreter start-up itself is not counted). The
+``import`` statement takes (interpreter start-up itself is not counted): by
+default every module of ``helpers/workers/``, the only ones a child imports. The
 baseline is the standard-library machinery the lessons teach: ``multiprocessing``
 with its ``managers``, ``queues``, ``connection`` and ``shared_memory``
 submodules. Runs of the baseline and of each module are interleaved, so a
-machine that gets busier during the run slows them alike. A lesson module that
-does not exist yet is reported and skipped.
+machine that gets busier during the run slows them alike. A module that does
+not exist yet is reported and skipped.
 
 By default every module is imported from cached bytecode, as on a normal
 installation (the cache lives in a temporary directory, so the repository is
@@ -37,18 +38,14 @@ BASELINE = (
     "multiprocessing.connection",
     "multiprocessing.shared_memory",
 )
-LESSON_MODULES = (
-    "helpers.sharedctypes",
-    "helpers.managers",
-    "helpers.queues",
-    "helpers.pipes",
-    "helpers.processes",
-    "helpers.bench.workers",
-    "helpers.synchronize",
-    "helpers.timeline",
-    "helpers.shared_memory",
-    "helpers.pools",
-    "helpers.remote",
+# What a child imports: every module of helpers/workers/, found by globbing the
+# folder, so a new lesson's workers are timed without being added to a list.
+CHILD_MODULES = tuple(
+    sorted(
+        f"helpers.workers.{path.stem}"
+        for path in (ROOT / "helpers" / "workers").glob("*.py")
+        if path.stem != "__init__"
+    )
 )
 TARGET_RATIO = 1.2
 
@@ -123,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--modules",
-        default=",".join(LESSON_MODULES),
-        help="comma-separated modules to time (default: every lesson module)",
+        default=",".join(CHILD_MODULES),
+        help="comma-separated modules to time (default: every module of helpers/workers/)",
     )
     parser.add_argument(
         "--from-source",

@@ -1,4 +1,4 @@
-"""Measure every channel of the course against this machine's limits: lesson 05.
+"""Lesson 05 (Which channel when): every channel measured against this machine's limits.
 
 Experiments (each timed in the parent, warmed up, repeated, median and spread):
 
@@ -13,16 +13,13 @@ Experiments (each timed in the parent, warmed up, repeated, median and spread):
 * **seed** — element-by-element writes into a locked ``Array`` against one
   bulk numpy write; plus **first touch** and **chunks**.
 
-The package is split along those lines: :mod:`~helpers.bench.workers` (what
-children run — the only module a child imports, and a light one),
-:mod:`~helpers.bench.channels`, :mod:`~helpers.bench.experiments`,
-:mod:`~helpers.bench.latency`, :mod:`~helpers.bench.startup`,
-:mod:`~helpers.bench.results` (measurements and tables),
+The package is split along those lines: what children run is
+:mod:`helpers.workers.bench` (the only module of the benchmark a child imports,
+and a light one); the parent's side is :mod:`~helpers.bench.channels`,
+:mod:`~helpers.bench.experiments`, :mod:`~helpers.bench.latency`,
+:mod:`~helpers.bench.startup`, :mod:`~helpers.bench.results` (measurements and tables),
 :mod:`~helpers.bench.advice`, :mod:`~helpers.bench.plots`, and the terminal
 version in ``__main__`` (``python -m helpers.bench --help``).
-
-Names are loaded from their module on first use, so importing this package
-(which a child does before it imports the workers) costs nothing.
 
 >>> from helpers.bench import format_size, parse_size
 >>> format_size(64 * 1024), parse_size("4 MiB")
@@ -31,43 +28,79 @@ Names are loaded from their module on first use, so importing this package
 
 from __future__ import annotations
 
-import importlib
-
-# Children import this package: keep typing out of its import path.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
-_WHERE = {
-    "advice": (
-        "FORKSERVER_GOAL GUIDE_NEEDS LIMIT_OF MEMCPY_GOAL NOISE PIPE_GOAL conclusions "
-        "decision_guide format_goals goals measured"
-    ),
-    "experiments": (
-        "MAX_REPEATS TRANSFER_TIMEOUT measure_bulk measure_chunks measure_first_touch "
-        "measure_array_writes measure_seed_writes sweep"
-    ),
-    "latency": "MAX_ROUND_TRIPS measure_latency",
-    "plots": "plot_bulk plot_latency",
-    "results": (
-        "BULK_CHANNELS BULK_LIMITS DEFAULT_REPEATS FULL_SIZES LARGEST_SIZE LATENCY_CHANNELS "
-        "HELD_TO LATENCY_LIMITS Measurement Results duration format_size held_to parse_size rate "
-        "size_ladder"
-    ),
-    "startup": "PRELOAD measure_startup plot_startup preload_forkserver",
-    "workers": (
-        "MANAGER_CHUNK PIPE_BUFFER PIPE_CHUNK QUEUE_CHUNK RAW_PIPE_WRITE KiB MiB enlarge_pipe "
-        "make_payload shared_memory_sender"
-    ),
-    "__main__": "EXPERIMENTS main",
-}
-_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names.split()}
+from helpers.bench.advice import (
+    FORKSERVER_GOAL,
+    GUIDE_NEEDS,
+    LIMIT_OF,
+    MEMCPY_GOAL,
+    NOISE,
+    PIPE_GOAL,
+    conclusions,
+    decision_guide,
+    format_goals,
+    goals,
+    measured,
+)
+from helpers.bench.experiments import (
+    MAX_REPEATS,
+    TRANSFER_TIMEOUT,
+    measure_array_writes,
+    measure_bulk,
+    measure_chunks,
+    measure_first_touch,
+    measure_seed_writes,
+    sweep,
+)
+from helpers.bench.latency import (
+    MAX_ROUND_TRIPS,
+    measure_latency,
+)
+from helpers.bench.plots import (
+    plot_bulk,
+    plot_latency,
+)
+from helpers.bench.results import (
+    BULK_CHANNELS,
+    BULK_LIMITS,
+    DEFAULT_REPEATS,
+    FULL_SIZES,
+    HELD_TO,
+    LARGEST_SIZE,
+    LATENCY_CHANNELS,
+    LATENCY_LIMITS,
+    Measurement,
+    Results,
+    duration,
+    format_size,
+    held_to,
+    parse_size,
+    rate,
+    size_ladder,
+)
+from helpers.bench.startup import (
+    PRELOAD,
+    measure_startup,
+    plot_startup,
+    preload_forkserver,
+)
+from helpers.workers import bench as workers
+from helpers.workers.bench import (
+    MANAGER_CHUNK,
+    PIPE_BUFFER,
+    PIPE_CHUNK,
+    QUEUE_CHUNK,
+    RAW_PIPE_WRITE,
+    KiB,
+    MiB,
+    enlarge_pipe,
+    make_payload,
+    shared_memory_sender,
+)
 
 __all__ = [
     "BULK_CHANNELS",
     "BULK_LIMITS",
     "DEFAULT_REPEATS",
-    "EXPERIMENTS",
     "FORKSERVER_GOAL",
     "FULL_SIZES",
     "GUIDE_NEEDS",
@@ -100,7 +133,6 @@ __all__ = [
     "format_size",
     "goals",
     "held_to",
-    "main",
     "make_payload",
     "measure_array_writes",
     "measure_bulk",
@@ -119,17 +151,5 @@ __all__ = [
     "shared_memory_sender",
     "size_ladder",
     "sweep",
+    "workers",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'helpers.bench' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"helpers.bench.{module}"), name)
-    globals()[name] = value  # found once, then an ordinary attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_MODULE_OF])

@@ -30,9 +30,9 @@ from helpers.bench.experiments import (
 from helpers.bench.latency import MAX_ROUND_TRIPS, measure_latency
 from helpers.bench.results import BULK_CHANNELS, DEFAULT_REPEATS, FULL_SIZES, Results
 from helpers.bench.startup import measure_startup
-from helpers.bench.workers import MiB
 from helpers.context import START_METHODS, get_context, usable_cpu_count
 from helpers.validation import require_positive_int, require_timeout
+from helpers.workers.bench import MiB
 
 if TYPE_CHECKING:
     from helpers.context import Context

@@ -23,9 +23,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from helpers.bench import workers
 from helpers.bench.results import BULK_CHANNELS, BULK_LIMITS, Measurement, format_size
 from helpers.running import Child, ChildError, ChildTimeout, receive, start, wait
+from helpers.workers import bench as workers
 
 if TYPE_CHECKING:
     from helpers.context import Context
@@ -85,9 +85,7 @@ def _stop_after_failure(child: Child, failure: BaseException) -> None:
 
 
 @contextmanager
-def child(
-    ctx: Context, target: Callable[..., Any], *args: Any, timeout: float
-) -> Iterator[Child]:
+def child(ctx: Context, target: Callable[..., Any], *args: Any, timeout: float) -> Iterator[Child]:
     """Start ``target`` in a child; join it on exit (stop it if the block failed)."""
     started = start(ctx, target, *args)
     try:
@@ -261,9 +259,7 @@ def _open_queue(ctx: Context, largest: int, stack: ExitStack, names: set[str]) -
     return _Channel(workers.queue_sender, (queue,), {"queue": receive_chunks})
 
 
-def _open_pipe_pickle(
-    ctx: Context, largest: int, stack: ExitStack, names: set[str]
-) -> _Channel:
+def _open_pipe_pickle(ctx: Context, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
     reader, writer, after_start = _pipe_ends(ctx, stack)
 
     def receive_array(ctrl: Any, size: int, deadline: float) -> Any:

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
-from helpers.bench import workers
 from helpers.bench.channels import (
     OPENERS,
     check_shm_room,
@@ -36,8 +35,9 @@ from helpers.bench.results import (
     parse_size,
     size_ladder,
 )
-from helpers.bench.workers import KiB, MiB
 from helpers.validation import require_context, require_positive_int, require_timeout
+from helpers.workers import bench as workers
+from helpers.workers.bench import KiB, MiB
 
 if TYPE_CHECKING:
     from helpers.context import Context

@@ -1,6 +1,6 @@
 """Latency: one small message there and back (a round trip), through each channel.
 
-Each echoing child runs a worker of :mod:`helpers.bench.workers`; the message
+Each echoing child runs a worker of :mod:`helpers.workers.bench`; the message
 channels take turns, batch by batch, and the ``Value`` and ``RawValue`` go
 last, each on its own, because their children spin on a CPU while they wait.
 Each channel is held to a limit of its own kind (:data:`~helpers.bench.results.HELD_TO`):
@@ -17,7 +17,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
-from helpers.bench import workers
 from helpers.bench.channels import child, watchdog
 from helpers.bench.experiments import TRANSFER_TIMEOUT, check_common, require_names
 from helpers.bench.results import (
@@ -28,6 +27,7 @@ from helpers.bench.results import (
     Results,
 )
 from helpers.validation import require_positive_int
+from helpers.workers import bench as workers
 
 if TYPE_CHECKING:
     from helpers.context import Context

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from helpers.bench.workers import KiB, MiB
+from helpers.workers.bench import KiB, MiB
 
 __all__ = [
     "BULK_CHANNELS",

@@ -1,6 +1,6 @@
 """Start-up: start and join one child under each start method, fork server preloaded or not.
 
-The child runs :func:`helpers.bench.workers.started`, which only imports numpy,
+The child runs :func:`helpers.workers.bench.started`, which only imports numpy,
 as the data workers do: what is timed is starting a process that can run one of
 those workers — the start method's own cost plus the imports the child must do
 itself. Under fork the child inherits what its parent imported; under spawn it
@@ -14,7 +14,6 @@ import multiprocessing
 import time
 from typing import Any
 
-from helpers.bench import workers
 from helpers.bench.channels import GRACE
 from helpers.bench.experiments import MAX_REPEATS, TRANSFER_TIMEOUT, require_names
 from helpers.bench.results import DEFAULT_REPEATS, Measurement, Results
@@ -22,12 +21,13 @@ from helpers.context import START_METHODS, get_context
 from helpers.running import ChildError, stop
 from helpers.timeline import Event, now
 from helpers.validation import require_positive_int, require_timeout
+from helpers.workers import bench as workers
 
 __all__ = ["PRELOAD", "measure_startup", "plot_startup", "preload_forkserver"]
 
 # What a fork server should hold before it forks a bench child: the worker's module
 # and numpy, which the workers import (numpy is what costs: tens of milliseconds).
-PRELOAD = ("__main__", "helpers.bench.workers", "numpy")
+PRELOAD = ("__main__", "helpers.workers.bench", "numpy")
 
 
 def preload_forkserver(modules: Any = PRELOAD) -> bool:

@@ -1,6 +1,8 @@
-"""What bench's children run: each worker sends the payload (or an echo) to the parent.
+"""Lesson 05 (Which channel when): the benchmark's workers, which run in a child.
 
-This is the only module of :mod:`helpers.bench` a child imports, so it stays
+Each worker sends the payload (or an echo) to the parent. This is the only
+module of the benchmark a child imports (:mod:`helpers.bench` is the parent's
+side), so it stays
 light: the standard library's small modules only — no dataclasses, no typing,
 no numpy at import (the workers that copy with numpy import it when they run).
 Children never print: they send data, checksums and "done" back.
