@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 # The learner's environment (make lab), then the developers' tools on top (make test).
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
-# Every transitive package is pinned in constraints.txt (make lock regenerates it).
+# Every transitive package is pinned in constraints.txt, one lock for every supported Python
+# (make lock regenerates it).
 PIP_INSTALL := $(BIN)/python -m pip install -c constraints.txt
 # jupyter refuses to run as root without this flag (containers, CI).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -60,8 +61,9 @@ test-portability: $(DEV_STAMP)  ## every notebook and the unit tests under each 
 
 test-all: test test-matrix test-browser test-site test-pythons test-portability
 
-lint: $(DEV_STAMP)  ## ruff, then mypy over helpers/ and tests/ (settings in pyproject.toml)
+lint: $(DEV_STAMP)  ## ruff (lint and format), then mypy over helpers/ and tests/ (settings in pyproject.toml)
 	$(BIN)/ruff check conftest.py helpers tests notebooks tools site
+	$(BIN)/ruff format --check conftest.py helpers tests notebooks tools site
 	$(BIN)/mypy
 	# The hosted workflow: GitHub's schema, then unsafe patterns (offline).
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
@@ -81,8 +83,8 @@ site: $(DEV_STAMP)  ## build the course's web pages into site/_build/html
 test-site: $(DEV_STAMP)  ## build the web pages and check every one in headless Chromium
 	$(BIN)/python -m pytest -m site tests/browser/test_site.py
 
-lock:  ## re-pin every transitive package in constraints.txt after changing a pin
-	PYTHON=$(PYTHON) bash tools/lock.sh
+lock: $(DEV_STAMP)  ## re-pin every transitive package in constraints.txt (for every supported Python) after changing a pin
+	UV=$(BIN)/uv bash tools/lock.sh
 
 clean:
 	rm -rf $(VENV)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import re
 import sys
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -38,8 +37,6 @@ MINIMUM_PYTHON = (3, 11)
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements.txt"
 _FIX = "pip install -r requirements.txt"
-# `name==version` or a bare `name`; anything else in our file would be a mistake.
-_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==\s*(\S+))?$")
 
 
 @dataclass(frozen=True)
@@ -70,11 +67,31 @@ def read_requirements(path: Path | str = REQUIREMENTS) -> list[tuple[str, str | 
         if line in ("-e .", "."):
             wanted.append((_project_name(path.parent / "pyproject.toml"), None))
             continue
-        match = _LINE.match(line)
-        if match is None:
-            raise ValueError(f"{path.name} line {number}: cannot read {line!r}")
-        wanted.append((match.group(1), match.group(2)))
+        wanted.append(_pinned(line, f"{path.name} line {number}"))
     return wanted
+
+
+def _pinned(line: str, where: str) -> tuple[str, str | None]:
+    """``(name, version)`` of ``name==version``, ``(name, None)`` of a bare name; else raise.
+
+    Anything else in the course's own file (a range, a URL, an option) would be a mistake.
+    """
+    # packaging comes with JupyterLab and pytest; imported here, so that a missing one
+    # is reported by the checks below instead of failing this module's import.
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        requirement = Requirement(line)
+    except InvalidRequirement:
+        raise ValueError(f"{where}: cannot read {line!r}") from None
+    specifiers = list(requirement.specifier)
+    if requirement.url or requirement.extras or requirement.marker:
+        raise ValueError(f"{where}: cannot read {line!r}: give name==version or a bare name")
+    if not specifiers:
+        return requirement.name, None
+    if len(specifiers) == 1 and specifiers[0].operator == "==":
+        return requirement.name, specifiers[0].version
+    raise ValueError(f"{where}: cannot read {line!r}: give name==version or a bare name")
 
 
 def _project_name(pyproject: Path) -> str:

@@ -101,7 +101,7 @@ def get_multiprocess_context(method: str | None = None) -> Any:
     workers live in notebook cells need it.
     """
     chosen = start_method_from_env() if method is None else _check(method, "start method")
-    import multiprocess  # noqa: PLC0415 - heavy and optional: only exercises use it
+    import multiprocess  # heavy and optional: only exercises use it
 
     return multiprocess.get_context(chosen)
 

@@ -101,7 +101,7 @@ def link_dashboard_through_the_hub(environ: Any = None) -> str | None:
         return None
     os.environ.setdefault("DASK_DISTRIBUTED__DASHBOARD__LINK", HUB_DASHBOARD_LINK)
     if "dask" in sys.modules:
-        import dask  # noqa: PLC0415 - only where Dask is already loaded
+        import dask  # only where Dask is already loaded
 
         dask.config.set({"distributed.dashboard.link": HUB_DASHBOARD_LINK})
     return HUB_DASHBOARD_LINK
@@ -117,7 +117,7 @@ def connect(*, workers: int = WORKERS, timeout: float = CONNECT_TIMEOUT) -> Clie
     watched by a nanny that restarts it if it dies. Waits (at most ``timeout``
     s) until at least ``workers`` workers are connected either way.
     """
-    from distributed import Client, LocalCluster  # noqa: PLC0415 - the parent's alone
+    from distributed import Client, LocalCluster  # the parent's alone
 
     require_positive_int(workers, "workers", maximum=8)
     require_timeout(timeout)
@@ -220,7 +220,7 @@ def _time_pool(pool: Any, task_ms: float, tasks: int, timeout: float) -> float:
 
 
 def _time_dask(client: Client, task_ms: float, tasks: int, timeout: float) -> float:
-    from distributed import wait  # noqa: PLC0415 - the parent's alone
+    from distributed import wait  # the parent's alone
 
     began = time.perf_counter()
     futures = [client.submit(busy, task_ms, pure=False) for _ in range(tasks)]
@@ -243,7 +243,7 @@ def measure(
     The pool (``ProcessPoolExecutor`` made with ``ctx``) has one process per
     Dask worker and is warmed up first, so neither side pays start-up here.
     """
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor
 
     require_context(ctx)
     require_positive_int(tasks, "tasks", maximum=5_000)
@@ -277,7 +277,7 @@ def plot_measurements(rows: list[Measured]) -> Any:
     Where the task is empty, everything drawn is the cost of sending it; the
     grey line is the task's own length, the least either side can take.
     """
-    from matplotlib.figure import Figure  # noqa: PLC0415 - the parent's alone
+    from matplotlib.figure import Figure  # the parent's alone
 
     figure = Figure(figsize=(6.5, 2.8), layout="constrained")
     axes = figure.subplots()
@@ -310,7 +310,7 @@ def run_tasks(
     Inputs are checked before anything is sent: at most :data:`MAX_TASKS`
     tasks, :data:`MAX_TASK_MS` ms each, and no more workers than are connected.
     """
-    from distributed import get_task_stream, wait  # noqa: PLC0415 - the parent's alone
+    from distributed import get_task_stream, wait  # the parent's alone
 
     tasks = require_positive_int(tasks, "tasks", maximum=MAX_TASKS)
     task_ms = require_positive_int(task_ms, "task ms", maximum=MAX_TASK_MS)
@@ -330,7 +330,7 @@ def run_tasks(
 
 def draw_task_stream(run: TaskRun, ax: Any = None) -> Any:
     """Draw one row per worker and one bar per task it computed, in seconds from the first."""
-    import matplotlib.pyplot as plt  # noqa: PLC0415 - only when drawing
+    import matplotlib.pyplot as plt  # only when drawing
 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 1 + 0.5 * run.workers))

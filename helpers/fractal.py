@@ -559,7 +559,7 @@ def render_on_dask(client: Any, frame: Frame, *, timeout: float = RENDER_TIMEOUT
     image is put together here, in the client."""
     by_index = tiles(frame)
     futures = client.map(render_tile, [frame] * len(by_index), by_index, pure=False)
-    from distributed import wait as wait_on_dask  # noqa: PLC0415 - only the notebook's process
+    from distributed import wait as wait_on_dask  # only the notebook's process
 
     wait_on_dask(futures, timeout=timeout)  # raises TimeoutError rather than wait for ever
     image = np.zeros(frame.shape, dtype=DTYPE)
@@ -575,7 +575,7 @@ def render_on_dask(client: Any, frame: Frame, *, timeout: float = RENDER_TIMEOUT
 
 def colour(image: np.ndarray, limit: int) -> np.ndarray:
     """RGB bytes for an image of counts: points that never escaped are black."""
-    from matplotlib import colormaps  # noqa: PLC0415 - heavy; only the notebook draws
+    from matplotlib import colormaps  # heavy; only the notebook draws
 
     drawn = np.maximum(image, 1).astype("float64")  # a tile not drawn yet holds 0
     shade = np.log(drawn) / math.log(max(limit, 2))
@@ -586,7 +586,7 @@ def colour(image: np.ndarray, limit: int) -> np.ndarray:
 
 def png(image: np.ndarray, limit: int) -> bytes:
     """The image as PNG bytes, for an ``ipywidgets.Image``."""
-    from PIL import Image as PILImage  # noqa: PLC0415 - matplotlib's dependency; parent only
+    from PIL import Image as PILImage  # matplotlib's dependency; parent only
 
     buffer = io.BytesIO()
     PILImage.fromarray(colour(image, limit)).save(buffer, format="png", compress_level=1)
@@ -600,7 +600,7 @@ def explorer(renderer: Renderer) -> Any:
     Press Render to draw what the controls say; nothing starts until then. A
     choice that cannot render is refused with a sentence before any process starts.
     """
-    import ipywidgets as widgets  # noqa: PLC0415 - the notebook's alone
+    import ipywidgets as widgets  # the notebook's alone
 
     controls = {
         "x": widgets.FloatText(value=DEFAULT_FRAME.x, description="centre x", step=0.01),

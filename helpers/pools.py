@@ -163,7 +163,7 @@ def last_frame(error: BaseException) -> str:
 
 
 def _executor(ctx: Context, workers: int, **options: Any) -> Any:
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415 - parent only
+    from concurrent.futures import ProcessPoolExecutor  # parent only
 
     return ProcessPoolExecutor(workers, mp_context=ctx, **options)
 
@@ -213,7 +213,7 @@ def chunksize_sweep(
 
 def plot_chunksizes(times: dict[int, float]) -> Figure:
     """Time against chunksize, both on log scales."""
-    from matplotlib.figure import Figure  # noqa: PLC0415 - parent only
+    from matplotlib.figure import Figure  # parent only
 
     figure = Figure(figsize=(6.5, 3.2), layout="constrained")
     axes = figure.subplots()
@@ -314,7 +314,7 @@ def _best_of(repeats: int, calls: dict[Any, Any]) -> dict[Any, Run]:
 
 def plot_speedup(runs: dict[int, Run]) -> Figure:
     """Speed-up over one worker against the number of workers, beside the ideal line."""
-    from matplotlib.figure import Figure  # noqa: PLC0415 - parent only
+    from matplotlib.figure import Figure  # parent only
 
     counts = list(runs)
     times = {n: run.seconds for n, run in runs.items()}
@@ -462,7 +462,7 @@ def threads_and_processes(ctx: Context, *, workers: int, tasks: int, seconds: fl
     Each pool is started and warmed up before its tasks, and each pool's times
     count from its own first task (nanoseconds from 0), so the two runs line up.
     """
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - parent only
+    from concurrent.futures import ThreadPoolExecutor  # parent only
 
     workers, tasks, seconds = _run_choices(ctx, workers, tasks, seconds)
     events = ctx.Queue()
@@ -568,7 +568,7 @@ def compare_pools(
 ) -> tuple[Run, Run]:
     """The best of ``repeats`` runs of ``map(task, inputs)`` on a thread pool, then on
     a process pool; both are warmed up first, and the repeats take turns."""
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - parent only
+    from concurrent.futures import ThreadPoolExecutor  # parent only
 
     require_context(ctx)
     threads = require_positive_int(threads, "threads", maximum=64)
@@ -589,8 +589,8 @@ def compare_pools(
 
 def pool_kinds() -> dict[str, bool]:
     """What this Python offers beyond processes and threads (facts; they vary by build)."""
-    import concurrent.futures  # noqa: PLC0415 - parent only
-    import sysconfig  # noqa: PLC0415 - parent only
+    import concurrent.futures  # parent only
+    import sysconfig  # parent only
 
     is_gil_enabled = getattr(sys, "_is_gil_enabled", lambda: True)
     return {
@@ -606,7 +606,7 @@ def same_answers_everywhere(ctx: Context, numbers: list[int]) -> dict[str, list[
     Threads and processes always; interpreters where ``InterpreterPoolExecutor``
     exists (Python 3.14 and later).
     """
-    from concurrent import futures  # noqa: PLC0415 - parent only
+    from concurrent import futures  # parent only
 
     require_context(ctx)
     pools = {

@@ -335,7 +335,7 @@ class WorkReport(
 
     def draw(self) -> Any:
         """The timeline as a chart: one row per consumer, one colour per producer."""
-        from helpers.timeline import draw  # noqa: PLC0415 - only the parent draws
+        from helpers.timeline import draw  # only the parent draws
 
         rows = [f"consumer-{number}" for number in range(1, self.n_consumers + 1)]
         title = "which consumer took which producer's item, and when"

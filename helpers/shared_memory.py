@@ -121,7 +121,7 @@ def wait_until_gone(name: str, timeout: float = 10.0, directory: str = SHM_DIR) 
 
 def square_on_a_child(ctx: Context, numbers: Any, *, timeout: float = DEFAULT_TIMEOUT) -> list:
     """The whole lifecycle, bounded: create, a child squares in place, read, close, unlink."""
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     require_context(ctx)
     values = require_int_list(numbers)
@@ -217,7 +217,7 @@ def _transform_in(
     ctx: Context, shm: SharedMemory, length: int, children: int, *, rounds: int, timeout: float
 ) -> ParallelRun:
     """Fill ``shm`` with ``length`` float64, let ``children`` transform it in slices, time it."""
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     barrier, events = ctx.Barrier(children + 1), ctx.Queue()
     array = np.ndarray((length,), dtype=np.float64, buffer=shm.buf)
@@ -378,7 +378,7 @@ def compare(
 
 def draw(comparison: Comparison) -> tuple[Any, Any]:
     """Two figures: the best times as bars, and the timeline of the best run with children."""
-    from matplotlib.figure import Figure  # noqa: PLC0415 - heavy; only the parent draws
+    from matplotlib.figure import Figure  # heavy; only the parent draws
 
     one, many = comparison.best
     bars = Figure(figsize=(6, 1.6), layout="constrained")

@@ -389,7 +389,7 @@ def draw(
     as a large black cross. Returns a matplotlib ``Figure``: the last
     expression of a cell shows it.
     """
-    from matplotlib.figure import Figure  # noqa: PLC0415 - heavy; only the parent draws
+    from matplotlib.figure import Figure  # heavy; only the parent draws
 
     events = list(events)
     if not events:

@@ -50,11 +50,12 @@ def test_pins_bare_names_comments_and_the_project_line(tmp_path):
 
 def test_unreadable_requirements_are_refused(tmp_path):
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("numpy==2.4.6\nnumpy>=2\n")
-    with pytest.raises(
-        ValueError, match=re.escape("requirements.txt line 2: cannot read 'numpy>=2'")
-    ):
-        read_requirements(requirements)
+    for line in ("numpy>=2", "numpy==2.4.6 ; python_version < '3.12'", "numpy ==="):
+        requirements.write_text(f"numpy==2.4.6\n{line}\n")
+        with pytest.raises(
+            ValueError, match=re.escape(f"requirements.txt line 2: cannot read {line!r}")
+        ):
+            read_requirements(requirements)
     with pytest.raises(FileNotFoundError, match=re.escape("missing.txt' does not exist")):
         read_requirements(tmp_path / "missing.txt")
 

@@ -10,11 +10,16 @@ import tomllib
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+import pytest
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+# The Pythons the course runs on (make test-pythons checks the newer two).
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
 
 
 def test_every_notebook_link_in_the_readme_exists():
@@ -40,33 +45,51 @@ def test_binder_badge_opens_jupyterlab_at_the_first_notebook():
 
 def test_requirements_pin_exact_versions_and_install_helpers():
     lines = [
-        line.split("#")[0].strip()
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.split("#")[0].strip()
+        line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
     ]
-    packages = [line for line in lines if not line.startswith("-")]
-    unpinned = [
-        line for line in packages if not re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line)
-    ]
-    assert unpinned == []
     assert "-e ." in lines
-    names = {line.split("==")[0].lower() for line in packages}
+    requirements = _requirements(ROOT / "requirements.txt")
+    unpinned = [str(r) for r in requirements if [s.operator for s in r.specifier] != ["=="]]
+    assert unpinned == []
+    names = {canonicalize_name(r.name) for r in requirements}
     assert {"jupyterlab", "ipywidgets", "nbval", "multiprocess", "pytest"} <= names
 
 
-def _pins(path):
-    """``{name: version}`` for each ``name==version`` line of a requirements file."""
-    lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
-    return dict(line.lower().split("==") for line in lines if "==" in line)
+def _requirements(path: Path) -> list[Requirement]:
+    """The requirements in ``path``, parsed by ``packaging`` (options and comments left out)."""
+    lines = (line.split(" #")[0].strip() for line in path.read_text().splitlines())
+    return [Requirement(line) for line in lines if line and not line.startswith(("#", "-"))]
 
 
-def test_the_lock_pins_every_requirement_at_the_same_version():
-    locked = _pins(ROOT / "constraints.txt")
+def _pins(path: Path, python: str | None = None) -> dict[str, str]:
+    """``{name: version}`` of each exact pin in ``path`` that applies on ``python`` (or any)."""
+    pins: dict[str, str] = {}
+    for requirement in _requirements(path):
+        if python is not None and requirement.marker is not None:
+            environment = {"python_version": python, "python_full_version": f"{python}.0"}
+            if not requirement.marker.evaluate(environment):
+                continue
+        (pin,) = (spec.version for spec in requirement.specifier if spec.operator == "==")
+        assert canonicalize_name(requirement.name) not in pins, f"{requirement.name} pinned twice"
+        pins[canonicalize_name(requirement.name)] = pin
+    return pins
+
+
+@pytest.mark.parametrize("python", SUPPORTED_PYTHONS)
+def test_the_lock_pins_every_requirement_at_the_same_version_on_every_python(python):
+    locked = _pins(ROOT / "constraints.txt", python)  # one version per package on each Python
     for name in ("requirements.txt", "requirements-dev.txt"):
         pins = _pins(ROOT / name)
         assert pins, f"{name} pins nothing"
         differ = {p: (v, locked.get(p)) for p, v in pins.items() if locked.get(p) != v}
         assert differ == {}, f"{name} and constraints.txt disagree (run make lock): {differ}"
+
+
+def test_the_lock_covers_every_python_the_project_supports():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    supported = SpecifierSet(project["requires-python"])
+    assert all(Version(python) in supported for python in SUPPORTED_PYTHONS)
+    assert not supported.contains(f"3.{int(SUPPORTED_PYTHONS[0][2:]) - 1}")  # none older
 
 
 def test_developer_tools_stay_out_of_the_learners_environment():

@@ -167,9 +167,9 @@ def check_shm_room(size: int) -> None:
 
 def _open_memory(ctx: Context, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
     """Array, SharedMemory and memcpy: one child copies the payload into each in turn."""
-    from multiprocessing import shared_memory  # noqa: PLC0415
+    from multiprocessing import shared_memory
 
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     # zero-filled here, so the parent touches it first, like a segment it reuses
     array = ctx.Array("B", largest) if "array" in names else None
@@ -236,7 +236,7 @@ def _open_pipes(ctx: Context, largest: int, stack: ExitStack, names: set[str]) -
 
 
 def _open_queue(ctx: Context, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
-    import queue as queue_module  # noqa: PLC0415
+    import queue as queue_module
 
     queue = ctx.Queue()
     stack.callback(queue.join_thread)
@@ -317,7 +317,7 @@ def progress_bar(total: int, enabled: bool | None, what: str) -> Any:
         enabled = "PYTEST_CURRENT_TEST" not in os.environ
     if not enabled:
         return _NoBar()
-    from tqdm.auto import tqdm  # noqa: PLC0415 - optional display dependency
+    from tqdm.auto import tqdm  # optional display dependency
 
     return tqdm(total=total, desc=what, unit="step", leave=False)
 

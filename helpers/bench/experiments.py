@@ -252,9 +252,9 @@ def measure_first_touch(
 
 
 def _memcpy_fresh_and_reused(size: int, repeats: int) -> list[Measurement]:
-    import mmap  # noqa: PLC0415
+    import mmap
 
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     source = np.frombuffer(workers.make_payload(size), dtype=np.uint8)
     fresh, reused = [], []
@@ -282,7 +282,7 @@ def _memcpy_fresh_and_reused(size: int, repeats: int) -> list[Measurement]:
 
 
 def _fresh_segments(ctx: Context, size: int, repeats: int, timeout: float) -> Measurement:
-    from multiprocessing import shared_memory  # noqa: PLC0415
+    from multiprocessing import shared_memory
 
     samples, intact = [], True
     ctrl, child_ctrl = ctx.Pipe()
@@ -325,7 +325,7 @@ def measure_array_writes(
     timeout: float = TRANSFER_TIMEOUT,
 ) -> Results:
     """Time element-by-element writes into a locked ``Array`` against one bulk write."""
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     ctx, repeats, timeout = check_common(ctx, repeats, timeout)
     count = require_positive_int(count, "count", maximum=LARGEST_SIZE // 8)

@@ -15,7 +15,7 @@ __all__ = ["plot_bulk", "plot_latency"]
 
 def _plain_log_axis(axis: Any, values: Sequence[float]) -> None:
     """A log y axis with plain numbers (0.01, 1, 100), starting below the smallest value."""
-    from matplotlib.ticker import FuncFormatter  # noqa: PLC0415
+    from matplotlib.ticker import FuncFormatter
 
     axis.set_yscale("log")
     axis.set_ylim(bottom=min(values) / 3)
@@ -33,7 +33,7 @@ def _size_axis(axis: Any, sizes: Sequence[int]) -> None:
 
 def plot_bulk(bulk: Results) -> Any:
     """Speed against size (log–log), and each channel as % of memcpy at each size."""
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.figure import Figure
 
     figure = Figure(figsize=(11, 4.2), layout="constrained")
     speed, share = figure.subplots(1, 2)
@@ -73,7 +73,7 @@ def plot_bulk(bulk: Results) -> Any:
 
 def plot_latency(latency: Results) -> Any:
     """Round-trip time per channel (log), and each as % of its own limit's speed."""
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.figure import Figure
 
     figure = Figure(figsize=(11, 3.8), layout="constrained")
     times, share = figure.subplots(1, 2)

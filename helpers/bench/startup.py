@@ -38,7 +38,7 @@ def preload_forkserver(modules: Any = PRELOAD) -> bool:
     forkserver child starts a new one. With children of the server still
     running, nothing changes and this returns False.
     """
-    from multiprocessing import forkserver  # noqa: PLC0415
+    from multiprocessing import forkserver
 
     server: Any = forkserver._forkserver  # one per process
     running = getattr(server, "_forkserver_pid", None) is not None
@@ -95,7 +95,7 @@ def _phase_events(label: str, phases: tuple) -> list[Event]:
 
 def plot_startup(startup: Results) -> Any:
     """The phases of one start per method, as a timeline: start, the worker's imports, exit."""
-    from helpers.timeline import draw  # noqa: PLC0415 - only the parent draws
+    from helpers.timeline import draw  # only the parent draws
 
     figure = draw(startup.phases, t0=0, title="Starting one child: where the time goes")
     figure.axes[0].set_xlabel("milliseconds after start() was called")

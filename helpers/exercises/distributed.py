@@ -53,9 +53,9 @@ async def _kill(pid: int) -> None:  # client.run(..., wait=False) takes only asy
 
 def _run_with_a_kill(record: Any, client: Any, folder: str, timeout: float) -> str | None:
     """Run ``record`` for 1…6 as tasks; kill the worker of the victim once it has written."""
-    from distributed import wait  # noqa: PLC0415 - the notebook's process alone
+    from distributed import wait  # the notebook's process alone
 
-    from helpers.distributed import first_run_lingers, replaced, worker_running  # noqa: PLC0415
+    from helpers.distributed import first_run_lingers, replaced, worker_running
 
     workers = len(client.scheduler_info(n_workers=-1)["workers"])
     futures = {

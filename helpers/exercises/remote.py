@@ -77,8 +77,8 @@ def _board_class_mistake(manager_class: Any) -> str | None:
 
 def _run_board(ctx: Any, manager_class: Any, timeout: float) -> dict[str, Any]:
     """Start the learner's server, kill a client holding a job mid-request, let two finish."""
-    from helpers.remote import board_client, take_and_hold  # noqa: PLC0415 - children's side
-    from helpers.running import stop  # noqa: PLC0415
+    from helpers.remote import board_client, take_and_hold  # children's side
+    from helpers.running import stop
 
     seen: dict[str, Any] = {"took": False, "clients": [], "results": None, "error": None}
     manager = manager_class(address=("127.0.0.1", 0), authkey=os.urandom(32), ctx=ctx)

@@ -55,7 +55,7 @@ FRAME_SHAPE = (48, 64)
 
 def histogram_values() -> Any:
     """The values exercise 1 counts: LENGTH whole numbers from 0 to BINS - 1, int64."""
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     return np.random.default_rng(7).integers(0, BINS, LENGTH, dtype=np.int64)
 
@@ -163,7 +163,7 @@ def check_histogram(program: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdic
     verdict = not_a_function(program, "check_histogram(histogram)")
     if verdict is not None:
         return verdict
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     values = histogram_values()
     want = np.bincount(values, minlength=BINS).tolist()

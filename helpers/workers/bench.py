@@ -103,7 +103,7 @@ def enlarge_pipe(fd: int, size: int = PIPE_BUFFER) -> int:
     Where ``fcntl.F_SETPIPE_SZ`` does not exist (macOS, Windows), or the kernel
     refuses, the pipe keeps its size.
     """
-    import fcntl  # noqa: PLC0415 - Unix only
+    import fcntl  # Unix only
 
     setter = getattr(fcntl, "F_SETPIPE_SZ", None)
     if setter is None:
@@ -131,7 +131,7 @@ def _serve(ctrl: Any, send: Callable[..., None], timeout: float) -> None:
 
 
 def _copy(destination: Any, payload: memoryview) -> None:
-    import numpy as np  # noqa: PLC0415 - only the children that copy need it
+    import numpy as np  # only the children that copy need it
 
     # The views live only inside this call: a numpy view still alive when
     # segment.close() runs would make close() fail ("exported pointers exist").
@@ -148,8 +148,8 @@ def memory_sender(ctrl: Any, array: Any, segment_name: str, timeout: float) -> N
     and write from the same process. Nothing else moves: the parent reads
     shared memory in place.
     """
-    import mmap  # noqa: PLC0415
-    from multiprocessing import shared_memory  # noqa: PLC0415
+    import mmap
+    from multiprocessing import shared_memory
 
     segment = shared_memory.SharedMemory(name=segment_name)
     # Page-aligned like the segment, but mapped by this child alone. (A bytearray
@@ -178,7 +178,7 @@ def shared_memory_sender(segment: Any, size: int) -> None:
     maps too, so nothing is copied on the way. The parent created the segment:
     it reads the bytes in place, then closes and unlinks it.
     """
-    import numpy as np  # noqa: PLC0415 - only this child needs it
+    import numpy as np  # only this child needs it
 
     view = np.ndarray((size,), dtype=np.uint8, buffer=segment.buf)
     view[:] = np.resize(np.arange(251, dtype=np.uint8), size)
@@ -191,7 +191,7 @@ def fresh_segment_sender(ctrl: Any, timeout: float) -> None:
 
     Every transfer writes to pages nobody has touched yet: the first-touch case.
     """
-    from multiprocessing import shared_memory  # noqa: PLC0415
+    from multiprocessing import shared_memory
 
     def send(payload: memoryview, chunk: int, name: str) -> None:
         segment = shared_memory.SharedMemory(name=name)
@@ -242,7 +242,7 @@ def queue_sender(ctrl: Any, queue: Any, timeout: float) -> None:
 
 def pipe_pickle_sender(ctrl: Any, conn: Any, timeout: float) -> None:
     """Runs in the child: on "go", ``conn.send`` the payload as one numpy array (pickled)."""
-    import numpy as np  # noqa: PLC0415 - only this child needs it
+    import numpy as np  # only this child needs it
 
     def send(payload: memoryview, chunk: int, name: str) -> None:
         conn.send(np.frombuffer(payload, dtype=np.uint8))
@@ -274,7 +274,7 @@ def started(report: Any = None) -> None:
     sends ``(ns when it began, ns when numpy was there, memory_at_start())``.
     """
     began, memory = time.monotonic_ns(), memory_at_start()
-    import numpy  # noqa: F401, PLC0415 - importing it is the work being timed
+    import numpy  # noqa: F401 - importing it is the work being timed
 
     if report is not None:
         report.send((began, time.monotonic_ns(), memory))
@@ -379,7 +379,7 @@ def seed_writer(array: Any, outbox: Any, repeats: int) -> None:
     element by element (``result[i] = n * n``: one lock round per element),
     then, after zeroing, one numpy copy under one lock.
     """
-    import numpy as np  # noqa: PLC0415 - only this child needs it
+    import numpy as np  # only this child needs it
 
     squares = np.arange(len(array), dtype=np.int64) ** 2
     as_list = squares.tolist()

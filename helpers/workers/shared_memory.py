@@ -27,7 +27,7 @@ def square_in_place(name: str, shape: tuple[int, ...], dtype: str) -> None:
     child closes its own mapping; the parent, which created the segment,
     unlinks it.
     """
-    import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
+    import numpy as np  # only children that run this pay for numpy
 
     shm = SharedMemory(name=name)  # attach: no create, no size
     try:
@@ -47,7 +47,7 @@ def read_after_close(name: str, closed: Any) -> float:
     child with SIGSEGV. (An array from ``np.frombuffer`` does hold the buffer,
     and there ``close()`` raises ``BufferError`` instead.)
     """
-    import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
+    import numpy as np  # only children that run this pay for numpy
 
     shm = SharedMemory(name=name)
     array = np.ndarray((1,), dtype=np.float64, buffer=shm.buf)
@@ -62,7 +62,7 @@ def write_after_unlink(name: str, attached: Any, unlinked: Any, timeout: float) 
     Shows that ``unlink()`` removes the name, not the memory: this child's
     mapping still works, and the parent (which has not closed yet) reads the 42.
     """
-    import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
+    import numpy as np  # only children that run this pay for numpy
 
     shm = SharedMemory(name=name)
     try:
@@ -89,7 +89,7 @@ def transform_slice(  # noqa: PLR0917 - a Process target gets args=(...) by posi
     got: shorter than the work when the child had to wait for a CPU. Nothing
     else is sent back.
     """
-    import numpy as np  # noqa: PLC0415 - only children that run this pay for numpy
+    import numpy as np  # only children that run this pay for numpy
 
     rec = Recorder(events)  # named after this process
     cpu = Recorder(events, f"{rec.name}: CPU time")  # a row of its own
