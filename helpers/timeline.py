@@ -57,6 +57,7 @@ from helpers.validation import require_timeout
 from helpers.workers.timeline import (
     Recorder,
     now,
+    record_for_cost,
 )
 
 # Children import this module: keep typing, dataclasses, numpy and matplotlib
@@ -253,28 +254,6 @@ def start_spread(events: Iterable[Event], *, what: str | None = None) -> float:
 def first_starts(events: Iterable[Event], *, what: str | None = None) -> list[str]:
     """Process names in the order their first event (of kind ``what``) started."""
     return processes(select(events, what=what))
-
-
-def record_for_cost(events: Any, results: Any, count: int) -> None:
-    """Runs in a child: record ``count`` marks on ``events``; send back the CPU they cost.
-
-    Sends ``(CPU ns spent recording, CPU ns of the same loop without recording)``
-    on ``results``. The first figure is taken after the queue's feeder thread
-    has pickled and written every event (``close()``, ``join_thread()``), so
-    it holds the whole of the child's side, not just ``put()``.
-    """
-    recorder = Recorder(events, "cost")
-    began = time.process_time_ns()
-    for _ in range(count):
-        moment = now()
-        (recorder.name, "probe", moment, moment)  # noqa: B018 - the tuple, without the put
-    bare = time.process_time_ns() - began
-    began = time.process_time_ns()
-    for _ in range(count):
-        recorder.mark("probe")
-    events.close()
-    events.join_thread()  # the feeder thread has written every event
-    results.put((time.process_time_ns() - began, bare))
 
 
 def overhead(ctx: Any, *, events: int = OVERHEAD_EVENTS) -> tuple[float, float]:

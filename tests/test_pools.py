@@ -320,7 +320,7 @@ def test_threads_and_processes_rows_and_cpu(ctx):
     assert pools.worker_rows(events)[:2] == ["thread 1", "thread 1 CPU"]
     assert all(e.start >= 0 for e in events)  # each pool counted from its own first task
     assert 0 < pools.cpus_busy(events, "thread") <= 2.2
-    assert pools._RECORDER is None  # the notebook's process stopped recording
+    assert pool_workers._RECORDER is None  # the notebook's process stopped recording
 
 
 def test_busy_share_of_a_timeline(ctx):

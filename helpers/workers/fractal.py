@@ -36,7 +36,7 @@ from multiprocessing.shared_memory import SharedMemory
 
 import numpy as np
 
-from helpers.timeline import Recorder
+from helpers.workers.timeline import Recorder
 
 __all__ = [
     "DTYPE",

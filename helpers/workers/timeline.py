@@ -73,3 +73,25 @@ class Recorder:
     def span(self, what: str) -> _Span:
         """A context manager recording ``what`` from entry to exit: ``with rec.span("work"):``."""
         return _Span(self, what)
+
+
+def record_for_cost(events: Any, results: Any, count: int) -> None:
+    """Runs in a child: record ``count`` marks on ``events``; send back the CPU they cost.
+
+    Sends ``(CPU ns spent recording, CPU ns of the same loop without recording)``
+    on ``results``. The first figure is taken after the queue's feeder thread
+    has pickled and written every event (``close()``, ``join_thread()``), so
+    it holds the whole of the child's side, not just ``put()``.
+    """
+    recorder = Recorder(events, "cost")
+    began = time.process_time_ns()
+    for _ in range(count):
+        moment = now()
+        (recorder.name, "probe", moment, moment)  # noqa: B018 - the tuple, without the put
+    bare = time.process_time_ns() - began
+    began = time.process_time_ns()
+    for _ in range(count):
+        recorder.mark("probe")
+    events.close()
+    events.join_thread()  # the feeder thread has written every event
+    results.put((time.process_time_ns() - began, bare))
