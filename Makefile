@@ -56,8 +56,9 @@ test-pythons:  ## the notebooks and unit tests under Python 3.12 and 3.13, each 
 	bash tools/test_python.sh 3.13
 
 # macOS's, Windows' and a Binder pod's limits emulated on Linux (tests/portability/sitecustomize.py).
+PLATFORMS ?= macos windows binder
 test-portability: $(DEV_STAMP)  ## every notebook and the unit tests under each emulated platform
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python tests/portability/run.py
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python tests/portability/run.py $(PLATFORMS)
 
 test-all: test test-matrix test-browser test-site test-pythons test-portability
 
