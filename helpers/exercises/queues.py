@@ -202,17 +202,21 @@ def _squarers_not_stopped(run: ProgramRun) -> str | None:
     )
 
 
-def _summer_stopped_early(run: ProgramRun, numbers: list[int]) -> str | None:
+def _summer_stopped_early(
+    run: ProgramRun, recorder: RecordingContext, numbers: list[int]
+) -> str | None:
     summers = _stage(run, SUM_STAGE)
     if not summers or summers[0].exitcode != 0 or not isinstance(run.result, int):
         return None
     expected = sum(n * n for n in numbers)
-    if run.result >= expected:
+    # A total that came out right by luck (every square ahead of the first None)
+    # still leaves the other squarers' sentinels unread on the squares queue.
+    if run.result >= expected and not any(_holds_items(q) for q in recorder.queues):
         return None
     return (
-        f"your total is {run.result:,}, expected {expected:,}: {SUM_STAGE}() stopped at the "
-        "first None, while other squarers were still sending. Every squarer passes one None "
-        f"on; stop after n_squarers of them"
+        f"your total is {run.result:,} (expected {expected:,}) and sentinels were left unread: "
+        f"{SUM_STAGE}() stopped at the first None, while other squarers could still be sending. "
+        "Every squarer passes one None on; stop after n_squarers of them"
     )
 
 
@@ -263,10 +267,11 @@ def check_pipeline_program(
         return refused
     numbers = list(PIPELINE_NUMBERS)
     total = sum(n * n for n in numbers)
+    recorder = RecordingContext(get_context() if ctx is None else ctx)
     rules: list[Rule] = [
         _stops_on_empty,
         lambda run: _stages_missing(run, squarers),
-        lambda run: _summer_stopped_early(run, numbers),
+        lambda run: _summer_stopped_early(run, recorder, numbers),
         _squarers_not_stopped,
         _summer_never_finished,
         common_mistake,
@@ -274,7 +279,7 @@ def check_pipeline_program(
     ]
     return judge_program(
         program,
-        RecordingContext(get_context() if ctx is None else ctx),
+        recorder,
         numbers,
         squarers,
         rules=rules,
