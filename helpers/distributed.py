@@ -1,4 +1,4 @@
-"""Dask distributed from the notebook: connect, measure, fail over, draw the task stream.
+"""Lesson 09 (Beyond one machine): Dask from the notebook; connect, measure, fail over, draw.
 
 The same cells run on a laptop and on a cluster: :func:`connect` joins the
 scheduler named by ``DASK_SCHEDULER_ADDRESS`` when that variable is set, and

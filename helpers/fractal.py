@@ -1,4 +1,4 @@
-"""Lesson 10, the notebook's side: a parallel Mandelbrot explorer that survives faults.
+"""Lesson 10 (Fractal explorer): the notebook's side of a parallel Mandelbrot explorer.
 
 The tiles are rendered by the workers of :mod:`helpers.workers.fractal`; this
 module checks what the learner asks for (before any process starts), keeps a

@@ -1,4 +1,4 @@
-"""A manager's server process: ordinary Python objects shared through proxies.
+"""Lesson 02 (Managers): a server process shares ordinary Python objects through proxies.
 
 ``ctx.Manager()`` starts a **server process** that owns real Python objects —
 a list, a dict, a ``Value``, a ``Lock``, a ``Queue``. Every other process,

@@ -1,4 +1,4 @@
-"""Pipes for lesson 04: two connected ends, each with ``send()`` and ``recv()``.
+"""Lesson 04 (Pipes): two connected ends, each with ``send()`` and ``recv()``.
 
 ``ctx.Pipe()`` returns two connection objects.  What one end sends, the other
 end receives, in the same order.  By default both ends can send and receive

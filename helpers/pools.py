@@ -1,4 +1,4 @@
-"""Process pools: workers started once and reused, task after task.
+"""Lesson 08 (Pools): worker processes started once and reused, task after task.
 
 A pool starts a few worker processes and feeds them tasks through a queue;
 each worker takes a task, runs it, sends the result (or the exception it
@@ -26,6 +26,7 @@ import re
 import sys
 import time
 from collections import namedtuple
+from collections.abc import Callable
 from itertools import repeat
 
 from helpers.context import usable_cpu_count
@@ -177,11 +178,11 @@ def warm_up(pool: Any, workers: int) -> None:
     list(pool.map(nap, [0.2] * workers, timeout=RESULT_TIMEOUT))
 
 
-def _timed(call: Any) -> tuple[float, Any]:
-    """The seconds ``call()`` took, and what it returned."""
-    began = time.perf_counter()
+def _timed(call: Any, clock: Callable[[], float] = time.perf_counter) -> tuple[float, Any]:
+    """The seconds ``call()`` took on ``clock``, and what it returned."""
+    began = clock()
     result = call()
-    return time.perf_counter() - began, result
+    return clock() - began, result
 
 
 def _seconds(call: Any) -> float:
@@ -298,12 +299,14 @@ def _mapper(pool: Any, task: Any, inputs: list[Any]) -> Any:
     return lambda: list(pool.map(metered, repeat(task), inputs, timeout=RESULT_TIMEOUT))
 
 
-def _best_of(repeats: int, calls: dict[Any, Any]) -> dict[Any, Run]:
-    """The fastest of ``repeats`` runs of each call, the calls taking turns."""
+def _best_of(
+    repeats: int, calls: dict[Any, Any], *, clock: Callable[[], float] = time.perf_counter
+) -> dict[Any, Run]:
+    """The fastest of ``repeats`` runs of each call, the calls taking turns, timed on ``clock``."""
     best: dict[Any, Run] = {}
     for _ in range(repeats):
         for key, call in calls.items():
-            seconds, measured = _timed(call)
+            seconds, measured = _timed(call, clock)
             shares = [cpu / wall for cpu, wall in measured]
             cpu_seconds = sum(cpu for cpu, _ in measured)
             run = Run(seconds, sum(shares) / len(shares), cpu_seconds / seconds)

@@ -1,4 +1,4 @@
-"""Processes themselves: PIDs, separate memory, start methods, and where workers must live.
+"""Lesson 00 (Start here): PIDs, separate memory, start methods, and where workers must live.
 
 Lesson 00 starts children and asks each one a single question: the child runs
 a worker that takes the writing end of a pipe, ``conn``, sends one object

@@ -1,4 +1,4 @@
-"""Queues: producers put items, consumers get them, and a sentinel says "no more".
+"""Lesson 03 (Queues): producers put items, consumers get them, a sentinel says "no more".
 
 ``ctx.Queue()`` is a first-in, first-out channel between processes. ``put()``
 hands an object to a **feeder thread** in the putting process, which pickles

@@ -1,4 +1,4 @@
-"""The standard library over TCP: a manager and a connection reachable by address.
+"""Lesson 09 (Beyond one machine): the standard library over TCP, reached by address.
 
 A manager's server can listen on a TCP port instead of a private socket, and
 then any process that knows the address and the **authkey** — on this machine

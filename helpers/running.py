@@ -42,7 +42,6 @@ __all__ = [
     "ChildError",
     "ChildTimeout",
     "call_with_timeout",
-    "receive",
     "run",
     "start",
     "stop",
@@ -162,21 +161,6 @@ def call_with_timeout(
         finally:
             del error  # no cycle through this frame
     return outcome["value"]
-
-
-def receive(conn: Any, *, timeout: float, waiting_for: str = "a message") -> Any:
-    """Wait at most ``timeout`` seconds for one object on ``conn`` and return it.
-
-    ``poll(timeout)`` first, so a silent peer gives ``TimeoutError`` instead of
-    a hang; a peer that closed its end (or died) gives ``EOFError`` at once.
-    Both messages say what was being waited for.
-    """
-    if not conn.poll(timeout):
-        raise TimeoutError(f"nothing arrived within {timeout:g} s while waiting for {waiting_for}")
-    try:
-        return conn.recv()
-    except (EOFError, OSError) as exc:
-        raise EOFError(f"the other end hung up while we waited for {waiting_for}") from exc
 
 
 def stop(process: Any, *, grace: float = 1.0) -> int | None:

@@ -1,4 +1,4 @@
-"""Named shared memory seen as NumPy arrays: the workers and helpers of lesson 07.
+"""Lesson 07 (Shared memory and NumPy): named segments seen as NumPy arrays.
 
 ``multiprocessing.shared_memory.SharedMemory`` is a block of raw bytes with a
 **name**. Any process that knows the name can map the same bytes, and

@@ -1,4 +1,4 @@
-"""Shared memory with ``Array`` and ``Value``: the workers and helpers of lesson 01.
+"""Lesson 01 (Array and Value): shared ctypes memory, the notebook's side.
 
 ``ctx.Array(typecode, n)`` and ``ctx.Value(typecode)`` allocate C numbers (ctypes
 objects) in a block of memory that the parent and its children map at the same

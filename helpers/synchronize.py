@@ -1,4 +1,4 @@
-"""Coordinating processes: Lock, RLock, Semaphore, Event, Condition and Barrier.
+"""Lesson 06 (Coordination): Lock, RLock, Semaphore, Event, Condition and Barrier.
 
 The primitives of ``multiprocessing.synchronize`` carry no data: they decide
 *when* a process may go on. A ``Lock`` lets one process in at a time, a

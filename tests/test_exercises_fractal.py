@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-import fractal_programs as programs
 import pytest
+from support import fractal as programs
 
 from helpers.exercises.fractal import (
     check_cancel,

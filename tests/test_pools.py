@@ -60,17 +60,15 @@ def test_metered_threads_share_one_cpu_under_the_gil():
 
 
 def test_best_of_keeps_the_fastest_run_and_its_share():
-    durations = iter([0.03, 0.01, 0.02])
+    # A clock that says each run took 0.03, 0.01, then 0.02 s, however busy the machine is.
+    ticks = iter([0.0, 0.03, 1.0, 1.01, 2.0, 2.02])
     measured = iter([[(0.2, 1), (0.4, 1)], [(0.009, 0.01), (0.01, 0.01)], [(1, 2), (1, 2)]])
+    calls = {"only": lambda: next(measured)}
 
-    def call():
-        time.sleep(next(durations))
-        return next(measured)
-
-    (run,) = pools._best_of(3, {"only": call}).values()
-    assert run.share == pytest.approx(0.95)
-    assert 0.01 <= run.seconds < 0.02
-    assert run.cpus == pytest.approx(0.019 / run.seconds)
+    (run,) = pools._best_of(3, calls, clock=lambda: next(ticks)).values()
+    assert run.seconds == pytest.approx(0.01)  # the fastest run
+    assert run.share == pytest.approx(0.95)  # its own share, not another run's
+    assert run.cpus == pytest.approx(0.019 / 0.01)
 
 
 def test_timed_burn_says_which_task_who_and_when():

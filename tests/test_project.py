@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import importlib
 import json
 import re
 import sys
@@ -230,3 +231,24 @@ def test_a_lesson_keeps_its_shape_and_budget():
         assert re.search(r"About \d+ minutes", opening), f"{name}: no time estimate at the start"
         assert prose[-1].startswith("## Key points") and cells[-1]["cell_type"] == "markdown"
         assert sum("**Predict first:**" in text for text in prose) >= 2, f"{name}: predict first"
+
+
+def test_contributing_maps_each_lesson_to_files_that_exist():
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    rows = re.findall(r"^\| (\d\d) \| `[^`]+` \| (.+?) \| `([^`]+)` \| (.+?) \|$", text, re.M)
+    assert len(rows) >= 11, "CONTRIBUTING.md has no lesson table"
+    for lesson, modules, checker, tests in rows:
+        # The notebook by its number, so that renaming one does not break the map.
+        assert list((ROOT / "notebooks").glob(f"{lesson}_*.ipynb")), f"no notebook {lesson}_*"
+        for path in [*re.findall(r"`([^`]+)`", modules), checker]:
+            assert (ROOT / path).exists(), f"lesson {lesson}: {path} does not exist"
+        for path in re.findall(r"`([^`]+)`", tests):
+            assert (ROOT / "tests" / path).exists(), f"lesson {lesson}: tests/{path} does not exist"
+
+
+def test_each_lesson_module_names_its_lesson_first():
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    for lesson, parent in re.findall(r"^\| (\d\d) \| `[^`]+` \| `helpers/([a-z_]+)", text, re.M):
+        module = importlib.import_module(f"helpers.{parent}")
+        first = (module.__doc__ or "").splitlines()[0]
+        assert first.startswith(f"Lesson {lesson} ("), f"helpers.{parent}: {first!r}"

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from helpers.bench.results import BULK_CHANNELS, BULK_LIMITS, Measurement, format_size
-from helpers.running import Child, ChildError, ChildTimeout, receive, start, wait
+from helpers.running import Child, ChildError, ChildTimeout, start, wait
 from helpers.workers import bench as workers
+from helpers.workers.pipes import receive
 
 if TYPE_CHECKING:
     from helpers.context import Context

@@ -1,4 +1,4 @@
-"""Checkers for the exercises of notebook 02, a manager's server process.
+"""Checkers for lesson 02's exercises, around a manager's server process.
 
 Both exercises are whole programs in modules the learner writes with
 ``%%writefile``. Exercise 1 is given broken (each player's new points are

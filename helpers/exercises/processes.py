@@ -37,8 +37,6 @@ from helpers.validation import require_timeout
 
 __all__ = ["CHECK_TIMEOUT", "check_own_pid", "check_scale_worker", "check_squares_program"]
 
-# A spawned multiprocess child imports dill before it runs anything: well under
-# a second normally, several on a loaded laptop. Twenty means really stuck.
 from helpers.checking import CHECK_TIMEOUT
 
 # What check_scale_worker feeds the learner's worker, and what must come back.

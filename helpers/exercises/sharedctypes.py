@@ -1,4 +1,4 @@
-"""Checkers for the exercises of lesson 01 (shared memory with ``Array`` and ``Value``).
+"""Checkers for lesson 01's exercises: shared memory with ``Array`` and ``Value``.
 
 Exercise 1 runs a worker written in a notebook cell, in a child started with
 the dill-based ``multiprocess`` package (which can send a cell's function to a
