@@ -339,7 +339,7 @@ def test_a_notebook_leaves_no_process_segment_or_semaphore(path, method, monkeyp
 
 
 # Lesson 07: the cell after which a segment exists and is not yet unlinked.
-KILL_AFTER_CELL = "create-check"
+KILL_AFTER_CELL = "p07-08"
 
 
 @pytest.mark.timeout(300)
