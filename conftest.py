@@ -64,6 +64,7 @@ USES_DEV_SHM = (
     "notebooks/00_start_here.ipynb",
     "notebooks/05_which_channel_when.ipynb",
     "notebooks/07_shared_memory_numpy.ipynb",
+    "notebooks/10_capstone_fractal_explorer.ipynb",
     "helpers/bench/",
     "helpers/fractal.py",
     "helpers/shared_memory.py",
