@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 from support.messages import NOT_A_CONTEXT
+from support.pipes import Fussy
 
 from helpers import (
     bench,
@@ -62,21 +63,6 @@ from helpers.validation import parse_int_list, require_shm_room
 PROMPT = 5.0
 SEED = [("Sam", 10), ("Adam", 9), ("Kevin", 9)]
 INT_RANGE = "(from -2147483648 to 2147483647)"
-
-
-class Fussy:
-    """Pickles fine, but cannot be rebuilt: unpickling calls Fussy(a) without b.
-
-    Not an exception: Dask's distributed, imported by other tests in the same
-    process, installs tblib's pickling of exceptions, which rebuilds them here
-    (but not in a fresh child) and would hide the mistake from the check.
-    """
-
-    def __init__(self, a: object, b: object) -> None:
-        self.a, self.b = a, b
-
-    def __reduce__(self) -> tuple[type, tuple[object]]:
-        return (Fussy, (self.a,))
 
 
 class Ghost:

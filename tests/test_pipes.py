@@ -7,6 +7,7 @@ import struct
 import time
 
 import pytest
+from support.pipes import Fussy
 
 from helpers.pipes import (
     MAX_MESSAGE_BYTES,
@@ -151,21 +152,6 @@ def test_bad_messages_are_refused_before_any_child_starts(ctx, messages, error, 
 def test_a_bad_end_marker_is_refused(ctx, end_marker, error, message):
     with exactly(error, message):
         pass_messages(ctx, ["hi", "  "], end_marker=end_marker)
-
-
-class Fussy:
-    """Pickles fine, but cannot be rebuilt: unpickling calls Fussy(a) without b.
-
-    Not an exception: Dask's distributed, imported by other tests in the same
-    process, installs tblib's pickling of exceptions, which rebuilds them here
-    (but not in a fresh child) and would hide the mistake from the check.
-    """
-
-    def __init__(self, a: object, b: object) -> None:
-        self.a, self.b = a, b
-
-    def __reduce__(self) -> tuple[type, tuple[object]]:
-        return (Fussy, (self.a,))
 
 
 def test_a_message_that_cannot_be_rebuilt_is_refused(ctx):

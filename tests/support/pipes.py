@@ -181,3 +181,19 @@ def gather_without_pauses(ctx, jobs):
 def gather_unordered(ctx, jobs):
     """Wrong: returns the squares alone, not (job, square) pairs."""
     return [square for _job, square in gather_program(ctx, jobs)]
+
+
+# A message that cannot travel, for the tests of the refusal in the sending process.
+class Fussy:
+    """Pickles fine, but cannot be rebuilt: unpickling calls Fussy(a) without b.
+
+    Not an exception: Dask's distributed, imported by other tests in the same
+    process, installs tblib's pickling of exceptions, which rebuilds them here
+    (but not in a fresh child) and would hide the mistake from the check.
+    """
+
+    def __init__(self, a: object, b: object) -> None:
+        self.a, self.b = a, b
+
+    def __reduce__(self) -> tuple[type, tuple[object]]:
+        return (Fussy, (self.a,))
