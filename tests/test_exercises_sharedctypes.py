@@ -190,11 +190,12 @@ def test_one_update_per_worker_is_told_the_counter_fell_behind(ctx):
 
 
 def test_unlocked_batches_are_told_to_hold_the_lock_even_when_right(ctx):
-    assert check_progress(programs.count_all_unlocked_batches).message in (
+    message = check_progress(programs.count_all_unlocked_batches).message  # one run, judged once
+    assert message in (
         "the count came out right this time, but `done.value += n` without done.get_lock()"
         " is a read and a write that another worker can split: hold the lock",
         # rarely, two workers' batches do collide
-    ) or check_progress(programs.count_all_unlocked_batches).message.startswith("the counter says ")
+    ) or message.startswith("the counter says "), message
 
 
 def test_an_unlocked_count_per_number_is_told_updates_were_lost(ctx):
