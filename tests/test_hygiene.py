@@ -269,13 +269,12 @@ def _registered(log: Path) -> set[str]:
     return set(log.read_text().split()) if log.exists() else set()
 
 
-# Found when this test began to run every start method: under forkserver these
-# notebooks' cleanup leaves Locks, Semaphores and Events named (06: some thirty
-# semaphores; 08: a pool's ApplyResult). Expected to fail until their cleanup
-# sections drop them; under spawn and fork the same notebooks are clean.
+# Found when this test began to run every start method: under forkserver this
+# notebook's cleanup leaves Locks, Semaphores and Events named (06: some thirty
+# semaphores). Expected to fail until its cleanup section drops them; under
+# spawn and fork the same notebook is clean.
 KNOWN_LEAKS = {
     ("06_coordination.ipynb", "forkserver"): "cleanup keeps slot, slots, stop, w, writer, ...",
-    ("08_pools.ipynb", "forkserver"): "cleanup keeps result (ApplyResult) and its semaphores",
 }
 
 
