@@ -17,13 +17,20 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers import holdings
+from helpers.context import get_context, get_multiprocess_context
 from helpers.running import CallTimeout, call_with_timeout, stop
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = [
     "CHECK_TIMEOUT",
+    "CLUSTER_TIMEOUT",
+    "FAULT_TIMEOUT",
+    "HANG_TIMEOUT",
     "NAME_ERROR_ADVICE",
     "PROGRAM_TIMEOUT",
     "ProgramRun",
@@ -32,8 +39,10 @@ __all__ = [
     "Started",
     "Verdict",
     "common_mistake",
+    "context_for",
     "fail",
     "judge_program",
+    "multiprocess_context_for",
     "not_a_function",
     "ok",
     "raised_hint",
@@ -88,13 +97,28 @@ def raised_hint(who: str, exc_type: str, exc_message: str | None) -> str:
 # Whole programs: a learner's function that creates, starts and joins processes
 # --------------------------------------------------------------------------
 
-# How long a checker waits for a learner's worker run in one child: a spawned
-# multiprocess child imports dill before it runs anything, well under a second
-# normally, several on a loaded laptop. Twenty means stuck.
+# One timeout per kind of check. Every checker takes ``timeout=`` (its kind's by
+# default) and ``ctx=`` (the course's start method by default):
+#   check_x(answer, *, ctx: Context | None = None, timeout: float = <KIND>_TIMEOUT)
+#
+# A learner's function run in one child: a spawned multiprocess child imports
+# dill before it runs anything, well under a second normally, several on a
+# loaded laptop. Twenty means stuck.
 CHECK_TIMEOUT = 20.0
-# Long enough for a few spawned children on a loaded laptop; a program still
-# running after this is stuck (a join before draining, a missing sentinel).
+# A learner's whole program: long enough for a few spawned children on a loaded
+# laptop; a program still running after this is stuck (a join before draining,
+# a missing sentinel).
 PROGRAM_TIMEOUT = 30.0
+# A program to fix whose mistake is a wait that cannot end (an end of file that
+# never comes): the mended one needs a second or two, so the broken one is
+# stopped sooner and the learner is not kept waiting.
+HANG_TIMEOUT = 10.0
+# A program run again with a fault the checker injects (a child killed
+# mid-run): time to notice the fault, give up and join.
+FAULT_TIMEOUT = 20.0
+# A learner's program on a Dask cluster: its tasks take seconds, so one still
+# running after this waits for something that will not come.
+CLUSTER_TIMEOUT = 60.0
 # How long a child that was never joined may take to exit once the program returned.
 LINGER = 2.0
 SHM_DIR = "/dev/shm"
@@ -143,6 +167,20 @@ class ProgramRun:
     def failed(self) -> list[Started]:
         """Processes that ended with a non-zero exit code (a negative one is a signal)."""
         return [p for p in self.started if p.exitcode not in (0, None)]
+
+
+def context_for(ctx: Context | None) -> Context:
+    """The context a checker runs a learner's program with: ``ctx``, or the course's."""
+    return get_context() if ctx is None else ctx
+
+
+def multiprocess_context_for(ctx: Context | None) -> Any:
+    """The ``multiprocess`` context for ``ctx``'s start method (or the course's).
+
+    A checker whose learner wrote the worker in a notebook cell runs it with
+    ``multiprocess``, whose dill pickling sends the function's code along.
+    """
+    return get_multiprocess_context(None if ctx is None else ctx.get_start_method())
 
 
 def _process_classes() -> list[Any]:

@@ -6,6 +6,7 @@ import pytest
 from support import processes as programs_00
 
 from helpers.checking import NAME_ERROR_ADVICE
+from helpers.context import get_context
 from helpers.exercises.processes import (
     SCALE_FACTOR,
     check_own_pid,
@@ -42,14 +43,14 @@ def test_own_pid_returning_instead_of_sending(cell):
 
 def test_own_pid_using_the_notebooks_import_under_spawn(cell):
     worker = cell("def my_pid(conn):\n    conn.send(os.getpid())\n", os=os)
-    assert repr(check_own_pid(worker, method="spawn")) == (
+    assert repr(check_own_pid(worker, ctx=get_context("spawn"))) == (
         "✘ your worker raised NameError: name 'os' is not defined" + NAME_ERROR_ADVICE
     )
 
 
 def test_own_pid_sending_the_parents_pid(cell):
     worker = cell("def my_pid(conn):\n    import os\n    conn.send(os.getppid())\n")
-    assert repr(check_own_pid(worker, method="spawn")) == (
+    assert repr(check_own_pid(worker, ctx=get_context("spawn"))) == (
         "✘ you sent the PID of the notebook's own process, the child's parent: call "
         "os.getpid() inside the worker, where it names the child"
     )
@@ -84,7 +85,7 @@ def test_own_pid_a_worker_that_never_ends_is_stopped(cell):
 
 def test_own_pid_a_worker_that_cannot_be_pickled(cell):
     worker = cell("def my_pid(conn, numbers=(n for n in [1])):\n    conn.send(1)\n")
-    assert repr(check_own_pid(worker, method="spawn")) == (
+    assert repr(check_own_pid(worker, ctx=get_context("spawn"))) == (
         "✘ your worker could not be sent to a child: TypeError: cannot pickle 'generator' object"
     )
 

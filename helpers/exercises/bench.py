@@ -16,19 +16,22 @@ the result itself.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.checking import (
     PROGRAM_TIMEOUT,
     ProgramRun,
     Verdict,
     common_mistake,
+    context_for,
     fail,
     not_a_function,
     ok,
     run_program,
 )
-from helpers.context import get_context
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = ["SIZE", "check_move_bytes", "pattern"]
 
@@ -106,13 +109,17 @@ def _bytes_hint(result: Any, size: int) -> str | None:
 
 
 def check_move_bytes(
-    move_bytes: Any, *, size: int = SIZE, timeout: float = PROGRAM_TIMEOUT
+    move_bytes: Any,
+    *,
+    size: int = SIZE,
+    ctx: Context | None = None,
+    timeout: float = PROGRAM_TIMEOUT,
 ) -> Verdict:
     """Exercise 1: ``move_bytes(ctx, size)`` returns ``(data, seconds)``, data == pattern(size)."""
     verdict = not_a_function(move_bytes, "check_move_bytes(move_bytes)")
     if verdict is not None:
         return verdict
-    run = run_program(move_bytes, get_context(), size, timeout=timeout)
+    run = run_program(move_bytes, context_for(ctx), size, timeout=timeout)
     hint = (
         _joined_too_early(run)
         or _buffer_still_in_use(run)

@@ -19,14 +19,16 @@ import tempfile
 import time
 from typing import Any
 
-from helpers.checking import Verdict, fail, not_a_function, ok
+from helpers.checking import (
+    CLUSTER_TIMEOUT,
+    Verdict,
+    fail,
+    not_a_function,
+    ok,
+)
 from helpers.validation import require_timeout
 
-__all__ = ["CLUSTER_PROGRAM_TIMEOUT", "RECORDED", "check_safe_to_rerun"]
-
-# How long a learner's program may run on the cluster: its tasks take seconds, so
-# one still running after this waits for something that will not come.
-CLUSTER_PROGRAM_TIMEOUT = 60.0
+__all__ = ["RECORDED", "check_safe_to_rerun"]
 
 
 # --------------------------------------------------------------------------
@@ -95,9 +97,7 @@ def _folder_mistake(lines: list[str]) -> str | None:
     return None
 
 
-def check_safe_to_rerun(
-    record: Any, client: Any, *, timeout: float = CLUSTER_PROGRAM_TIMEOUT
-) -> Verdict:
+def check_safe_to_rerun(record: Any, client: Any, *, timeout: float = CLUSTER_TIMEOUT) -> Verdict:
     """Run ``record(n, folder)`` as Dask tasks for n = 1…6; kill the worker of task 3 after
     it wrote, so that Dask runs it again; the folder must then hold each line ``n,n²`` once."""
     timeout = require_timeout(timeout)

@@ -35,7 +35,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,15 +44,18 @@ from helpers.checking import (
     ProgramRun,
     Verdict,
     common_mistake,
+    context_for,
     fail,
     not_a_function,
     ok,
     run_program,
 )
-from helpers.context import get_context
 from helpers.exercises.pools import PoolUse, _no_context, _not_shut_down, watching_pools
 from helpers.fractal import Frame, first_difference, render_serial, tiles
 from helpers.validation import require_timeout
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = [
     "CANCEL_FRAMES",
@@ -155,10 +158,6 @@ def _checked(program: Any, example: str, timeout: Any) -> tuple[Verdict | None, 
     return not_a_function(program, example), require_timeout(timeout)
 
 
-def _context(method: str | None) -> Any:
-    return get_context(method)
-
-
 def _tally_frame(frame: Frame, folder: str, **faults: Any) -> Frame:
     return frame._replace(tally=os.path.join(folder, "tally"), **faults)
 
@@ -210,13 +209,13 @@ def _failure_reached(run: ProgramRun, what: str) -> str | None:
 
 
 def check_pool(
-    program: Any, *, method: str | None = None, timeout: float = PROGRAM_TIMEOUT
+    program: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
 ) -> Verdict:
     """Run ``program(ctx, frame, 2)``, then again with one tile that raises."""
     refused, timeout = _checked(program, "check_pool(render_pool)", timeout)
     if refused is not None:
         return refused
-    ctx = _context(method)
+    ctx = context_for(ctx)
     run, pools, _ = _run(program, ctx, CHECK_FRAME, WORKERS, timeout=timeout, shared=False)
     hint = _pool_mistake(run, pools) or _image_mistake(run, CHECK_FRAME)
     if hint is not None:
@@ -240,13 +239,13 @@ def check_pool(
 
 
 def check_shared(
-    program: Any, *, method: str | None = None, timeout: float = PROGRAM_TIMEOUT
+    program: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
 ) -> Verdict:
     """Run ``program(ctx, frame, 2)``; then with a failing tile: no segment may be left."""
     refused, timeout = _checked(program, "check_shared(render_shared)", timeout)
     if refused is not None:
         return refused
-    ctx = _context(method)
+    ctx = context_for(ctx)
     run, pools, sizes = _run(program, ctx, CHECK_FRAME, WORKERS, timeout=timeout, shared=True)
     hint = (
         _a_view(run)
@@ -321,13 +320,13 @@ def _report_mistake(reports: _Reports) -> str | None:
 
 
 def check_progress(
-    program: Any, *, method: str | None = None, timeout: float = PROGRAM_TIMEOUT
+    program: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
 ) -> Verdict:
     """Run ``program(ctx, frame, 2, on_tile)``; then with a failing tile it must not hang."""
     refused, timeout = _checked(program, "check_progress(render_progress)", timeout)
     if refused is not None:
         return refused
-    ctx = _context(method)
+    ctx = context_for(ctx)
     frame = CHECK_FRAME._replace(pause=0.05)  # each tile takes a while: the image fills in
     reports = _Reports(frame)
     run, pools, _ = _run(program, ctx, frame, WORKERS, reports, timeout=timeout, shared=True)
@@ -364,13 +363,13 @@ def check_progress(
 
 
 def check_cancel(  # noqa: PLR0911 - one return per mistake it names
-    program: Any, *, method: str | None = None, timeout: float = PROGRAM_TIMEOUT
+    program: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
 ) -> Verdict:
     """Run ``program(ctx, first, second, 2)``: ``first`` is slow and must be cancelled."""
     refused, timeout = _checked(program, "check_cancel(render_then_zoom)", timeout)
     if refused is not None:
         return refused
-    ctx = _context(method)
+    ctx = context_for(ctx)
     with tempfile.TemporaryDirectory(prefix="cancel-") as folder:
         first = _tally_frame(CANCEL_FRAMES[0], folder)
         second = CANCEL_FRAMES[1]
@@ -414,13 +413,13 @@ def check_cancel(  # noqa: PLR0911 - one return per mistake it names
 
 
 def check_kill(  # noqa: PLR0911 - one return per mistake it names
-    program: Any, *, method: str | None = None, timeout: float = PROGRAM_TIMEOUT
+    program: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
 ) -> Verdict:
     """Run ``program(ctx, frame, 2)`` while the worker rendering one tile is killed."""
     refused, timeout = _checked(program, "check_kill(render_surviving)", timeout)
     if refused is not None:
         return refused
-    ctx = _context(method)
+    ctx = context_for(ctx)
     with tempfile.TemporaryDirectory(prefix="kill-") as folder:
         frame = _tally_frame(CHECK_FRAME, folder, kill=KILLED_TILE)
         run, pools, _ = _run(program, ctx, frame, WORKERS, timeout=timeout, shared=True)

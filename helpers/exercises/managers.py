@@ -11,20 +11,23 @@ records every process it started, the manager's server included.
 from __future__ import annotations
 
 from multiprocessing.managers import BaseManager, BaseProxy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.checking import (
     PROGRAM_TIMEOUT,
     ProgramRun,
     Verdict,
     common_mistake,
+    context_for,
     fail,
     not_a_function,
     ok,
     run_program,
 )
-from helpers.context import get_context
 from helpers.validation import require_timeout
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = ["GAMES", "HISTORY", "JOBS", "JOB_WORKERS", "check_job_board", "check_merge_scores"]
 
@@ -79,7 +82,9 @@ def _scores_hint(result: Any, want: dict[str, list[int]]) -> str | None:
     return None
 
 
-def check_merge_scores(merge_scores: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+def check_merge_scores(
+    merge_scores: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
+) -> Verdict:
     """Exercise 2: ``merge_scores(ctx, history, games)`` returns each player's points, merged.
 
     It runs under the notebook's start method and must start a manager, one
@@ -94,7 +99,7 @@ def check_merge_scores(merge_scores: Any, *, timeout: float = PROGRAM_TIMEOUT) -
     games = {name: list(points) for name, points in GAMES.items()}
     # Neither a Value nor a manager makes a named shared-memory segment.
     run = run_program(
-        merge_scores, get_context(), history, games, timeout=timeout, shared_memory=False
+        merge_scores, context_for(ctx), history, games, timeout=timeout, shared_memory=False
     )
     hint = _server_left_running(run) or common_mistake(run) or _scores_hint(run.result, want)
     if hint is not None:
@@ -160,7 +165,9 @@ def _worker_failed(run: ProgramRun) -> str | None:
     )
 
 
-def check_job_board(run_jobs: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+def check_job_board(
+    run_jobs: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
+) -> Verdict:
     """Exercise 2: ``run_jobs(ctx, jobs, workers)`` has each job done by exactly one worker.
 
     It must return a plain list of ``(job, job * job)`` pairs, one per job, with
@@ -171,7 +178,7 @@ def check_job_board(run_jobs: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdi
         return verdict
     require_timeout(timeout)
     run = run_program(
-        run_jobs, get_context(), list(JOBS), JOB_WORKERS, timeout=timeout, shared_memory=False
+        run_jobs, context_for(ctx), list(JOBS), JOB_WORKERS, timeout=timeout, shared_memory=False
     )
     hint = (
         _server_left_running(run) or _worker_failed(run) or common_mistake(run) or _jobs_hint(run)

@@ -12,22 +12,26 @@ Every wait has a timeout; a program that never finishes is stopped.
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.checking import (
+    HANG_TIMEOUT,
+    PROGRAM_TIMEOUT,
     ProgramRun,
     RecordingContext,
     Rule,
     Verdict,
     common_mistake,
+    context_for,
     judge_program,
     not_a_function,
 )
-from helpers.context import get_context
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = [
     "GATHER_JOBS",
-    "LINES_TIMEOUT",
     "PATIENCE",
     "PROGRAM_LINES",
     "check_gather_program",
@@ -37,9 +41,6 @@ __all__ = [
 # A reply or an exit should take moments; a program slower than half of this
 # was waiting for something (an end of file that could not come).
 PATIENCE = 8.0
-# The lines program needs a second or two; one still running after this waits
-# for an end of file that cannot come (the fix-this exercise's mistake).
-LINES_TIMEOUT = 10.0
 
 
 # ---- the whole program: a pipe, a sender child, and the end of the stream ----------------
@@ -118,7 +119,7 @@ def _short(value: Any) -> str:
 
 
 def check_lines_program(
-    program: Any, *, ctx: Any = None, timeout: float = LINES_TIMEOUT
+    program: Any, *, ctx: Context | None = None, timeout: float = HANG_TIMEOUT
 ) -> Verdict:
     """Run ``program(ctx, lines)``, a learner's whole program, and judge it.
 
@@ -130,7 +131,7 @@ def check_lines_program(
     refused = not_a_function(program, "check_lines_program(lines_program)")
     if refused is not None:
         return refused
-    recorder = RecordingContext(get_context() if ctx is None else ctx)
+    recorder = RecordingContext(context_for(ctx))
     rules: list[Rule] = [
         _sends_after_close,
         lambda run: _closed_the_read_end(run, recorder),
@@ -156,8 +157,6 @@ def check_lines_program(
 # (numbers, pause) for each child: the first is slow, the second quick, so a
 # parent that reads the children in turn keeps the quick one's results waiting.
 GATHER_JOBS = (((1, 2, 3), 1.0), ((4, 5, 6, 7), 0.0), ((8,), 0.2))
-# The slow child alone needs 3 s; more than this means a wait that cannot end.
-GATHER_TIMEOUT = 20.0
 
 
 def _gather_shape(result: Any, jobs: list[tuple[list[int], float]]) -> str | None:
@@ -203,7 +202,7 @@ def _read_in_turn(run: ProgramRun, jobs: list[tuple[list[int], float]]) -> str |
 
 
 def check_gather_program(
-    program: Any, *, ctx: Any = None, timeout: float = GATHER_TIMEOUT
+    program: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
 ) -> Verdict:
     """Run ``program(ctx, jobs)``, a learner's whole program, and judge it.
 
@@ -217,7 +216,7 @@ def check_gather_program(
     if refused is not None:
         return refused
     jobs = [(list(numbers), pause) for numbers, pause in GATHER_JOBS]
-    recorder = RecordingContext(get_context() if ctx is None else ctx)
+    recorder = RecordingContext(context_for(ctx))
     rules: list[Rule] = [
         lambda run: _closed_the_read_end(run, recorder),
         lambda run: _writer_left_open(run, recorder),

@@ -25,21 +25,24 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import pool as mp_pool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.checking import (
     PROGRAM_TIMEOUT,
     ProgramRun,
     Verdict,
     common_mistake,
+    context_for,
     fail,
     not_a_function,
     ok,
     run_program,
 )
-from helpers.context import get_context
 from helpers.pools import fragile_task
 from helpers.validation import require_timeout
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = [
     "CAREFUL_INPUTS",
@@ -330,7 +333,7 @@ def _pool_mistake(run: ProgramRun, pools: list[PoolUse]) -> str | None:
 
 
 def check_count_primes(
-    program: Any, *, method: str | None = None, timeout: float = PROGRAM_TIMEOUT
+    program: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
 ) -> Verdict:
     """Run ``program(ctx, 20_000)``; it must return how many primes are below 20,000.
 
@@ -341,7 +344,7 @@ def check_count_primes(
     refused = not_a_function(program, "check_count_primes(count_primes)")
     if refused is not None:
         return refused
-    run, pools = _run(program, get_context(method), PRIME_LIMIT, timeout=timeout)
+    run, pools = _run(program, context_for(ctx), PRIME_LIMIT, timeout=timeout)
     hint = _pool_mistake(run, pools)
     if hint is not None:
         return fail(hint)
@@ -465,7 +468,7 @@ def _poisoned_run_mistake(
 
 
 def check_careful_map(
-    program: Any, *, method: str | None = None, timeout: float = PROGRAM_TIMEOUT
+    program: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
 ) -> Verdict:
     """Run ``program(ctx, task, inputs, on_progress)`` twice: 40 good inputs, then the same
     with a poisoned one (the task raises ValueError for it) fourth.
@@ -479,7 +482,7 @@ def check_careful_map(
     refused = not_a_function(program, "check_careful_map(careful_map)")
     if refused is not None:
         return refused
-    ctx = get_context(method)
+    ctx = context_for(ctx)
     inputs = list(CAREFUL_INPUTS)
     run, pools, reported, _ = _careful_run(program, ctx, inputs, timeout)
     hint = _clean_run_mistake(run, pools, reported, inputs)

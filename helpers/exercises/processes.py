@@ -18,26 +18,30 @@ import inspect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.checking import (
+    CHECK_TIMEOUT,
     PROGRAM_TIMEOUT,
     ProgramRun,
     Verdict,
     common_mistake,
+    context_for,
     fail,
+    multiprocess_context_for,
     not_a_function,
     ok,
     raised_hint,
     run_program,
 )
-from helpers.context import get_context, get_multiprocess_context
+from helpers.context import get_context
 from helpers.running import ChildError, ChildTimeout, start, wait
 from helpers.validation import require_timeout
 
-__all__ = ["CHECK_TIMEOUT", "check_own_pid", "check_scale_worker", "check_squares_program"]
+if TYPE_CHECKING:
+    from helpers.context import Context
 
-from helpers.checking import CHECK_TIMEOUT
+__all__ = ["CHECK_TIMEOUT", "check_own_pid", "check_scale_worker", "check_squares_program"]
 
 # What check_scale_worker feeds the learner's worker, and what must come back.
 SCALE_NUMBERS = (1, 2, 3)
@@ -59,13 +63,13 @@ class _Run:
     problem: str | None = None  # a hint, when the run itself went wrong
 
 
-def _run_cell_worker(worker: Any, *args: Any, method: str | None, timeout: float) -> _Run:
+def _run_cell_worker(worker: Any, *args: Any, ctx: Context | None, timeout: float) -> _Run:
     """Run ``worker(conn, *args)`` in a ``multiprocess`` child and collect what happened."""
     require_timeout(timeout)  # before the child exists, so a bad value leaks nothing
-    ctx = get_multiprocess_context(method)
-    reader, writer = ctx.Pipe(duplex=False)
+    mctx = multiprocess_context_for(ctx)
+    reader, writer = mctx.Pipe(duplex=False)
     try:
-        child = start(ctx, worker, writer, *args, name=getattr(worker, "__name__", "worker"))
+        child = start(mctx, worker, writer, *args, name=getattr(worker, "__name__", "worker"))
     except Exception as exc:  # dill could not pickle it: a hint, not a traceback
         reader.close()
         return _Run(
@@ -111,12 +115,12 @@ def _takes(worker: Callable[..., Any], count: int) -> bool:
 
 
 def check_own_pid(  # noqa: PLR0911 - one early return per hint
-    worker: Any, *, method: str | None = None, timeout: float = CHECK_TIMEOUT
+    worker: Any, *, ctx: Context | None = None, timeout: float = CHECK_TIMEOUT
 ) -> Verdict:
     """Exercise 1: ``worker(conn)``, written in a cell, must send the child's own PID.
 
     The worker runs in a ``multiprocess`` child under the course's start method
-    (or ``method``); the checker compares what it sent with the child's PID.
+    (or ``ctx``'s); the checker compares what it sent with the child's PID.
     """
     if not callable(worker):
         return fail(
@@ -125,7 +129,7 @@ def check_own_pid(  # noqa: PLR0911 - one early return per hint
         )
     if not _takes(worker, 1):
         return fail("your worker must take one parameter, the connection: def my_pid(conn): ...")
-    run = _run_cell_worker(worker, method=method, timeout=timeout)
+    run = _run_cell_worker(worker, ctx=ctx, timeout=timeout)
     if run.problem is not None:
         return fail(run.problem)
     if not run.sent:
@@ -153,18 +157,20 @@ SQUARE_NUMBERS = (2, 3, 4)
 WORKERS_MODULE = "my_workers_00"
 
 
-def check_squares_program(program: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+def check_squares_program(
+    program: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
+) -> Verdict:
     """Exercise 2: ``program(ctx, numbers)`` — a whole program with ``multiprocessing``.
 
     It must start one child per number, each running a worker from the module
     the notebook wrote that sends ``number * number`` back through a channel,
     join every child, and return the squares in the order of ``numbers``.
-    The program runs under the course's start method, bounded by ``timeout``.
+    The program runs under the course's start method (or ``ctx``'s), bounded by ``timeout``.
     """
     refused = not_a_function(program, "check_squares_program(squares_program)")
     if refused is not None:
         return refused
-    ctx = get_context()
+    ctx = context_for(ctx)
     numbers = list(SQUARE_NUMBERS)
     run = run_program(program, ctx, numbers, timeout=timeout)
     hint = (
@@ -228,12 +234,15 @@ def _wrong_squares(result: Any, numbers: list[int]) -> str | None:
     return f"for numbers={numbers} your program returned {result!r}; expected {expected}"
 
 
-def check_scale_worker(worker: Any, *, timeout: float = CHECK_TIMEOUT) -> Verdict:
+def check_scale_worker(
+    worker: Any, *, ctx: Context | None = None, timeout: float = CHECK_TIMEOUT
+) -> Verdict:
     """Exercise 3: ``worker(conn, numbers, factor)`` must send ``[n * factor for n in numbers]``.
 
     It always runs under spawn, with ``multiprocess``, whatever the course's
     start method: under fork a notebook global would reach the child by
     accident, and the exercise is about what travels when nothing is copied.
+    A ``ctx`` given runs it under that context's start method instead.
     """
     if not callable(worker):
         return fail(
@@ -246,7 +255,8 @@ def check_scale_worker(worker: Any, *, timeout: float = CHECK_TIMEOUT) -> Verdic
             "factor: def scale(conn, numbers, factor): ..."
         )
     numbers = list(SCALE_NUMBERS)
-    run = _run_cell_worker(worker, numbers, SCALE_FACTOR, method="spawn", timeout=timeout)
+    spawn = get_context("spawn") if ctx is None else ctx
+    run = _run_cell_worker(worker, numbers, SCALE_FACTOR, ctx=spawn, timeout=timeout)
     if run.problem is not None:
         return fail(run.problem)
     if not run.sent:

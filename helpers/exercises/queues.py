@@ -14,7 +14,7 @@ wait has a timeout; a worker that never stops is stopped and named in the hint.
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.checking import (
     PROGRAM_TIMEOUT,
@@ -24,10 +24,13 @@ from helpers.checking import (
     Started,
     Verdict,
     common_mistake,
+    context_for,
     judge_program,
     not_a_function,
 )
-from helpers.context import get_context
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = [
     "PIPELINE_NUMBERS",
@@ -125,7 +128,7 @@ def _wrong_result(run: ProgramRun, numbers: list[int]) -> str | None:
 def check_squares_program(
     program: Any,
     *,
-    ctx: Any = None,
+    ctx: Context | None = None,
     workers: int = PROGRAM_WORKERS,
     timeout: float = PROGRAM_TIMEOUT,
 ) -> Verdict:
@@ -140,7 +143,7 @@ def check_squares_program(
     if refused is not None:
         return refused
     numbers = list(PROGRAM_NUMBERS)
-    recorder = RecordingContext(get_context() if ctx is None else ctx)
+    recorder = RecordingContext(context_for(ctx))
     rules: list[Rule] = [
         _stops_on_empty,
         lambda run: _joined_before_draining(run, recorder),
@@ -168,7 +171,6 @@ def check_squares_program(
 # keep a finished squarer from exiting: the mistake shows in the total.
 PIPELINE_NUMBERS = tuple(range(1, 1001))
 PIPELINE_SQUARERS = 3
-PIPELINE_TIMEOUT = 40.0
 SQUARE_STAGE, SUM_STAGE = "square_stage", "sum_stage"
 
 
@@ -250,9 +252,9 @@ def _short(value: Any) -> str:
 def check_pipeline_program(
     program: Any,
     *,
-    ctx: Any = None,
+    ctx: Context | None = None,
     squarers: int = PIPELINE_SQUARERS,
-    timeout: float = PIPELINE_TIMEOUT,
+    timeout: float = PROGRAM_TIMEOUT,
 ) -> Verdict:
     """Run ``program(ctx, numbers, n_squarers)``, a learner's two-stage pipeline, and judge it.
 
@@ -267,7 +269,7 @@ def check_pipeline_program(
         return refused
     numbers = list(PIPELINE_NUMBERS)
     total = sum(n * n for n in numbers)
-    recorder = RecordingContext(get_context() if ctx is None else ctx)
+    recorder = RecordingContext(context_for(ctx))
     rules: list[Rule] = [
         _stops_on_empty,
         lambda run: _stages_missing(run, squarers),

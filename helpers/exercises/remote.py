@@ -18,15 +18,19 @@ from __future__ import annotations
 import os
 import signal
 from multiprocessing.managers import BaseManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.checking import (
+    FAULT_TIMEOUT,
     Verdict,
+    context_for,
     fail,
     ok,
 )
-from helpers.context import get_context
 from helpers.validation import require_timeout
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = ["BOARD_JOBS", "BOARD_LEASE", "check_job_board"]
 
@@ -51,7 +55,6 @@ BOARD_JOBS = tuple(range(1, 9))
 # A job's lease: long enough for a live client to finish it many times over,
 # short enough that the check takes seconds.
 BOARD_LEASE = 1.0
-BOARD_TIMEOUT = 20.0
 
 
 def _board_class_mistake(manager_class: Any) -> str | None:
@@ -150,14 +153,14 @@ def _board_mistake(seen: dict[str, Any], timeout: float) -> str | None:
 
 
 def check_job_board(
-    manager_class: Any, *, method: str | None = None, timeout: float = BOARD_TIMEOUT
+    manager_class: Any, *, ctx: Context | None = None, timeout: float = FAULT_TIMEOUT
 ) -> Verdict:
     """Serve a board of 8 jobs with the learner's manager class; a client takes one and is
     killed mid-request; two more clients must finish every job, through the same server."""
     timeout = require_timeout(timeout)
     hint = _board_class_mistake(manager_class)
     if hint is None:
-        hint = _board_mistake(_run_board(get_context(method), manager_class, timeout), timeout)
+        hint = _board_mistake(_run_board(context_for(ctx), manager_class, timeout), timeout)
     if hint:
         return fail(hint)
     return ok(

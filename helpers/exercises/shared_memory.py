@@ -15,20 +15,23 @@ mistakes of this lesson.
 from __future__ import annotations
 
 import mmap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.checking import (
     PROGRAM_TIMEOUT,
     ProgramRun,
     Verdict,
     common_mistake,
+    context_for,
     fail,
     not_a_function,
     ok,
     run_program,
 )
-from helpers.context import get_context
 from helpers.validation import require_timeout
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = [
     "BINS",
@@ -153,7 +156,9 @@ def _histogram_hint(got: list[int], want: list[int], children: int) -> str | Non
     return f"the counts are {got}, not {want}: is each value counted in its own bin?"
 
 
-def check_histogram(program: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+def check_histogram(
+    program: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
+) -> Verdict:
     """Exercise 1: ``program(ctx, values, bins, children)`` returns the histogram of values.
 
     It must put ``values`` in a segment, let ``children`` processes count
@@ -167,7 +172,7 @@ def check_histogram(program: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdic
 
     values = histogram_values()
     want = np.bincount(values, minlength=BINS).tolist()
-    run = run_program(program, get_context(), values.copy(), BINS, CHILDREN, timeout=timeout)
+    run = run_program(program, context_for(ctx), values.copy(), BINS, CHILDREN, timeout=timeout)
     hint = _first_problem(run, CHILDREN, f"children={CHILDREN}")
     if hint is not None:
         return fail(hint)
@@ -216,7 +221,9 @@ def _frames_hint(got: list[int], frames: int, slots: int) -> str | None:
     )
 
 
-def check_frames(program: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+def check_frames(
+    program: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
+) -> Verdict:
     """Exercise 2: ``program(ctx, frames, slots, shape)`` returns the frame numbers read.
 
     A producer child writes frame k (every pixel the number k + 1) into slot
@@ -228,7 +235,7 @@ def check_frames(program: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
     verdict = not_a_function(program, "check_frames(stream)")
     if verdict is not None:
         return verdict
-    run = run_program(program, get_context(), FRAMES, SLOTS, FRAME_SHAPE, timeout=timeout)
+    run = run_program(program, context_for(ctx), FRAMES, SLOTS, FRAME_SHAPE, timeout=timeout)
     hint = _first_problem(run, 1, "one producer")
     if hint is not None:
         return fail(hint)

@@ -17,22 +17,27 @@ has a timeout, so a wrong answer gives a hint, never a frozen kernel.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.checking import (
+    CHECK_TIMEOUT,
     PROGRAM_TIMEOUT,
     RecordingContext,
     Verdict,
     common_mistake,
+    context_for,
     fail,
+    multiprocess_context_for,
     not_a_function,
     ok,
     run_program,
 )
-from helpers.context import get_context, get_multiprocess_context
 from helpers.running import ChildError, ChildTimeout, run
 from helpers.sharedctypes import CountingLock
 from helpers.validation import require_timeout
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = [
     "BUYERS",
@@ -46,9 +51,6 @@ __all__ = [
     "check_progress",
     "progress_chunks",
 ]
-
-# Generous for a spawned child on a busy laptop, short enough to be a hint.
-from helpers.checking import CHECK_TIMEOUT
 
 # The numbers exercise 1's worker gets; its answer is [3, 4, 8, 9, 14, 23, 25, 31].
 RUNNING_NUMBERS = (3, 1, 4, 1, 5, 9, 2, 6)
@@ -73,7 +75,9 @@ def _child_failure(err: ChildError, who: str, call: str) -> Verdict:
     return fail(f"{who} ended with exit code {err.exitcode} before it finished")
 
 
-def check_running_totals(worker: Any, *, timeout: float = CHECK_TIMEOUT) -> Verdict:
+def check_running_totals(
+    worker: Any, *, ctx: Context | None = None, timeout: float = CHECK_TIMEOUT
+) -> Verdict:
     """Exercise 1: run ``worker(numbers, totals)`` in a child and check the shared array.
 
     ``totals`` is a shared ``Array('q', 8)``; after the child ends, ``totals[k]``
@@ -87,7 +91,7 @@ def check_running_totals(worker: Any, *, timeout: float = CHECK_TIMEOUT) -> Verd
         )
     numbers = list(RUNNING_NUMBERS)
     want = [sum(numbers[: k + 1]) for k in range(len(numbers))]
-    mctx = get_multiprocess_context()
+    mctx = multiprocess_context_for(ctx)
     totals = mctx.Array("q", len(numbers))
     try:
         run(mctx, worker, numbers, totals, timeout=timeout, name="your worker")
@@ -163,7 +167,9 @@ def _tickets_hint(result: Any) -> str | None:
     return None
 
 
-def check_box_office(sell_out: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+def check_box_office(
+    sell_out: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
+) -> Verdict:
     """Exercise 2: ``sell_out(ctx, seats, buyers)`` sells every seat once, no more.
 
     It returns the tickets each buyer sold and the seats left; right means their
@@ -174,7 +180,9 @@ def check_box_office(sell_out: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verd
         return verdict
     require_timeout(timeout)
     # Value and Array make no named shared-memory segment, so none is looked for.
-    run = run_program(sell_out, get_context(), SEATS, BUYERS, timeout=timeout, shared_memory=False)
+    run = run_program(
+        sell_out, context_for(ctx), SEATS, BUYERS, timeout=timeout, shared_memory=False
+    )
     hint = common_mistake(run) or _tickets_hint(run.result)
     if hint is not None:
         return fail(hint)
@@ -249,7 +257,9 @@ def _progress_hint(run: Any, counting: _CountingContext) -> str | None:  # noqa:
     return None
 
 
-def check_progress(count_all: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdict:
+def check_progress(
+    count_all: Any, *, ctx: Context | None = None, timeout: float = PROGRAM_TIMEOUT
+) -> Verdict:
     """Exercise 3: ``count_all(ctx, chunks)`` counts every number, in batches.
 
     The context it gets makes ``Value``s whose lock counts how often it is
@@ -261,7 +271,7 @@ def check_progress(count_all: Any, *, timeout: float = PROGRAM_TIMEOUT) -> Verdi
     if verdict is not None:
         return verdict
     require_timeout(timeout)
-    counting = _CountingContext(get_context())
+    counting = _CountingContext(context_for(ctx))
     run = run_program(count_all, counting, progress_chunks(), timeout=timeout, shared_memory=False)
     hint = common_mistake(run) or _progress_hint(run, counting)
     if hint is not None:

@@ -18,11 +18,23 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing import synchronize
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from helpers.checking import ProgramRun, Verdict, common_mistake, fail, not_a_function, ok
+from helpers.checking import (
+    FAULT_TIMEOUT,
+    PROGRAM_TIMEOUT,
+    ProgramRun,
+    Verdict,
+    common_mistake,
+    context_for,
+    fail,
+    not_a_function,
+    ok,
+)
 from helpers.checking import run_program as run_bounded
-from helpers.context import get_context
+
+if TYPE_CHECKING:
+    from helpers.context import Context
 
 __all__ = [
     "PHASE_NUMBERS",
@@ -39,7 +51,6 @@ RING_CONSUMER = "consume"  # the name of the learner's consumer function: the on
 # killed, on a fast machine too; the kill comes this long after its start().
 RING_LONG_STREAM = 2_000_000
 RING_KILL_AFTER = 0.5
-RING_FAULT_TIMEOUT = 20.0  # time to notice the dead consumer, give up and join
 PHASE_NUMBERS = (1, 2, 3, 4)
 
 
@@ -99,7 +110,7 @@ class _KillsTheConsumer:
 
     def _kill_once_started(self, process: Any) -> None:
         """Wait for ``process`` to start (its pid appears), then kill it ``after`` seconds on."""
-        deadline = time.monotonic() + RING_FAULT_TIMEOUT
+        deadline = time.monotonic() + FAULT_TIMEOUT
         while process.pid is None and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(self._after)
@@ -161,8 +172,9 @@ def check_ring_buffer(
     *,
     items: int = RING_ITEMS,
     slots: int = RING_SLOTS,
-    ctx: Any = None,
     kill_after: float = RING_KILL_AFTER,
+    ctx: Context | None = None,
+    timeout: float = PROGRAM_TIMEOUT,
 ) -> Verdict:
     """Run ``program(ctx, items, slots)`` twice: whole, then with the consumer killed.
 
@@ -174,16 +186,16 @@ def check_ring_buffer(
     wrong = not_a_function(program, "check_ring_buffer(ring_transfer)")
     if wrong is not None:
         return wrong
-    ctx = ctx or get_context()
+    ctx = context_for(ctx)
     wanted = list(range(1, items + 1))
-    run = run_bounded(program, ctx, wanted, slots, shared_memory=False)
+    run = run_bounded(program, ctx, wanted, slots, shared_memory=False, timeout=timeout)
     hint = common_mistake(run) or _ring_result_hint(run.result, wanted)
     if hint is not None:
         return fail(hint)
     killing = _KillsTheConsumer(ctx, kill_after)
     long_stream = list(range(1, RING_LONG_STREAM + 1))
     faulty = run_bounded(
-        program, killing, long_stream, slots, shared_memory=False, timeout=RING_FAULT_TIMEOUT
+        program, killing, long_stream, slots, shared_memory=False, timeout=FAULT_TIMEOUT
     )
     hint = _after_the_kill(faulty, killing)
     if hint is not None:
@@ -257,13 +269,17 @@ def _totals_hint(result: Any, values: tuple[int, ...]) -> str | None:
 
 
 def check_two_phases(
-    program: Callable[..., Any], *, values: tuple[int, ...] = PHASE_NUMBERS, ctx: Any = None
+    program: Callable[..., Any],
+    *,
+    values: tuple[int, ...] = PHASE_NUMBERS,
+    ctx: Context | None = None,
+    timeout: float = PROGRAM_TIMEOUT,
 ) -> Verdict:
     """Run ``program(ctx, values)`` and check the totals and the barrier between the phases."""
     wrong = not_a_function(program, "check_two_phases(two_phases)")
     if wrong is not None:
         return wrong
-    run = run_bounded(program, ctx or get_context(), list(values), shared_memory=False)
+    run = run_bounded(program, context_for(ctx), list(values), shared_memory=False, timeout=timeout)
     hint = (
         _barrier_hint(run, len(values))
         or common_mistake(run)
