@@ -27,6 +27,9 @@ from helpers.bench.__main__ import main as bench_main
 from helpers.running import ChildError
 from helpers.validation import require_positive_int, require_timeout
 
+# Lists /dev/shm or keeps segments there: takes its turn (root conftest.py).
+pytestmark = pytest.mark.uses_dev_shm
+
 ROOT = Path(__file__).resolve().parent.parent
 # Not multiples of any chunk size, so every path also sends a short last chunk.
 ODD = 300_001

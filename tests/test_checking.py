@@ -15,6 +15,9 @@ from support import checking as programs
 from helpers.checking import PROGRAM_TIMEOUT, SHM_DIR, common_mistake, run_program
 from helpers.shared_memory import first_line
 
+# Lists /dev/shm or keeps segments there: takes its turn (root conftest.py).
+pytestmark = pytest.mark.uses_dev_shm
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

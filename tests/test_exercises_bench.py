@@ -14,6 +14,9 @@ from support import bench as programs
 
 from helpers.exercises.bench import check_move_bytes, pattern
 
+# Lists /dev/shm or keeps segments there: takes its turn (root conftest.py).
+pytestmark = pytest.mark.uses_dev_shm
+
 SMALL = 256 * 1024  # four pipefuls: enough to block a child nobody reads from
 
 

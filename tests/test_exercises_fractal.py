@@ -17,6 +17,9 @@ from helpers.exercises.fractal import (
     check_shared,
 )
 
+# Lists /dev/shm or keeps segments there: takes its turn (root conftest.py).
+pytestmark = pytest.mark.uses_dev_shm
+
 # A checker must answer well within its own limit (a program that hangs is given 10 s here).
 ANSWERED_WITHIN = 45.0
 HANG = 10.0
@@ -41,6 +44,7 @@ def verdict(check, program, **options):
     ],
     ids=["serial", "pool", "shared", "progress", "cancel", "kill"],
 )
+@pytest.mark.worked_answer  # notebook 10 runs each checker on its own worked answer
 def test_right_programs_pass(check, program, expected):
     assert verdict(check, program).startswith(expected)
 
@@ -106,6 +110,7 @@ def test_right_programs_pass(check, program, expected):
         (check_kill, programs.kill_lost_tiles_stay_blank, "✘ a worker was killed and "),
     ],
 )
+@pytest.mark.slow  # each starts a process pool and injects a fault (a second or two apiece)
 def test_wrong_programs_are_named(check, program, expected):
     assert verdict(check, program).startswith(expected)
 

@@ -4,7 +4,8 @@ import pytest
 
 from helpers.exercises.pipes import check_gather_program, check_lines_program
 
-# Answers that hang are stopped only after PATIENCE: they run with the slow group.
+# Answers that hang are stopped only after PATIENCE, and those that wait out every
+# child's pauses take seconds: they run with the slow group.
 SLOW = pytest.mark.slow
 
 # ---- the whole program: a pipe, a child, closing the right ends -----------------------
@@ -65,6 +66,7 @@ def test_program_checker_wants_the_function_itself():
             "gather_in_turn",
             "✘ your program read the children one after another: job 1's squares were ready",
             id="in-turn",
+            marks=SLOW,  # waits for each child in turn, pauses included (3 s)
         ),
         pytest.param(
             "gather_writers_open",
@@ -81,6 +83,7 @@ def test_program_checker_wants_the_function_itself():
             "gather_unordered",
             "✘ your program returned [",
             id="not-pairs",
+            marks=SLOW,  # the children's pauses run to the end (3 s)
         ),
     ],
 )

@@ -14,6 +14,9 @@ from helpers.exercises.processes import (
     check_squares_program,
 )
 
+# Lists /dev/shm or keeps segments there: takes its turn (root conftest.py).
+pytestmark = pytest.mark.uses_dev_shm
+
 NOT_SENT = (
     "✘ your worker finished without sending anything: whatever a worker returns is "
     "thrown away, so send the answer through the connection with conn.send(...)"

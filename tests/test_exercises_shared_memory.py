@@ -21,6 +21,9 @@ from helpers.exercises.shared_memory import (
     check_histogram,
 )
 
+# Lists /dev/shm or keeps segments there: takes its turn (root conftest.py).
+pytestmark = pytest.mark.uses_dev_shm
+
 # --- exercise 1: a parallel histogram ------------------------------------------------
 
 

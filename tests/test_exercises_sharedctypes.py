@@ -17,6 +17,9 @@ from support import sharedctypes as programs
 
 from helpers.exercises.sharedctypes import check_box_office, check_progress, check_running_totals
 
+# Lists /dev/shm or keeps segments there: takes its turn (root conftest.py).
+pytestmark = pytest.mark.uses_dev_shm
+
 
 @pytest.mark.worked_answer
 def test_the_reference_running_totals_worker_passes():

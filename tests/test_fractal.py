@@ -91,6 +91,7 @@ def test_first_difference_names_the_blank_tile_and_the_shape():
     assert fractal.first_difference(reference, reference, SMALL) is None
 
 
+@pytest.mark.uses_dev_shm  # the renderer's image is a segment
 def test_the_renderer_equals_the_serial_render_and_records_each_tile(tmp_path):
     with Renderer(get_context(), workers=2) as renderer:
         arrived = []
@@ -104,6 +105,7 @@ def test_the_renderer_equals_the_serial_render_and_records_each_tile(tmp_path):
         assert done.draw_timeline().axes[0].get_title() == "Which worker rendered which tile, when"
 
 
+@pytest.mark.uses_dev_shm  # the renderer's image is a segment
 def test_a_failing_tile_is_reported_and_a_killed_worker_is_replaced(tmp_path):
     with Renderer(get_context(), workers=2) as renderer:
         with pytest.raises(
@@ -117,6 +119,7 @@ def test_a_failing_tile_is_reported_and_a_killed_worker_is_replaced(tmp_path):
         assert os.path.exists(killed.tally + ".killed")
 
 
+@pytest.mark.uses_dev_shm  # the renderer's image is a segment
 def test_a_new_render_cancels_the_one_under_way(tmp_path):
     slow = SMALL._replace(pause=0.3, tally=str(tmp_path / "tally"))
     other = Frame(-0.1, 0.8, 4.0, width=300, height=200, limit=60)
@@ -131,6 +134,7 @@ def test_a_new_render_cancels_the_one_under_way(tmp_path):
 
 
 @pytest.mark.slow  # starts a pool twice and a renderer
+@pytest.mark.uses_dev_shm
 def test_compare_designs_says_which_prediction_held():
     designs = fractal.compare_designs(get_context(), SMALL, workers=2, repeats=1)
     lines = designs.lines()
@@ -140,6 +144,7 @@ def test_compare_designs_says_which_prediction_held():
 
 
 @pytest.mark.slow  # starts a local Dask cluster
+@pytest.mark.uses_dev_shm
 def test_the_same_tiles_on_dask_give_the_same_image():
     from helpers import distributed
 

@@ -123,6 +123,7 @@ if _LOG:
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.uses_dev_shm,  # lists /dev/shm after each notebook (root conftest.py)
     pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux only)"),
 ]
 

@@ -148,12 +148,14 @@ def test_initializer_vs_pickling_times_both(ctx):
     assert once > 0 and every > 0
 
 
+@pytest.mark.slow  # notebook 08 runs the sweep too
 def test_speedup_sweep_times_each_number_of_workers(ctx):
     runs = pools.speedup_sweep(ctx, [1, 2], tasks=2, seconds=0.001, repeats=1)
     assert list(runs) == [1, 2]
     assert all(run.seconds > 0 and 0 < run.share <= 1.05 and run.cpus > 0 for run in runs.values())
 
 
+@pytest.mark.slow  # three pools, one after another
 def test_speedup_sweep_opens_one_pool_at_a_time(ctx, monkeypatch):
     alive, most = [0], [0]
     real = pools._executor
@@ -198,6 +200,7 @@ def test_the_timeline_has_every_task_once_and_no_more_at_once_than_workers(ctx):
     assert run.seconds() > 0
 
 
+@pytest.mark.slow  # notebook 08 runs the comparison too
 def test_compare_pools_times_threads_then_processes(ctx):
     threads, processes = pools.compare_pools(ctx, pools.nap, [0.01] * 4, threads=4, processes=1)
     assert threads.seconds > 0 and processes.seconds > 0
@@ -311,6 +314,7 @@ def test_amdahl_limit_is_the_law():
     assert "1.60× as fast." in pools.amdahl(one, two)
 
 
+@pytest.mark.slow  # notebook 08 draws the same timeline
 def test_threads_and_processes_rows_and_cpu(ctx):
     events = pools.threads_and_processes(ctx, workers=2, tasks=2, seconds=0.01)
     rows = {e.process for e in events}

@@ -2,9 +2,9 @@
 
 Hypothesis draws the lists and messages; each travels through a real child
 process or server process and back by way of the lesson helpers. In the
-default run one child or one manager serves a whole test, so the file stays a
-few seconds long; the tests that need fresh children for every example are
-marked slow (``pytest -m slow``).
+default run one child serves a whole test, so the file stays a few seconds
+long; the tests that need fresh children for every example, or send many
+examples through a manager server, are marked slow (``pytest -m slow``).
 """
 
 from __future__ import annotations
@@ -124,6 +124,7 @@ def test_a_queue_delivers_any_items_to_a_consumer_child_in_order(ctx, items):
     assert taken == {"only": items}
 
 
+@pytest.mark.slow  # 40 lists and dicts through a manager server: the costliest here
 @SOME
 @given(items=st.lists(values, max_size=20), mapping=st.dictionaries(st.text(), values))
 def test_a_managed_list_and_dict_hold_any_data_unchanged(manager, items, mapping):
@@ -140,7 +141,8 @@ def test_a_child_reads_back_any_records_from_a_managed_list(ctx, manager, record
     assert outbox.get(timeout=TIMEOUT) == records
 
 
-@settings(FEW, max_examples=6)  # one child per example: the costliest test here
+@pytest.mark.slow
+@settings(FEW, max_examples=6)  # one child per example
 @given(numbers=whole_numbers)
 def test_a_child_s_squares_arrive_exactly_through_a_shared_array_and_value(ctx, numbers):
     try:

@@ -16,6 +16,9 @@ from helpers import shared_memory as sm
 from helpers.running import run, start, wait
 from helpers.validation import require_shm_room
 
+# Lists /dev/shm or keeps segments there: takes its turn (root conftest.py).
+pytestmark = pytest.mark.uses_dev_shm
+
 ROOT = Path(__file__).resolve().parent.parent
 LEAK_WARNING = re.compile(
     r"resource_tracker: There appear to be 1 leaked shared_memory objects to clean up at shutdown"
