@@ -69,6 +69,7 @@ __all__ = [
     "compare",
     "draw",
     "first_line",
+    "in_dev_shm",
     "parallel_transform",
     "playground",
     "read_after_close",
@@ -107,6 +108,24 @@ def segments(directory: str = SHM_DIR) -> set[str]:
         return {n for n in os.listdir(directory) if not n.startswith("sem.")}
     except OSError:  # no /dev/shm (macOS, Windows)
         return set()
+
+
+def in_dev_shm(name: str, *, wait: float = 0.0, directory: str = SHM_DIR) -> str:
+    """Whether segment ``name`` is in ``/dev/shm``, as words a learner reads.
+
+    With ``wait``, give it up to that many seconds to leave first (a resource
+    tracker unlinks a little after its program ended). Where there is no
+    ``/dev/shm`` (macOS, Windows) it says that it cannot look.
+
+    >>> in_dev_shm("psm_no_such_segment")  # doctest: +SKIP
+    'the segment is not in /dev/shm'
+    """
+    if not os.path.isdir(directory):
+        return f"cannot look: this system has no {directory}, where Linux lists each segment"
+    if wait:
+        wait_until_gone(name, wait, directory)
+    there = os.path.exists(os.path.join(directory, name))
+    return f"the segment is {'in' if there else 'not in'} {directory}"
 
 
 def wait_until_gone(name: str, timeout: float = 10.0, directory: str = SHM_DIR) -> bool:

@@ -164,6 +164,18 @@ def test_require_shm_room_names_what_it_needs_and_what_is_free():
 
 
 @pytest.mark.needs_dev_shm
+def test_in_dev_shm_says_where_the_segment_is(segment):
+    assert sm.in_dev_shm(segment.name) == "the segment is in /dev/shm"
+    segment.unlink()
+    assert sm.in_dev_shm(segment.name, wait=1) == "the segment is not in /dev/shm"
+
+
+def test_in_dev_shm_says_it_cannot_look_without_the_folder(tmp_path):
+    missing = str(tmp_path / "no-such-folder")
+    assert sm.in_dev_shm("psm_x", directory=missing).startswith("cannot look: this system has no")
+
+
+@pytest.mark.needs_dev_shm
 def test_wait_until_gone_is_bounded(segment):
     assert not sm.wait_until_gone(segment.name, timeout=0.2)
     segment.unlink()

@@ -103,7 +103,7 @@ def plot_startup(startup: Results) -> Any:
 
 
 def measure_startup(
-    methods: Any = START_METHODS,
+    methods: Any = None,
     *,
     preload: bool = True,
     repeats: int = DEFAULT_REPEATS,
@@ -112,9 +112,12 @@ def measure_startup(
     """Time ``Process(target=started).start()`` + ``join()`` under each start method.
 
     Each method gets its own context explicitly (that is what is compared).
+    ``methods`` defaults to those this platform has (Windows: spawn only).
     With ``preload``, forkserver is measured twice: with nothing of ours in
     the fork server (the default), then with :data:`PRELOAD` preloaded.
     """
+    if methods is None:
+        methods = [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()]
     methods = require_names(methods, {m: m for m in START_METHODS}, "methods")
     repeats = require_positive_int(repeats, "repeats", maximum=MAX_REPEATS)
     timeout = require_timeout(timeout)

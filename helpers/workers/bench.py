@@ -103,8 +103,10 @@ def enlarge_pipe(fd: int, size: int = PIPE_BUFFER) -> int:
     Where ``fcntl.F_SETPIPE_SZ`` does not exist (macOS, Windows), or the kernel
     refuses, the pipe keeps its size.
     """
-    import fcntl  # Unix only
-
+    try:
+        import fcntl  # Unix only
+    except ImportError:  # Windows
+        return 0
     setter = getattr(fcntl, "F_SETPIPE_SZ", None)
     if setter is None:
         return 0
