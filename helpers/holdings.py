@@ -206,18 +206,21 @@ def channel_handles(channel: Any) -> set[Handle]:
     return found
 
 
-def shm_names(channel: Any) -> list[str]:
+def shm_names(channel: Any) -> list[str] | None:
     """The entries in ``/dev/shm`` that are ``channel``'s segments and named semaphores.
 
     A semaphore the parent removed from ``/dev/shm`` at once (as ``fork`` does:
     no other process needs to open it by name) has no entry, though it still works.
+    None where this system cannot tell: no ``/proc`` or no ``/dev/shm`` (macOS, Windows).
     """
+    if not can_look():
+        return None
     wanted = {h.inode for h in channel_handles(channel) if h.kind in ("segment", "semaphore")}
     try:
         with os.scandir(SHM_DIR) as entries:
             return sorted(entry.name for entry in entries if entry.inode() in wanted)
-    except OSError:  # no /dev/shm (macOS, Windows)
-        return []
+    except OSError:  # no /dev/shm
+        return None
 
 
 # ----------------------------------------------------------------------------

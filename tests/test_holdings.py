@@ -154,6 +154,25 @@ def test_elsewhere_it_says_it_cannot_look(monkeypatch):
     assert str(report).startswith("cannot look: this system has no /proc")
 
 
+def test_elsewhere_shm_names_says_it_cannot_tell(monkeypatch):
+    monkeypatch.setattr(holdings_module, "can_look", lambda: False)
+    q = multiprocessing.get_context("spawn").Queue()
+    try:
+        assert shm_names(q) is None
+    finally:
+        q.close()
+
+
+@linux_only
+def test_without_dev_shm_shm_names_says_it_cannot_tell(monkeypatch):
+    monkeypatch.setattr(holdings_module, "SHM_DIR", "/nonexistent-shm")
+    q = multiprocessing.get_context("spawn").Queue()
+    try:
+        assert shm_names(q) is None
+    finally:
+        q.close()
+
+
 @pytest.mark.parametrize(
     ("children", "error", "message"),
     [
