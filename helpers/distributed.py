@@ -30,6 +30,7 @@ from helpers.validation import require_context, require_positive_int, require_ti
 from helpers.workers.distributed import (
     busy,
     first_run_lingers,
+    kill_process,
 )
 
 # A ProcessPoolExecutor child imports this module to find busy(): no typing at runtime.
@@ -55,6 +56,7 @@ __all__ = [
     "draw_task_stream",
     "first_run_lingers",
     "format_measurements",
+    "kill_process",
     "link_dashboard_through_the_hub",
     "measure",
     "plot_measurements",

@@ -14,7 +14,6 @@ must appear exactly once. An appending task is named by its duplicate line.
 from __future__ import annotations
 
 import os
-import signal
 import tempfile
 import time
 from typing import Any
@@ -49,15 +48,11 @@ def _lines(folder: str) -> list[str]:
     return found
 
 
-async def _kill(pid: int) -> None:  # client.run(..., wait=False) takes only async functions
-    os.kill(pid, signal.SIGKILL)
-
-
 def _run_with_a_kill(record: Any, client: Any, folder: str, timeout: float) -> str | None:
     """Run ``record`` for 1…6 as tasks; kill the worker of the victim once it has written."""
     from distributed import wait  # the notebook's process alone
 
-    from helpers.distributed import first_run_lingers, replaced, worker_running
+    from helpers.distributed import first_run_lingers, kill_process, replaced, worker_running
 
     workers = len(client.scheduler_info(n_workers=-1)["workers"])
     futures = {
@@ -74,7 +69,7 @@ def _run_with_a_kill(record: Any, client: Any, folder: str, timeout: float) -> s
         time.sleep(0.05)
     victim = worker_running(client, futures[VICTIM], timeout=timeout)
     pid = client.run(os.getpid, workers=[victim])[victim]
-    client.run(_kill, pid, workers=[victim], wait=False)
+    client.run(kill_process, pid, workers=[victim], wait=False)
     wait(list(futures.values()), timeout=timeout)
     replaced(client, [victim], workers=workers, timeout=timeout)
     return victim

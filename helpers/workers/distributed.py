@@ -6,6 +6,7 @@ Standard library only: a process-pool child imports this module, not Dask.
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 # A process-pool child imports this module: typing stays out of its import path.
@@ -36,3 +37,12 @@ def first_run_lingers(record: Any, n: int, folder: str, linger: bool) -> int:
             pass
         time.sleep(60)  # the checker kills this worker meanwhile
     return n
+
+
+async def kill_process(pid: int) -> None:
+    """Runs in a Dask worker, through ``client.run(..., wait=False)``: SIGKILL ``pid``.
+
+    ``client.run`` without waiting takes only coroutine functions; the checker
+    kills the worker it runs in, so no answer ever comes back.
+    """
+    os.kill(pid, signal.SIGKILL)
