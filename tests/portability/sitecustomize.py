@@ -119,6 +119,12 @@ def _refuse_hidden(function: Callable[..., Any]) -> Callable[..., Any]:
         return function(path, *args, **kwargs)
 
     wrapper.__wrapped__ = function  # type: ignore[attr-defined]
+    # Named as what it replaces, so pickle finds it there: a Dask task defined in a cell
+    # that calls open() is pickled by value, and its open (IPython's, which wraps io.open)
+    # must pickle as a reference to io.open, which on a real Mac is still the builtin.
+    wrapper.__module__ = function.__module__
+    wrapper.__name__ = function.__name__
+    wrapper.__qualname__ = function.__qualname__
     return wrapper
 
 
