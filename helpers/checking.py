@@ -42,6 +42,7 @@ __all__ = [
     "context_for",
     "fail",
     "judge_program",
+    "left_nothing",
     "multiprocess_context_for",
     "not_a_function",
     "ok",
@@ -157,6 +158,7 @@ class ProgramRun:
     seconds: float = 0.0
     started: list[Started] = field(default_factory=list)
     leftover_segments: list[str] = field(default_factory=list)  # new /dev/shm entries
+    shm_looked: bool = False  # /dev/shm was listed before and after (see left_nothing)
 
     @property
     def unjoined(self) -> list[Started]:
@@ -228,11 +230,20 @@ def watching_processes() -> Iterator[list[Started]]:
             cls.start, cls.join = original_start, original_join
 
 
-def _segments() -> set[str]:
+def _segments() -> set[str] | None:
     try:
         return set(os.listdir(SHM_DIR))
-    except OSError:  # no /dev/shm (macOS, Windows): nothing to compare
-        return set()
+    except OSError:  # no /dev/shm (macOS, Windows): nowhere to look
+        return None
+
+
+# What a checker says instead of "nothing left behind" where it could not look.
+NO_SHM_DIR = f"this system has no {SHM_DIR} to look in for shared memory left behind"
+
+
+def left_nothing(run: ProgramRun, claim: str) -> str:
+    """``claim`` (such as "every segment unlinked") if ``/dev/shm`` was looked in, else why not."""
+    return claim if run.shm_looked else NO_SHM_DIR
 
 
 class RecordingContext:
@@ -310,7 +321,9 @@ def run_program(
     Afterwards nothing it left behind is kept: a process still running is
     stopped, and a new shared-memory segment is listed in the report, then removed.
     A checker whose program makes no shared memory passes ``shared_memory=False``:
-    then ``/dev/shm`` is left alone.
+    then ``/dev/shm`` is left alone. Where there is no ``/dev/shm`` (macOS, Windows)
+    nothing can be looked for: ``run.shm_looked`` says so, and a verdict that would
+    claim nothing was left says that instead (:func:`left_nothing`).
     """
     before = _segments()
     run = ProgramRun(timeout=timeout)
@@ -335,10 +348,12 @@ def run_program(
         record.exitcode = record.process.exitcode
         if record.process.is_alive():
             stop(record.process)
-    if not shared_memory:
+    after = _segments() if shared_memory else None
+    if before is None or after is None:
         return run
+    run.shm_looked = True
     # Semaphores (sem.*) belong to queues and locks the program may still hold.
-    new = {n for n in _segments() - before if not n.startswith("sem.")}
+    new = {n for n in after - before if not n.startswith("sem.")}
     run.leftover_segments = sorted(new - _held_elsewhere(new))
     for name in run.leftover_segments:
         with suppress(OSError):

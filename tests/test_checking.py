@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from support import checking as programs
 
-from helpers.checking import PROGRAM_TIMEOUT, SHM_DIR, common_mistake, run_program
+from helpers import checking
+from helpers.checking import PROGRAM_TIMEOUT, SHM_DIR, common_mistake, left_nothing, run_program
 from helpers.shared_memory import first_line
 
 # Lists /dev/shm or keeps segments there: takes its turn (root conftest.py).
@@ -128,3 +129,16 @@ def test_a_segment_another_program_uses_meanwhile_is_left_alone():
         other.wait(timeout=30)
         other.stdout.close()
         Path("/dev/shm", name).unlink(missing_ok=True)
+
+
+def test_a_run_says_whether_it_could_look_for_leftover_shared_memory(ctx, monkeypatch):
+    looked = run_program(programs.correct, ctx, 21)
+    assert looked.shm_looked == Path(SHM_DIR).is_dir()
+    if looked.shm_looked:
+        assert left_nothing(looked, "nothing left behind") == "nothing left behind"
+    monkeypatch.setattr(checking, "SHM_DIR", "/no-such-directory")  # as on macOS and Windows
+    blind = run_program(programs.correct, ctx, 21)
+    assert not blind.shm_looked and blind.leftover_segments == []
+    assert left_nothing(blind, "nothing left behind") == (
+        "this system has no /dev/shm to look in for shared memory left behind"
+    )

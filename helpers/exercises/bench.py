@@ -25,6 +25,7 @@ from helpers.checking import (
     common_mistake,
     context_for,
     fail,
+    left_nothing,
     not_a_function,
     ok,
     run_program,
@@ -132,5 +133,6 @@ def check_move_bytes(
     children = len(run.started)
     return ok(
         f"{size // (1024 * 1024)} MiB arrived intact and timed; "
-        f"{children} process{'es' * (children != 1)} started and joined, nothing left behind"
+        f"{children} process{'es' * (children != 1)} started and joined, "
+        + left_nothing(run, "nothing left behind")
     )

@@ -46,6 +46,7 @@ from helpers.checking import (
     common_mistake,
     context_for,
     fail,
+    left_nothing,
     not_a_function,
     ok,
     run_program,
@@ -268,7 +269,7 @@ def check_shared(
         return fail(hint)
     return ok(
         f"the shared image equals the serial render, the tasks sent back {sum(sizes):,} bytes "
-        "instead of the pixels, and a failing tile left no segment behind"
+        f"instead of the pixels, and {left_nothing(run, 'a failing tile left no segment behind')}"
     )
 
 

@@ -24,6 +24,7 @@ from helpers.checking import (
     common_mistake,
     context_for,
     fail,
+    left_nothing,
     not_a_function,
     ok,
     run_program,
@@ -184,7 +185,7 @@ def check_histogram(
         return fail(hint)
     return ok(
         f"{CHILDREN} children counted {LENGTH:,} values into shared memory, every child "
-        "joined, every segment unlinked"
+        f"joined, {left_nothing(run, 'every segment unlinked')}"
     )
 
 
