@@ -8,6 +8,9 @@ kernel captures what children print into the cell. ``PYTEST_CURRENT_TEST`` is
 removed too (ipykernel skips that capture when it is set), as the root
 conftest.py removes it from the kernels the tests start.
 
+A path inside this checkout is stored relative to it (``helpers/x.py`` in a
+traceback), so no output carries the folder it ran in.
+
 The state of every widget the notebook displays is saved in its metadata, the way
 JupyterLab's "Save Widget State Automatically" does, so a page made from the
 stored notebook can draw the widgets without a kernel.
@@ -61,6 +64,32 @@ def _unsaved_widgets(nb: nbformat.NotebookNode) -> list[str]:
     ]
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _relative_paths(nb: nbformat.NotebookNode, root: Path = ROOT) -> None:
+    """Write this checkout's absolute path as a relative one in every stored output.
+
+    A traceback names the files it passed through (``/home/you/course/helpers/x.py``);
+    stored as ``helpers/x.py``, it says the same on every machine and shows no one's folders.
+    """
+    prefix = str(root) + os.sep
+
+    def relative(text: str) -> str:
+        return text.replace(prefix, "").replace(str(root), ".")
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output.text = relative(output.text)
+            if "traceback" in output:
+                output.traceback = [relative(line) for line in output.traceback]
+                output.evalue = relative(output.evalue)
+            data = output.get("data", {})
+            if isinstance(data.get("text/plain"), str):
+                data["text/plain"] = relative(data["text/plain"])
+
+
 def run(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("widgets", None)  # only the widgets of this run, none left from the last
@@ -89,6 +118,7 @@ def run(path: Path) -> float:
     problems = _unexpected(nb) + _unsaved_widgets(nb)
     if problems:
         raise SystemExit(f"{path}: not saved; " + "; ".join(problems))
+    _relative_paths(nb)
     nbformat.write(nb, path)
     return time.perf_counter() - started
 
