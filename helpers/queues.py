@@ -373,7 +373,9 @@ class WorkReport(
                 f" to {_plural(self.n_consumers, 'consumer')}",
                 f"taken: {len(self.values)}, lost: {self.lost}, duplicated: {self.duplicated}",
                 f"checksum: {self.checksum} (expected {self.expected_checksum})",
-                f"each producer's items in order: {self.in_order}",
+                "each producer's items arrived in order"
+                if self.in_order
+                else "some producer's items arrived out of order",
             ]
         )
 
