@@ -224,11 +224,6 @@ def snapshot(proxy: Any, *, timeout: float = DEFAULT_TIMEOUT) -> Any:
 
 
 # --------------------------------------------------------------------------
-# Workers: each runs in a child and talks to the server through proxies
-# --------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------
 # Notebook-side helpers: check input, start children, report plain results
 # --------------------------------------------------------------------------
 

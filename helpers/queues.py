@@ -96,11 +96,6 @@ MAX_BUSY = 10.0  # seconds of pretend work per consumer in one share_work call, 
 
 
 # --------------------------------------------------------------------------
-# Workers: each runs in a child process and sends its result through a queue
-# --------------------------------------------------------------------------
-
-
-# --------------------------------------------------------------------------
 # Notebook-side helpers: check input first, wait with a limit
 # --------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from helpers.validation import (
     require_timeout,
 )
 from helpers.workers.sharedctypes import (
+    CountingLock,
     add_both_ways,
     add_squares_into,
     add_with_lock,
@@ -459,51 +460,3 @@ def semaphore_file(lock: Any) -> str:
         return f"named {name}; this system has no /dev/shm to look in"
     path = f"/dev/shm/sem.{name.lstrip('/')}"
     return path if os.path.exists(path) else f"named {name}, but {path} is gone"
-
-
-class CountingLock:
-    """A re-entrant lock that counts, in shared memory, how often it is taken.
-
-    ``outer`` counts the acquisitions no other acquisition in the same process
-    encloses (``with total.get_lock():`` once, or each bare ``total.value``
-    read and write); ``inner`` the ones inside another (``total.value`` inside
-    ``with total.get_lock():``). Give it to ``ctx.Value(..., lock=CountingLock(ctx))``
-    and pass the value to children as usual: every process counts into the same two numbers.
-    """
-
-    def __init__(self, ctx: Context) -> None:
-        self._lock = ctx.RLock()
-        self._counts = ctx.RawArray("q", 2)  # outer, inner: written only with _lock held
-        self._depth = 0  # this process's nesting; RLock is held by one thread at a time
-
-    def __getstate__(self) -> tuple[Any, Any]:
-        return self._lock, self._counts
-
-    def __setstate__(self, state: tuple[Any, Any]) -> None:
-        self._lock, self._counts = state
-        self._depth = 0
-
-    def acquire(self, block: bool = True, timeout: float | None = None) -> bool:
-        got = self._lock.acquire(block, timeout)
-        if got:
-            self._counts[1 if self._depth else 0] += 1
-            self._depth += 1
-        return got
-
-    def release(self) -> None:
-        self._depth -= 1
-        self._lock.release()
-
-    def __enter__(self) -> bool:
-        return self.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-    @property
-    def outer(self) -> int:
-        return int(self._counts[0])
-
-    @property
-    def inner(self) -> int:
-        return int(self._counts[1])
