@@ -119,13 +119,20 @@ def _refuse_hidden(function: Callable[..., Any]) -> Callable[..., Any]:
         return function(path, *args, **kwargs)
 
     wrapper.__wrapped__ = function  # type: ignore[attr-defined]
-    # Named as what it replaces, so pickle finds it there: a Dask task defined in a cell
-    # that calls open() is pickled by value, and its open (IPython's, which wraps io.open)
-    # must pickle as a reference to io.open, which on a real Mac is still the builtin.
-    wrapper.__module__ = function.__module__
-    wrapper.__name__ = function.__name__
-    wrapper.__qualname__ = function.__qualname__
-    return wrapper
+    return _named_as(function, wrapper)
+
+
+def _named_as(function: Callable[..., Any], replacement: Callable[..., Any]) -> Any:
+    """Name ``replacement`` as the ``function`` it replaces, so pickle finds it there.
+
+    A Dask task defined in a cell that calls open() is pickled by value, and its open
+    (IPython's, which wraps io.open) must pickle as a reference to io.open: on the real
+    platform that is still the builtin, here it is the replacement.
+    """
+    replacement.__module__ = function.__module__
+    replacement.__name__ = function.__name__
+    replacement.__qualname__ = function.__qualname__
+    return replacement
 
 
 def _hide_paths() -> None:
@@ -288,8 +295,7 @@ def _binder() -> None:
             return io.StringIO(BINDER_CPU_MAX)
         return real_open(file, *args, **kwargs)
 
-    builtins.open = quota_of_two
-    io.open = quota_of_two
+    builtins.open = io.open = _named_as(real_open, quota_of_two)
     real_exists = os.path.exists
 
     def cgroup_exists(path: Any) -> bool:
