@@ -18,7 +18,6 @@ import os
 import sys
 from collections.abc import Mapping
 
-# Children import this module: keep typing out of its import path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from multiprocessing.context import (

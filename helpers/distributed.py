@@ -3,9 +3,9 @@
 The same cells run on a laptop and on a cluster: :func:`connect` joins the
 scheduler named by ``DASK_SCHEDULER_ADDRESS`` when that variable is set, and
 otherwise starts a ``LocalCluster`` of :data:`WORKERS` worker processes on
-this machine. Only the notebook's process imports this module's Dask parts:
-``distributed`` is imported inside the functions, so a process-pool child
-that imports :func:`busy` stays light.
+this machine. Only the notebook's process imports this module: a
+process-pool child imports :func:`busy` from :mod:`helpers.workers.distributed`,
+and ``distributed`` is imported inside the functions that use it.
 
 Importing the module turns Dask's own log messages down to errors, in this
 process and in the worker processes it starts, so that a worker being
@@ -24,7 +24,8 @@ import logging
 import os
 import sys
 import time
-from collections import namedtuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from helpers.validation import require_context, require_positive_int, require_timeout
 from helpers.workers.distributed import (
@@ -33,11 +34,7 @@ from helpers.workers.distributed import (
     kill_process,
 )
 
-# A ProcessPoolExecutor child imports this module to find busy(): no typing at runtime.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from distributed import Client, Future
 
     from helpers.context import Context
@@ -209,8 +206,15 @@ def replaced(
 # Measurements: Dask's per-task cost against a process pool's, on this machine
 # ---------------------------------------------------------------------------
 
-Measured = namedtuple("Measured", "task_ms tasks pool_s dask_s")
-Measured.__doc__ = "One row: ``tasks`` tasks of ``task_ms`` ms each, seconds in a pool and in Dask."
+
+@dataclass(frozen=True)
+class Measured:
+    """One row: ``tasks`` tasks of ``task_ms`` ms each, seconds in a pool and in Dask."""
+
+    task_ms: float
+    tasks: int
+    pool_s: float
+    dask_s: float
 
 
 def _time_pool(pool: Any, task_ms: float, tasks: int, timeout: float) -> float:
@@ -300,8 +304,16 @@ def plot_measurements(rows: list[Measured]) -> Any:
 # The playground: run tasks on chosen workers and draw who ran what, when
 # ---------------------------------------------------------------------------
 
-TaskRun = namedtuple("TaskRun", "tasks task_ms workers seconds stream")
-TaskRun.__doc__ = "What :func:`run_tasks` did: its inputs, the wall time, the task stream records."
+
+@dataclass(frozen=True)
+class TaskRun:
+    """What :func:`run_tasks` did: its inputs, the wall time, the task stream records."""
+
+    tasks: int
+    task_ms: int
+    workers: int
+    seconds: float
+    stream: list[dict[str, Any]]
 
 
 def run_tasks(

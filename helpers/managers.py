@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import numbers
 import time
-from collections import namedtuple
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from multiprocessing.managers import BaseProxy, ListProxy, SyncManager, ValueProxy
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from helpers.running import DEFAULT_TIMEOUT, CallTimeout, call_with_timeout, run, start, wait
 from helpers.validation import require_context, require_positive_int, require_timeout
@@ -37,11 +38,7 @@ from helpers.workers.managers import (
     send_records,
 )
 
-# Children import this module: keep typing out of its import path.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
-
     from helpers.context import Context
 
     T = TypeVar("T")  # only annotations use it, and they are never evaluated
@@ -259,13 +256,12 @@ def add_record_via_child(
     return format_table(snapshot(records, timeout=timeout))
 
 
-class CallCost(namedtuple("CallCost", "local_us proxy_us")):
+@dataclass(frozen=True)
+class CallCost:
     """Microseconds per ``append``: on a local list and through a proxy."""
 
-    # An immutable record: a namedtuple, not a frozen dataclass, because children
-    # import this module and dataclasses would pull inspect, ast and dis into each.
-    # local_us: float, proxy_us: float
-    __slots__ = ()
+    local_us: float
+    proxy_us: float
 
     @property
     def ratio(self) -> float:

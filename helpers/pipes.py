@@ -30,8 +30,10 @@ import reprlib
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_for_any
 from multiprocessing.reduction import ForkingPickler
+from typing import TYPE_CHECKING, Any
 
 from helpers.running import Child, ChildError, ChildTimeout, start, stop, wait
 from helpers.validation import _kind, require_context, require_positive_int, require_timeout
@@ -50,11 +52,7 @@ from helpers.workers.pipes import (
     write_numbered,
 )
 
-# Children import this module: keep typing out of its import path.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from helpers.context import Context
 
 __all__ = [
@@ -433,42 +431,15 @@ def ask(conn: Any, operation: Any, value: Any = None, *, timeout: float = MESSAG
 # --------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
 class SharingReport:
     """What :func:`share_one_end` saw: how many messages arrived whole, exactly once."""
 
-    # A plain class, not a dataclass: children import this module, and
-    # dataclasses would pull inspect, ast and dis into every one of them.
-    __slots__ = ("intact", "mangled", "problems", "readers", "sent")
-
-    def __init__(
-        self,
-        sent: int,
-        readers: int,
-        intact: list[int] | None = None,
-        mangled: int = 0,
-        problems: list[str] | None = None,
-    ) -> None:
-        self.sent = sent
-        self.readers = readers
-        self.intact = [] if intact is None else intact  # a fresh list for every report
-        self.mangled = mangled
-        self.problems = [] if problems is None else problems
-
-    def _values(self) -> tuple[int, int, list[int], int, list[str]]:
-        return (self.sent, self.readers, self.intact, self.mangled, self.problems)
-
-    def __repr__(self) -> str:
-        return (
-            f"SharingReport(sent={self.sent!r}, readers={self.readers!r}, intact={self.intact!r},"
-            f" mangled={self.mangled!r}, problems={self.problems!r})"
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value
+    sent: int
+    readers: int
+    intact: list[int] = field(default_factory=list)
+    mangled: int = 0
+    problems: list[str] = field(default_factory=list)
 
     @property
     def all_intact(self) -> bool:

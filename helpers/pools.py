@@ -12,9 +12,10 @@ tasks and joins the workers; ``with ctx.Pool(...)`` calls ``terminate()``,
 which kills the workers at once, finished or not. Outside a ``with``: call
 ``shutdown()``, or ``close()`` then ``join()``.
 
-The first part of this module holds the tasks the lesson's pool workers run
-(children import it, so it stays light); the second, the measurements and
-drawings the notebook makes, which import what they need when called.
+The tasks the lesson's pool workers run live in :mod:`helpers.workers.pools`
+(a child imports that light module, not this one) and are re-exported here;
+this module holds the measurements and drawings the notebook makes, which
+import matplotlib when called.
 
 >>> square(7)
 49
@@ -25,9 +26,10 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections import namedtuple
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import repeat
+from typing import TYPE_CHECKING, Any
 
 from helpers.context import usable_cpu_count
 from helpers.timeline import Event, collect, draw, now, processes
@@ -57,11 +59,7 @@ from helpers.workers.pools import (
     worker_pid,
 )
 
-# Children import this module: keep typing out of its import path.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from matplotlib.figure import Figure
 
     from helpers.context import Context
@@ -247,13 +245,16 @@ def initializer_vs_pickling(
     return _seconds(once_per_worker), _seconds(with_every_task)
 
 
-class Run(namedtuple("Run", "seconds share cpus")):
+@dataclass(frozen=True)
+class Run:
     """The best of several timed runs of a pool's ``map``: its wall-clock ``seconds``;
     ``share``, the share of a CPU each task had while it ran (the mean over the tasks,
     from :func:`metered`), about 1.0 when each worker had a CPU of its own; and
     ``cpus``, the CPUs its tasks kept busy on average (their CPU time over ``seconds``)."""
 
-    __slots__ = ()
+    seconds: float
+    share: float
+    cpus: float
 
 
 def speedup_sweep(
@@ -332,13 +333,13 @@ def plot_speedup(runs: dict[int, Run]) -> Figure:
     return figure
 
 
-class Timeline(namedtuple("Timeline", "events labels")):
+@dataclass(frozen=True)
+class Timeline:
     """What a pool's workers did: the recorded ``"task"`` events, and which task each
     one was (``labels[(process, start)]``)."""
 
-    # An immutable record: a namedtuple, not a frozen dataclass, because children
-    # import this module and dataclasses is costly to import.
-    __slots__ = ()
+    events: list[Event]
+    labels: dict[tuple[str, int], int]
 
     def workers(self) -> list[str]:
         """The workers' process names, in the order each started its first task."""
@@ -396,13 +397,16 @@ def timeline(
     return Timeline(recorded, labels)
 
 
-class PoolLife(namedtuple("PoolLife", "events seconds workers")):
+@dataclass(frozen=True)
+class PoolLife:
     """A pool's whole life on the timeline (:func:`pool_life`): the notebook's
     ``"start"`` span (making the pool until its first task began) and ``"join"``
     span (the last result in until ``shutdown`` returned), the workers' ``"task"``
     spans, and ``seconds`` from making the pool to its shutdown."""
 
-    __slots__ = ()
+    events: list[Event]
+    seconds: float
+    workers: int
 
     def serial(self) -> float:
         """Seconds of the run that no number of workers shortens: the start and the join."""
@@ -629,10 +633,17 @@ def _workers(n: int) -> str:
     return f"{n} worker" + ("" if n == 1 else "s")
 
 
-class PlayResult(namedtuple("PlayResult", "workers chunksize tasks work_ms one_s many_s run")):
+@dataclass(frozen=True)
+class PlayResult:
     """The playground's run: one worker, then ``workers``, on the same tasks."""
 
-    __slots__ = ()
+    workers: int
+    chunksize: int
+    tasks: int
+    work_ms: float
+    one_s: float
+    many_s: float
+    run: Timeline
 
     @property
     def speedup(self) -> float:

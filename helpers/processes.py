@@ -11,8 +11,8 @@ otherwise stay invisible: :func:`run_and_capture` keeps a child's stderr (where
 a child that cannot even load its worker writes its traceback), and
 :func:`run_script` runs a script from ``examples/`` in a fresh interpreter.
 
-It stays light, because every spawned child that runs one of these workers
-imports it: standard library only.
+The workers themselves live in :mod:`helpers.workers.processes`, which a
+spawned child imports instead of this module; they are re-exported here.
 
 >>> from helpers.context import get_context
 >>> ask(get_context(), read_counter)
@@ -29,9 +29,10 @@ import sys
 import tempfile
 import time
 import types
-from collections import namedtuple
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from helpers.context import START_METHODS, get_context
 from helpers.running import DEFAULT_TIMEOUT, ChildTimeout, start, wait
@@ -59,11 +60,7 @@ from helpers.workers.processes import (
     start_a_grandchild,
 )
 
-# Children import this module: keep typing out of its import path.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from helpers.context import Context
 
 __all__ = [
@@ -221,13 +218,13 @@ def ask(
     return answer
 
 
-class CapturedRun(namedtuple("CapturedRun", "exitcode answer stderr")):
+@dataclass(frozen=True)
+class CapturedRun:
     """How a plain child ended: its exit code, what it sent (or None), and its stderr."""
 
-    # An immutable record: a namedtuple, not a frozen dataclass, because children
-    # import this module and dataclasses would pull inspect, ast and dis into each.
-    # exitcode: int | None, answer: Any, stderr: str
-    __slots__ = ()
+    exitcode: int | None
+    answer: Any
+    stderr: str
 
     @property
     def error(self) -> str:
@@ -334,11 +331,12 @@ def error_summary(text: str) -> str:
 # --- start methods ---
 
 
-class StartUpTiming(namedtuple("StartUpTiming", "method seconds")):
+@dataclass(frozen=True)
+class StartUpTiming:
     """How long each of several children took to start and exit under one method."""
 
-    # method: str, seconds: tuple[float, ...]
-    __slots__ = ()
+    method: str
+    seconds: tuple[float, ...]
 
     @property
     def median(self) -> float:
@@ -397,11 +395,13 @@ def example_path(name: str) -> Path:
     return path
 
 
-class ScriptRun(namedtuple("ScriptRun", "returncode stdout stderr")):
+@dataclass(frozen=True)
+class ScriptRun:
     """How a script run in a fresh interpreter ended: exit code, stdout, stderr."""
 
-    # returncode: int, stdout: str, stderr: str
-    __slots__ = ()
+    returncode: int
+    stdout: str
+    stderr: str
 
     @property
     def error(self) -> str:

@@ -23,8 +23,10 @@ import itertools
 import numbers
 import queue
 import time
-from collections import Counter, namedtuple
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from helpers.running import (
     DEFAULT_TIMEOUT,
@@ -36,7 +38,7 @@ from helpers.running import (
     start,
     wait,
 )
-from helpers.timeline import collect, now
+from helpers.timeline import Event, collect, now
 from helpers.validation import require_context, require_positive_int, require_timeout
 from helpers.workers.queues import (
     DEFAULT_GET_TIMEOUT,
@@ -51,11 +53,7 @@ from helpers.workers.queues import (
     take_until_sentinel,
 )
 
-# Children import this module: keep typing out of its import path.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from helpers.context import Context
 
 __all__ = [
@@ -310,11 +308,8 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-class WorkReport(
-    namedtuple(
-        "WorkReport", "n_items n_producers n_consumers handled events t0", defaults=((), None)
-    )
-):
+@dataclass(frozen=True)
+class WorkReport:
     """What :func:`share_work` saw: which consumer took which ``(producer, position, value)``.
 
     ``events`` is its timeline (one :class:`helpers.timeline.Event` per item a
@@ -322,11 +317,12 @@ class WorkReport(
     ``t0`` the moment the first child was started, on the same clock.
     """
 
-    # An immutable record: a namedtuple, not a frozen dataclass, because children
-    # import this module and dataclasses would pull inspect, ast and dis into each.
-    # n_items: int, n_producers: int, n_consumers: int,
-    # handled: dict[str, list[tuple[str, int, int]]], events: list[Event], t0: int | None
-    __slots__ = ()
+    n_items: int
+    n_producers: int
+    n_consumers: int
+    handled: dict[str, list[tuple[str, int, int]]]
+    events: Sequence[Event] = ()
+    t0: int | None = None
 
     def draw(self) -> Any:
         """The timeline as a chart: one row per consumer, one colour per producer."""

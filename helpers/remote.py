@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client
+from typing import TYPE_CHECKING
 
 from helpers.validation import (
     require_authkey,
@@ -45,8 +46,6 @@ from helpers.workers.remote import (
     take_and_hold,
 )
 
-# Children import this module: keep typing out of its import path.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from helpers.context import Context
 

@@ -21,6 +21,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from helpers.validation import require_context, require_timeout
 from helpers.workers.running import (
@@ -28,11 +30,7 @@ from helpers.workers.running import (
     _guarded_main,
 )
 
-# Children import this module: keep typing out of its import path.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from helpers.context import Context
 
 __all__ = [
@@ -184,27 +182,13 @@ def stop(process: Any, *, grace: float = 1.0) -> int | None:
     return process.exitcode
 
 
+@dataclass(slots=True)
 class Child:
     """A started child process and the read end of its report pipe."""
 
-    # A plain class, not a dataclass: children import this module, and
-    # dataclasses would pull inspect, ast and dis into every one of them.
-    __slots__ = ("name", "process", "report")
-
-    def __init__(self, process: Any, report: Any, name: str) -> None:
-        self.process = process
-        self.report = report
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"Child(process={self.process!r}, report={self.report!r}, name={self.name!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return (self.process, self.report, self.name) == (other.process, other.report, other.name)
-
-    __hash__ = None  # type: ignore[assignment]  # mutable and compared by value, like the dataclass it was
+    process: Any
+    report: Any
+    name: str
 
     def wait(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Join within ``timeout`` seconds; raise :class:`ChildTimeout` or :class:`ChildError`."""

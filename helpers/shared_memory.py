@@ -17,8 +17,8 @@ Lifecycle, in this order:
    the name leaves ``/dev/shm``, and the memory is freed when the last process
    has closed it.
 
-Children import this module: numpy is imported inside the functions that use
-it, so that a child pays for it only when it runs one of them.
+The workers live in :mod:`helpers.workers.shared_memory`, which a child
+imports instead of this module; numpy is imported inside the functions that use it.
 
 >>> from helpers.context import get_context
 >>> square_on_a_child(get_context(), [1, 2, 3])
@@ -31,6 +31,7 @@ import os
 import select
 import time
 from multiprocessing.shared_memory import SharedMemory
+from typing import TYPE_CHECKING, Any
 
 from helpers import timeline
 from helpers.running import DEFAULT_TIMEOUT, run, start, wait
@@ -51,11 +52,7 @@ from helpers.workers.shared_memory import (
     write_after_unlink,
 )
 
-# Children import this module: keep typing out of its import path.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from helpers.context import Context
 
 __all__ = [

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import ctypes
 import os
-from collections import namedtuple
 from collections.abc import Iterable
+from dataclasses import dataclass
 from multiprocessing.sharedctypes import (  # type: ignore[attr-defined]  # not in typeshed
     SynchronizedBase,
     typecode_to_type,
 )
+from typing import TYPE_CHECKING, Any
 
 from helpers.running import DEFAULT_TIMEOUT, Child, run, start, stop, wait
 from helpers.validation import (
@@ -54,11 +55,7 @@ from helpers.workers.sharedctypes import (
     try_module_lock,
 )
 
-# Children import this module: keep typing out of its import path.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from helpers.context import Context
 
 __all__ = [
@@ -316,13 +313,14 @@ def square_list(
     return squares[:], total.value
 
 
-class RaceResult(namedtuple("RaceResult", "processes increments locked total")):
+@dataclass(frozen=True)
+class RaceResult:
     """How many increments reached a shared counter that several processes added to."""
 
-    # An immutable record: a namedtuple, not a frozen dataclass, because children
-    # import this module and dataclasses would pull inspect, ast and dis into each.
-    # processes: int, increments: int, locked: bool, total: int
-    __slots__ = ()
+    processes: int
+    increments: int
+    locked: bool
+    total: int
 
     @property
     def expected(self) -> int:
@@ -382,14 +380,15 @@ def race(
     return RaceResult(processes, increments, locked, counter.value)
 
 
-class PlaygroundResult(
-    namedtuple("PlaygroundResult", "typecode squares total with_lock without_lock")
-):
+@dataclass(frozen=True)
+class PlaygroundResult:
     """What the widget shows: squares computed in a child, and one race each way."""
 
-    # typecode: str, squares: list[int], total: int,
-    # with_lock: RaceResult, without_lock: RaceResult
-    __slots__ = ()
+    typecode: str
+    squares: list[int]
+    total: int
+    with_lock: RaceResult
+    without_lock: RaceResult
 
     def __str__(self) -> str:
         race = self.with_lock

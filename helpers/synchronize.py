@@ -24,7 +24,8 @@ True
 
 from __future__ import annotations
 
-from collections import namedtuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from helpers import timeline
 from helpers.running import start, stop, wait
@@ -47,11 +48,7 @@ from helpers.workers.synchronize import (
     work_in_phases,
 )
 
-# Children import this module: keep typing out of its import path.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from helpers.context import Context
 
 __all__ = [
@@ -132,10 +129,17 @@ def passed_in_groups(events: list[Event], *, parties: int) -> bool:
 # --------------------------------------------------------------------------
 
 
-class Demo(namedtuple("Demo", "primitive processes slots events t0 conclusion holds")):
+@dataclass(frozen=True)
+class Demo:
     """What :func:`demonstrate` ran: its events (for :func:`helpers.timeline.draw`) and verdict."""
 
-    __slots__ = ()
+    primitive: str
+    processes: int
+    slots: int
+    events: list[Event]
+    t0: int
+    conclusion: str
+    holds: bool
 
     def __str__(self) -> str:
         return f"{self.conclusion}: {self.holds}"

@@ -53,18 +53,15 @@ import time
 from collections import namedtuple
 from collections.abc import Iterable
 
+# matplotlib is imported inside draw(), so collecting costs nothing to import.
+from typing import Any
+
 from helpers.validation import require_timeout
 from helpers.workers.timeline import (
     Recorder,
     now,
     record_for_cost,
 )
-
-# Children import this module: keep typing, dataclasses, numpy and matplotlib
-# out of its import path (matplotlib is imported inside draw()).
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 __all__ = [
     "COLOURS",

@@ -9,11 +9,7 @@ from __future__ import annotations
 import numbers
 import os
 from collections.abc import Iterable
-
-# Children import this module: keep typing out of its import path.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from typing import Any
 
 __all__ = [
     "LOOPBACK_HOSTS",

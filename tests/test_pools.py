@@ -270,11 +270,13 @@ def test_plots_are_figures_with_one_axes():
         assert len(figure.axes) == 1
 
 
-def test_a_child_importing_helpers_pools_loads_nothing_heavy():
+def test_a_child_importing_the_pool_workers_loads_nothing_heavy():
+    # A pool's child imports the module pickling recorded for its task:
+    # helpers.workers.pools, not helpers.pools (the notebook's side).
     heavy = ["dataclasses", "inspect", "typing", "numpy", "matplotlib", "concurrent.futures"]
     probe = (
         f"import sys; sys.path[:0] = [{str(ROOT)!r}]\n"
-        "import helpers.pools\n"
+        "import helpers.workers.pools\n"
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
     done = subprocess.run(

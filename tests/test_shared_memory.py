@@ -212,7 +212,10 @@ def test_forget_unlink_example(tmp_path, untracked):
 
 def test_a_child_importing_the_module_loads_nothing_heavy():
     heavy = ["dataclasses", "inspect", "typing", "numpy", "ipywidgets", "matplotlib"]
-    probe = f"import sys, helpers.shared_memory; print([m for m in {heavy!r} if m in sys.modules])"
+    probe = (
+        "import sys, helpers.workers.shared_memory\n"
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
     done = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=ROOT,

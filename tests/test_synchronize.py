@@ -254,7 +254,7 @@ def test_a_child_importing_the_lesson_module_loads_nothing_heavy():
     heavy = ["dataclasses", "inspect", "typing", "numpy", "ipywidgets", "matplotlib"]
     probe = (
         f"import sys; sys.path[:0] = [{str(root)!r}]\n"
-        "import helpers.synchronize\n"
+        "import helpers.workers.synchronize\n"
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
     done = subprocess.run(

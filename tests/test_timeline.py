@@ -193,7 +193,7 @@ def test_a_child_importing_the_timeline_loads_nothing_heavy():
     heavy = ["dataclasses", "inspect", "typing", "numpy", "ipywidgets", "matplotlib"]
     probe = (
         f"import sys; sys.path[:0] = [{str(ROOT)!r}]\n"
-        "import helpers.timeline\n"
+        "import helpers.workers.timeline\n"
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
     done = subprocess.run(
