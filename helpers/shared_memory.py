@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import select
 import time
+from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
 from typing import TYPE_CHECKING, Any
 
@@ -163,21 +164,17 @@ def square_on_a_child(ctx: Context, numbers: Any, *, timeout: float = DEFAULT_TI
 # --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
 class ParallelRun:
     """One run of :func:`parallel_transform`: its time, its timeline and a checksum."""
 
-    __slots__ = ("checksum", "children", "events", "seconds", "t0")
-
-    def __init__(
-        self, children: int, seconds: float, events: list[Event], t0: int, checksum: float
-    ) -> None:
-        self.children = children
-        self.seconds = seconds  # in all: from starting the children until all were joined
-        # Each child's "wait", "work" and "cpu time" spans, and the parent's "start"
-        # (until every child had attached) and "join" (last work done until all joined).
-        self.events = events
-        self.t0 = t0  # when the parent started its children
-        self.checksum = checksum  # the sum of the transformed array
+    children: int
+    seconds: float  # in all: from starting the children until all were joined
+    # Each child's "wait", "work" and "cpu time" spans, and the parent's "start"
+    # (until every child had attached) and "join" (last work done until all joined).
+    events: list[Event]
+    t0: int  # when the parent started its children
+    checksum: float  # the sum of the transformed array
 
     @property
     def work_seconds(self) -> float:
@@ -299,6 +296,7 @@ def parallel_transform(
         shm.unlink()
 
 
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """One child against ``children``: the best (shortest in all) of a few repeats of each.
 
@@ -308,11 +306,17 @@ class Comparison:
     Amdahl's law, given the share of the one-child run that was serial.
     """
 
-    __slots__ = ("best", "many", "one", "repeats")
+    one: list[ParallelRun]
+    many: list[ParallelRun]
 
-    def __init__(self, one: list[ParallelRun], many: list[ParallelRun]) -> None:
-        self.one, self.many, self.repeats = one, many, len(one)
-        self.best = (min(one, key=lambda r: r.seconds), min(many, key=lambda r: r.seconds))
+    @property
+    def repeats(self) -> int:
+        return len(self.one)
+
+    @property
+    def best(self) -> tuple[ParallelRun, ParallelRun]:
+        """The shortest run of each side, in all."""
+        return min(self.one, key=lambda r: r.seconds), min(self.many, key=lambda r: r.seconds)
 
     @property
     def children(self) -> int:
