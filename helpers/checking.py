@@ -11,7 +11,6 @@ call shows the line itself.
 from __future__ import annotations
 
 import multiprocessing.process
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,8 +18,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from helpers import holdings
+from helpers import dev_shm
 from helpers.context import get_context, get_multiprocess_context
+from helpers.dev_shm import SHM_DIR
 from helpers.running import CallTimeout, call_with_timeout, stop
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ __all__ = [
     "HANG_TIMEOUT",
     "NAME_ERROR_ADVICE",
     "PROGRAM_TIMEOUT",
+    "SHM_DIR",
     "ProgramRun",
     "RecordingContext",
     "Rule",
@@ -122,8 +123,6 @@ FAULT_TIMEOUT = 20.0
 CLUSTER_TIMEOUT = 60.0
 # How long a child that was never joined may take to exit once the program returned.
 LINGER = 2.0
-SHM_DIR = "/dev/shm"
-SHM_KINDS = ("segment", "semaphore")  # what holdings finds in SHM_DIR
 
 
 @dataclass
@@ -230,13 +229,6 @@ def watching_processes() -> Iterator[list[Started]]:
             cls.start, cls.join = original_start, original_join
 
 
-def _segments() -> set[str] | None:
-    try:
-        return set(os.listdir(SHM_DIR))
-    except OSError:  # no /dev/shm (macOS, Windows): nowhere to look
-        return None
-
-
 # What a checker says instead of "nothing left behind" where it could not look.
 NO_SHM_DIR = f"this system has no {SHM_DIR} to look in for shared memory left behind"
 
@@ -283,30 +275,6 @@ class RecordingContext:
                 end.close()  # closing twice is harmless
 
 
-def _held_elsewhere(names: set[str]) -> set[str]:
-    """Those of ``names`` (in /dev/shm) that a process other than this one maps or holds open.
-
-    /dev/shm is shared by every program on the machine (another notebook, a
-    parallel test run): a new segment another process uses right now is that
-    program's, not a leftover of the learner's, whose children have all ended.
-    Linux only; elsewhere there is no /proc to look in, and none is returned.
-    """
-    by_inode = {}
-    for name in names:
-        with suppress(OSError):  # removed meanwhile
-            by_inode[os.stat(os.path.join(SHM_DIR, name)).st_ino] = name
-    if not by_inode or not holdings.can_look():
-        return set()
-    here, found = os.getpid(), set()
-    for entry in os.listdir(holdings.PROC):
-        if entry.isdigit() and int(entry) != here:
-            held = holdings.scan(int(entry)) or set()  # None: gone meanwhile, or not ours
-            found |= {
-                by_inode[h.inode] for h in held if h.kind in SHM_KINDS and h.inode in by_inode
-            }
-    return found
-
-
 def run_program(
     program: Callable[..., Any],
     *args: Any,
@@ -325,7 +293,7 @@ def run_program(
     nothing can be looked for: ``run.shm_looked`` says so, and a verdict that would
     claim nothing was left says that instead (:func:`left_nothing`).
     """
-    before = _segments()
+    before = dev_shm.segments() if dev_shm.can_list() else None
     run = ProgramRun(timeout=timeout)
     began = time.monotonic()
     with watching_processes() as started:
@@ -348,16 +316,13 @@ def run_program(
         record.exitcode = record.process.exitcode
         if record.process.is_alive():
             stop(record.process)
-    after = _segments() if shared_memory else None
-    if before is None or after is None:
+    if not shared_memory or before is None or not dev_shm.can_list():
         return run
     run.shm_looked = True
     # Semaphores (sem.*) belong to queues and locks the program may still hold.
-    new = {n for n in after - before if not n.startswith("sem.")}
-    run.leftover_segments = sorted(new - _held_elsewhere(new))
-    for name in run.leftover_segments:
-        with suppress(OSError):
-            os.unlink(os.path.join(SHM_DIR, name))
+    new = dev_shm.segments() - before
+    run.leftover_segments = sorted(new - dev_shm.held_elsewhere(new))
+    dev_shm.remove(run.leftover_segments)
     return run
 
 

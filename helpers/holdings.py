@@ -30,7 +30,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from helpers.validation import SHM_DIR, kind, require_timeout
+from helpers.dev_shm import NO_PROC, PROC, SHM_DIR, can_list, can_look, inodes, mapped_files
+from helpers.validation import kind, require_timeout
 
 __all__ = [
     "Handle",
@@ -44,7 +45,6 @@ __all__ = [
 ]
 
 Kind = Literal["pipe", "socket", "segment", "semaphore"]
-PROC = "/proc"
 PARENT_LABEL = "parent"
 # How deep holdings() looks inside a channel object for its pipe ends and
 # semaphores: a Queue holds them directly, a JoinableQueue's condition one level down.
@@ -73,11 +73,6 @@ class Handle:
         if self.kind == "segment":
             return f"segment {self.name}" if self.name else "segment"
         return self.kind
-
-
-def can_look() -> bool:
-    """True where ``/proc`` tells what a process holds open (Linux)."""
-    return os.path.isdir(os.path.join(PROC, str(os.getpid()), "fd"))
 
 
 def _shm_handle(path: str, inode: int) -> Handle | None:
@@ -110,14 +105,10 @@ def _fd_handle(pid: int | str, fd: str) -> Handle | None:
 
 def _mapped_handles(pid: int | str) -> Iterator[Handle]:
     """Shared-memory files mapped into ``pid``'s memory, from ``/proc/<pid>/maps``."""
-    with open(os.path.join(PROC, str(pid), "maps"), encoding="utf-8", errors="replace") as maps:
-        for line in maps:
-            # address perms offset device inode path
-            fields = line.split(maxsplit=5)
-            if len(fields) == 6 and fields[5].startswith(SHM_DIR + "/"):
-                handle = _shm_handle(fields[5].strip(), int(fields[4]))
-                if handle is not None:
-                    yield handle
+    for path, inode in mapped_files(pid):
+        handle = _shm_handle(path, inode)
+        if handle is not None:
+            yield handle
 
 
 def scan(pid: int, *, skip_fds: Iterable[int] = ()) -> set[Handle] | None:
@@ -213,14 +204,10 @@ def shm_names(channel: Any) -> list[str] | None:
     no other process needs to open it by name) has no entry, though it still works.
     None where this system cannot tell: no ``/proc`` or no ``/dev/shm`` (macOS, Windows).
     """
-    if not can_look():
+    if not can_look() or not can_list():
         return None
     wanted = {h.inode for h in channel_handles(channel) if h.kind in ("segment", "semaphore")}
-    try:
-        with os.scandir(SHM_DIR) as entries:
-            return sorted(entry.name for entry in entries if entry.inode() in wanted)
-    except OSError:  # no /dev/shm
-        return None
+    return sorted(name for inode, name in inodes().items() if inode in wanted)
 
 
 # ----------------------------------------------------------------------------
@@ -274,10 +261,7 @@ class Holdings:
 
     def __str__(self) -> str:
         if not self.available:
-            return (
-                "cannot look: this system has no /proc, where Linux shows what "
-                "each process holds open"
-            )
+            return NO_PROC
         width = max(len(row.label) for row in self.rows)
         return "\n".join(f"{row.label:<{width}}  {row.describe()}" for row in self.rows)
 

@@ -35,10 +35,10 @@ from multiprocessing.shared_memory import SharedMemory
 from typing import TYPE_CHECKING, Any
 
 from helpers import timeline
+from helpers.dev_shm import SHM_DIR, can_list, segments
 from helpers.running import DEFAULT_TIMEOUT, run, start, wait
 from helpers.timeline import Event, collect, max_overlap, now
 from helpers.validation import (
-    SHM_DIR,
     require_context,
     require_int_list,
     require_positive_int,
@@ -100,14 +100,6 @@ def first_line(stream: Any, timeout: float = 30.0) -> str:
     return stream.readline().strip()
 
 
-def segments(directory: str = SHM_DIR) -> set[str]:
-    """The names of the shared-memory segments in ``/dev/shm`` (semaphores left out)."""
-    try:
-        return {n for n in os.listdir(directory) if not n.startswith("sem.")}
-    except OSError:  # no /dev/shm (macOS, Windows)
-        return set()
-
-
 def in_dev_shm(name: str, *, wait: float = 0.0, directory: str = SHM_DIR) -> str:
     """Whether segment ``name`` is in ``/dev/shm``, as words a learner reads.
 
@@ -118,7 +110,7 @@ def in_dev_shm(name: str, *, wait: float = 0.0, directory: str = SHM_DIR) -> str
     >>> in_dev_shm("psm_no_such_segment")  # doctest: +SKIP
     'the segment is not in /dev/shm'
     """
-    if not os.path.isdir(directory):
+    if not can_list(directory):
         return f"cannot look: this system has no {directory}, where Linux lists each segment"
     if wait:
         wait_until_gone(name, wait, directory)

@@ -31,6 +31,7 @@ from multiprocessing.sharedctypes import (  # type: ignore[attr-defined]  # not 
 )
 from typing import TYPE_CHECKING, Any
 
+from helpers.dev_shm import SHM_DIR, can_list
 from helpers.running import DEFAULT_TIMEOUT, Child, run, start, stop, wait
 from helpers.validation import (
     parse_int_list,
@@ -455,7 +456,7 @@ def semaphore_file(lock: Any) -> str:
     name = getattr(getattr(lock, "_semlock", None), "name", None)
     if name is None:
         return "no name: made for fork children, which inherit it"
-    if not os.path.isdir("/dev/shm"):
-        return f"named {name}; this system has no /dev/shm to look in"
-    path = f"/dev/shm/sem.{name.lstrip('/')}"
+    if not can_list():
+        return f"named {name}; this system has no {SHM_DIR} to look in"
+    path = f"{SHM_DIR}/sem.{name.lstrip('/')}"
     return path if os.path.exists(path) else f"named {name}, but {path} is gone"

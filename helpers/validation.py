@@ -11,6 +11,8 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from helpers.dev_shm import SHM_DIR
+
 __all__ = [
     "LOOPBACK_HOSTS",
     "MIN_AUTHKEY_BYTES",
@@ -28,7 +30,6 @@ __all__ = [
 ]
 
 # Where Linux keeps named shared memory (a tmpfs: RAM, with its own size limit).
-SHM_DIR = "/dev/shm"
 
 
 def kind(value: object) -> str:

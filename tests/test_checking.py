@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support import checking as programs
 
-from helpers import checking
+from helpers import dev_shm
 from helpers.checking import PROGRAM_TIMEOUT, SHM_DIR, common_mistake, left_nothing, run_program
 from helpers.shared_memory import first_line
 
@@ -136,7 +136,7 @@ def test_a_run_says_whether_it_could_look_for_leftover_shared_memory(ctx, monkey
     assert looked.shm_looked == Path(SHM_DIR).is_dir()
     if looked.shm_looked:
         assert left_nothing(looked, "nothing left behind") == "nothing left behind"
-    monkeypatch.setattr(checking, "SHM_DIR", "/no-such-directory")  # as on macOS and Windows
+    monkeypatch.setattr(dev_shm, "SHM_DIR", "/no-such-directory")  # as on macOS and Windows
     blind = run_program(programs.correct, ctx, 21)
     assert not blind.shm_looked and blind.leftover_segments == []
     assert left_nothing(blind, "nothing left behind") == (

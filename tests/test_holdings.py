@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from helpers import dev_shm
 from helpers import holdings as holdings_module
 from helpers.holdings import Handle, can_look, channel_handles, holdings, scan, shm_names
 from helpers.pipes import ask, serve
@@ -165,7 +166,7 @@ def test_elsewhere_shm_names_says_it_cannot_tell(monkeypatch):
 
 @linux_only
 def test_without_dev_shm_shm_names_says_it_cannot_tell(monkeypatch):
-    monkeypatch.setattr(holdings_module, "SHM_DIR", "/nonexistent-shm")
+    monkeypatch.setattr(dev_shm, "SHM_DIR", "/nonexistent-shm")
     q = multiprocessing.get_context("spawn").Queue()
     try:
         assert shm_names(q) is None
