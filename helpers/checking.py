@@ -10,6 +10,7 @@ call shows the line itself.
 
 from __future__ import annotations
 
+import inspect
 import multiprocessing.process
 import sys
 import time
@@ -49,6 +50,8 @@ __all__ = [
     "ok",
     "raised_hint",
     "run_program",
+    "shortened",
+    "source_of",
     "watching_processes",
 ]
 
@@ -349,6 +352,24 @@ def judge_program(
     finally:
         recorder.discard()
     return ok(passed(run)) if hint is None else fail(hint)
+
+
+def source_of(function: Any) -> str:
+    """The source of a learner's function, or ``""`` where none is kept (built in, say)."""
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):  # built in, or written where no source is kept
+        return ""
+
+
+def shortened(value: Any, width: int = 80) -> str:
+    """``repr(value)`` for a hint, cut to ``width`` characters.
+
+    >>> shortened(list(range(30)), width=20)
+    '[0, 1, 2, 3, 4, 5...'
+    """
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def not_a_function(answer: Any, example: str) -> Verdict | None:

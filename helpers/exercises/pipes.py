@@ -11,7 +11,6 @@ Every wait has a timeout; a program that never finishes is stopped.
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, Any
 
 from helpers.checking import (
@@ -25,6 +24,8 @@ from helpers.checking import (
     context_for,
     judge_program,
     not_a_function,
+    shortened,
+    source_of,
 )
 
 if TYPE_CHECKING:
@@ -49,18 +50,11 @@ PATIENCE = 8.0
 PROGRAM_LINES = ("hello", "hey", "hru?", "ünïcode ✓", "")
 
 
-def _source(function: Any) -> str:
-    try:
-        return inspect.getsource(function)
-    except (OSError, TypeError):  # built in, or written where no source is kept
-        return ""
-
-
 def _sends_after_close(run: ProgramRun) -> str | None:
     for worker in run.started:
         if not callable(worker.target) or worker.exitcode in (0, None):
             continue
-        text = _source(worker.target)
+        text = source_of(worker.target)
         closed = text.find(".close()")
         if closed != -1 and ".send" in text[closed:]:
             return (
@@ -108,14 +102,9 @@ def _wrong_lines(run: ProgramRun) -> str | None:
     if run.result is None:
         return "your program returned None: return the list of lines it received"
     return (
-        f"your program returned {_short(run.result)}, but the child sent {expected!r}: keep "
+        f"your program returned {shortened(run.result)}, but the child sent {expected!r}: keep "
         "every message, in order, until recv() raises EOFError"
     )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_lines_program(
@@ -167,7 +156,7 @@ def _gather_shape(result: Any, jobs: list[tuple[list[int], float]]) -> str | Non
         isinstance(pair, tuple) and len(pair) == 2 for pair in result
     ):
         return (
-            f"your program returned {_short(result)}: return a list of (job, square) pairs, "
+            f"your program returned {shortened(result)}: return a list of (job, square) pairs, "
             "in the order they arrived"
         )
     for index, (numbers, _pause) in enumerate(jobs):

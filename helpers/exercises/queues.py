@@ -13,7 +13,6 @@ wait has a timeout; a worker that never stops is stopped and named in the hint.
 
 from __future__ import annotations
 
-import inspect
 from typing import TYPE_CHECKING, Any
 
 from helpers.checking import (
@@ -27,6 +26,8 @@ from helpers.checking import (
     context_for,
     judge_program,
     not_a_function,
+    shortened,
+    source_of,
 )
 
 if TYPE_CHECKING:
@@ -49,20 +50,13 @@ PROGRAM_NUMBERS = tuple(range(1, 20_001))
 PROGRAM_WORKERS = 3
 
 
-def _source(function: Any) -> str:
-    try:
-        return inspect.getsource(function)
-    except (OSError, TypeError):  # built in, or written where no source is kept
-        return ""
-
-
 def _workers(run: ProgramRun) -> list[Started]:
     return [p for p in run.started if callable(p.target)]
 
 
 def _stops_on_empty(run: ProgramRun) -> str | None:
     for worker in _workers(run):
-        if ".empty()" in _source(worker.target):
+        if ".empty()" in source_of(worker.target):
             return (
                 f"your worker {worker.target.__name__}() decides to stop when the queue's "
                 "empty() says True: between processes that is only a snapshot — it is True "
@@ -239,14 +233,9 @@ def _wrong_total(run: ProgramRun, numbers: list[int]) -> str | None:
     if run.result == expected:
         return None
     return (
-        f"your program returned {_short(run.result)}, expected {expected:,}, the sum of the "
-        f"squares of 1…{len(numbers)}: return the one total {SUM_STAGE}() sends back"
+        f"your program returned {shortened(run.result, width=60)}, expected {expected:,}, "
+        f"the sum of the squares of 1…{len(numbers)}: return the one total {SUM_STAGE}() sends back"
     )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def check_pipeline_program(
