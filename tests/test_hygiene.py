@@ -270,24 +270,12 @@ def _registered(log: Path) -> set[str]:
     return set(log.read_text().split()) if log.exists() else set()
 
 
-# Found when this test began to run every start method: under forkserver this
-# notebook's cleanup leaves Locks, Semaphores and Events named (06: some thirty
-# semaphores). Expected to fail until its cleanup section drops them; under
-# spawn and fork the same notebook is clean.
-KNOWN_LEAKS = {
-    ("06_coordination.ipynb", "forkserver"): "cleanup keeps slot, slots, stop, w, writer, ...",
-}
-
-
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("method", HYGIENE_METHODS)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_a_notebook_leaves_no_process_segment_or_semaphore(
-    path, method, monkeypatch, tmp_path, request
+    path, method, monkeypatch, tmp_path
 ):
-    known = KNOWN_LEAKS.get((path.name, method))
-    if known:
-        request.applymarker(pytest.mark.xfail(reason=f"known leak under {method}: {known}"))
     # The kernel inherits this environment; without PYTEST_CURRENT_TEST it captures what
     # children print, as in JupyterLab and under nbval (see the root conftest.py).
     monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
