@@ -273,9 +273,7 @@ def _registered(log: Path) -> set[str]:
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("method", HYGIENE_METHODS)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_a_notebook_leaves_no_process_segment_or_semaphore(
-    path, method, monkeypatch, tmp_path
-):
+def test_a_notebook_leaves_no_process_segment_or_semaphore(path, method, monkeypatch, tmp_path):
     # The kernel inherits this environment; without PYTEST_CURRENT_TEST it captures what
     # children print, as in JupyterLab and under nbval (see the root conftest.py).
     monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
