@@ -43,7 +43,7 @@ EMULATED: dict[str, list[str]] = {
         "256 open files per process",
     ],
     "windows": [
-        "spawn only: fork and forkserver raise ValueError",
+        "spawn only: fork and forkserver raise ValueError (multiprocessing and multiprocess)",
         "no fcntl module for the course's code",
         "no /dev/shm and no /proc to look in",
         "SharedMemory.unlink() does nothing",
@@ -275,6 +275,7 @@ def _windows() -> None:
             "multiprocessing.shared_memory": _windows_shared_memory,
             "concurrent.futures.process": _windows_process_pool,
             "multiprocessing.context": _spawn_only_context,
+            "multiprocess.context": _spawn_only_context,  # dill's copy of it, as in lesson 91
         }
     )
     _hide_paths()
