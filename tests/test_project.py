@@ -213,9 +213,12 @@ WITHIN_BUDGET = {
     "02_manager.ipynb": (70, 2500),
     "03_queue.ipynb": (70, 2500),
     "04_pipe.ipynb": (70, 2500),
+    "05_which_channel_when.ipynb": (70, 2500),
+    "06_coordination.ipynb": (70, 2500),
     "07_shared_memory_numpy.ipynb": (70, 2500),
     "08_pools.ipynb": (70, 2500),
     "09_beyond_one_machine.ipynb": (70, 2500),
+    "10_capstone_fractal_explorer.ipynb": (70, 2500),
 }
 
 
