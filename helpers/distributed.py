@@ -89,16 +89,17 @@ HUB_DASHBOARD_LINK = "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/status"
 def link_dashboard_through_the_hub(environ: Any = None) -> str | None:
     """Make the dashboard link a client prints work behind JupyterHub (Binder).
 
-    When ``JUPYTERHUB_SERVICE_PREFIX`` is set, sets ``distributed.dashboard.link``
-    to :data:`HUB_DASHBOARD_LINK` (for Dask imported later, through its
-    environment variable; for Dask already imported, through ``dask.config``)
+    When ``JUPYTERHUB_SERVICE_PREFIX`` is set in ``environ`` (``os.environ`` by
+    default), sets ``distributed.dashboard.link`` to :data:`HUB_DASHBOARD_LINK`
+    (for Dask imported later, through its environment variable in that same
+    ``environ``; for Dask already imported, through ``dask.config``)
     and returns it; elsewhere changes nothing and returns None. Called once
     when this module is imported.
     """
     env = os.environ if environ is None else environ
     if not env.get(HUB_PREFIX_ENV):
         return None
-    os.environ.setdefault("DASK_DISTRIBUTED__DASHBOARD__LINK", HUB_DASHBOARD_LINK)
+    env.setdefault("DASK_DISTRIBUTED__DASHBOARD__LINK", HUB_DASHBOARD_LINK)
     if "dask" in sys.modules:
         import dask  # only where Dask is already loaded
 

@@ -192,12 +192,16 @@ def test_the_dashboard_link_goes_through_the_hub_when_there_is_one(monkeypatch):
     import dask
     from distributed.utils import format_dashboard_link
 
-    monkeypatch.delenv("DASK_DISTRIBUTED__DASHBOARD__LINK", raising=False)
     assert course_dask.link_dashboard_through_the_hub({}) is None
+    # A mapping of its own, not os.environ: a link template left in this process's
+    # environment would reach every kernel started later in the same test run,
+    # where Dask cannot fill in the hub's prefix (KeyError in notebook 09).
+    environ = {"JUPYTERHUB_SERVICE_PREFIX": "/user/ada/"}
     default = dask.config.get("distributed.dashboard.link")
     with dask.config.set({"distributed.dashboard.link": default}):  # restored on exit
-        monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
-        link = course_dask.link_dashboard_through_the_hub()
+        link = course_dask.link_dashboard_through_the_hub(environ)
         assert link == course_dask.HUB_DASHBOARD_LINK
-        assert os.environ["DASK_DISTRIBUTED__DASHBOARD__LINK"] == link
+        assert environ["DASK_DISTRIBUTED__DASHBOARD__LINK"] == link
+        assert "DASK_DISTRIBUTED__DASHBOARD__LINK" not in os.environ
+        monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")  # Dask formats from here
         assert format_dashboard_link("127.0.0.1", 8787) == "/user/ada/proxy/8787/status"
