@@ -245,6 +245,9 @@ def main(argv: list[str]) -> int:
         text = argv[at + 1]
         notebooks = [p for p in NOTEBOOKS if text in p.name]
         del argv[at : at + 2]
+        if not notebooks:  # a run of nothing must not pass
+            print(f"no notebook's name contains {text!r}")
+            return 2
     modes = argv or list(EMULATED)
     unknown = [m for m in modes if m not in EMULATED]
     if unknown:
