@@ -100,7 +100,7 @@ def _shared_work(items: int, producers: int, consumers: int, work_ms: float) -> 
         f" to {_plural(consumers, 'consumer')}",
         f"taken: {items}, lost: 0, duplicated: 0",
         f"checksum: {checksum} (expected {checksum})",
-        "each producer's items in order: True",
+        "each producer's items arrived in order",
     ]
     lines = who_took + [re.escape(line) for line in summary]
     changes = {"items": items, "producers": producers, "consumers": consumers, "work (ms)": work_ms}
