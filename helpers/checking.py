@@ -14,7 +14,7 @@ import inspect
 import multiprocessing.process
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,7 @@ __all__ = [
     "shortened",
     "source_of",
     "watching_processes",
+    "wrapping_methods",
 ]
 
 # Appended to a hint when the learner's function raised NameError in a child: the
@@ -197,6 +198,27 @@ def _process_classes() -> list[Any]:
 
 
 @contextmanager
+def wrapping_methods(wraps: Iterable[tuple[type, str, Callable[[Any], Any]]]) -> Iterator[None]:
+    """While the block runs, each ``cls.name`` is ``wrap(original)``; then the original again.
+
+    The one way a checker watches what a learner's program calls: ``wrap`` gets
+    the method the class defines and returns the one to call instead (which
+    records what it needs and calls the original). Wraps of the same method
+    nest; the originals are put back last first, even if the block raises.
+    """
+    saved: list[tuple[type, str, Any]] = []
+    try:
+        for cls, name, wrap in wraps:
+            original = cls.__dict__[name]
+            setattr(cls, name, wrap(original))
+            saved.append((cls, name, original))
+        yield
+    finally:
+        for cls, name, original in reversed(saved):
+            setattr(cls, name, original)
+
+
+@contextmanager
 def watching_processes() -> Iterator[list[Started]]:
     """Record every process started while the block runs, and whether it was joined.
 
@@ -204,32 +226,36 @@ def watching_processes() -> Iterator[list[Started]]:
     processes included).
     """
     seen: list[Started] = []
-    patched = []
-    for cls in _process_classes():
-        original_start, original_join = cls.start, cls.join
 
-        def start(self: Any, _start: Any = original_start, _cls: Any = cls) -> None:
-            overrides_run = type(self).run is not _cls.run
-            passed = (*getattr(self, "_args", ()), *getattr(self, "_kwargs", {}).values())
-            target = getattr(self, "_target", None)
-            seen.append(Started(self, self.name, target, overrides_run, passed=passed))
-            _start(self)
+    def watch_start(cls: Any) -> Callable[[Any], Any]:
+        def wrap(original: Any) -> Any:
+            def start(self: Any) -> None:
+                overrides_run = type(self).run is not cls.run
+                passed = (*getattr(self, "_args", ()), *getattr(self, "_kwargs", {}).values())
+                target = getattr(self, "_target", None)
+                seen.append(Started(self, self.name, target, overrides_run, passed=passed))
+                original(self)
 
-        def join(self: Any, timeout: float | None = None, _join: Any = original_join) -> None:
-            _join(self, timeout)
+            return start
+
+        return wrap
+
+    def watch_join(original: Any) -> Any:
+        def join(self: Any, timeout: float | None = None) -> None:
+            original(self, timeout)
             for record in seen:
                 if record.process is self and self.exitcode is not None:
                     record.joined = True
                 elif record.process is self:
                     record.join_ran_out = True
 
-        cls.start, cls.join = start, join
-        patched.append((cls, original_start, original_join))
-    try:
+        return join
+
+    wraps = []
+    for cls in _process_classes():
+        wraps += [(cls, "start", watch_start(cls)), (cls, "join", watch_join)]
+    with wrapping_methods(wraps):
         yield seen
-    finally:
-        for cls, original_start, original_join in patched:
-            cls.start, cls.join = original_start, original_join
 
 
 # What a checker says instead of "nothing left behind" where it could not look.

@@ -50,6 +50,7 @@ from helpers.checking import (
     not_a_function,
     ok,
     run_program,
+    wrapping_methods,
 )
 from helpers.exercises.pools import PoolUse, _no_context, _not_shut_down, watching_pools
 from helpers.fractal import Frame, first_difference, render_serial, tiles
@@ -91,22 +92,21 @@ KILLED_TILE = 2
 def _counting_results() -> Iterator[list[int]]:
     """Record how many bytes each task of a ProcessPoolExecutor sent back, pickled."""
     sizes: list[int] = []
-    original = ProcessPoolExecutor.submit
 
     def measure(future: Any) -> None:
         if not future.cancelled() and future.exception() is None:
             sizes.append(len(pickle.dumps(future.result(), pickle.HIGHEST_PROTOCOL)))
 
-    def submit(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        future = original(self, fn, *args, **kwargs)
-        future.add_done_callback(measure)
-        return future
+    def wrap(original: Any) -> Any:
+        def submit(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            future = original(self, fn, *args, **kwargs)
+            future.add_done_callback(measure)
+            return future
 
-    ProcessPoolExecutor.submit = submit  # type: ignore[method-assign]
-    try:
+        return submit
+
+    with wrapping_methods([(ProcessPoolExecutor, "submit", wrap)]):
         yield sizes
-    finally:
-        ProcessPoolExecutor.submit = original  # type: ignore[method-assign]
 
 
 def _run(

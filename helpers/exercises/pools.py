@@ -37,6 +37,7 @@ from helpers.checking import (
     not_a_function,
     ok,
     run_program,
+    wrapping_methods,
 )
 from helpers.pools import fragile_task
 from helpers.validation import require_timeout
@@ -226,19 +227,11 @@ def watching_pools() -> Iterator[list[PoolUse]]:
     """Record every pool created while the block runs: kind, messages, shutdown.
 
     Like :func:`helpers.checking.watching_processes`, it wraps the classes'
-    methods for the duration of the block, and puts the originals back after.
+    methods for the duration of the block (:func:`helpers.checking.wrapping_methods`).
     """
     watch = _Watch()
-    saved = []
-    for cls, name, maker in _PATCHED:
-        original = cls.__dict__[name]
-        saved.append((cls, name, original))
-        setattr(cls, name, getattr(watch, maker)(original))
-    try:
+    with wrapping_methods((cls, name, getattr(watch, maker)) for cls, name, maker in _PATCHED):
         yield watch.seen
-    finally:
-        for cls, name, original in reversed(saved):
-            setattr(cls, name, original)
 
 
 def _run(program: Any, *args: Any, timeout: float) -> tuple[ProgramRun, list[PoolUse]]:
