@@ -35,6 +35,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -159,16 +160,43 @@ def _checked(program: Any, example: str, timeout: Any) -> tuple[Verdict | None, 
     return not_a_function(program, example), require_timeout(timeout)
 
 
-def _tally_frame(frame: Frame, folder: str, **faults: Any) -> Frame:
-    return frame._replace(tally=os.path.join(folder, "tally"), **faults)
+@dataclass(frozen=True)
+class _Tallied:
+    """A run whose frame counted its tiles in a file, and what the file says."""
+
+    run: ProgramRun
+    pools: list[PoolUse]
+    sizes: list[int]
+    frame: Frame
+    drawn: int  # tiles the workers finished
+    killed: bool  # the worker given the frame's ``kill`` tile was killed
 
 
-def _tallied(frame: Frame) -> list[int]:
-    try:
-        with open(frame.tally, encoding="ascii") as tally:
-            return [int(line) for line in tally.read().split()]
-    except FileNotFoundError:
-        return []
+def _run_tallied(
+    program: Any, ctx: Context, frame: Frame, *rest: Any, timeout: float, **faults: Any
+) -> _Tallied:
+    """Run ``program(ctx, frame, *rest, WORKERS)``, the frame's workers tallying each tile."""
+    with tempfile.TemporaryDirectory(prefix="tally-") as folder:
+        frame = frame._replace(tally=os.path.join(folder, "tally"), **faults)
+        run, pools, sizes = _run(program, ctx, frame, *rest, WORKERS, timeout=timeout, shared=True)
+        try:
+            with open(frame.tally, encoding="ascii") as tally:
+                drawn = len(tally.read().split())
+        except FileNotFoundError:
+            drawn = 0
+        killed = os.path.exists(frame.tally + ".killed")
+    return _Tallied(run, pools, sizes, frame, drawn, killed)
+
+
+def _left_behind(run: ProgramRun) -> str | None:
+    if not run.leftover_segments:
+        return None
+    return f"shared memory left behind: {', '.join(run.leftover_segments)}"
+
+
+def _shared_mistake(run: ProgramRun, pools: list[PoolUse], *, killed: bool = False) -> str | None:
+    """A view returned, a pool mistake, then a segment left behind: the first found."""
+    return _a_view(run) or _pool_mistake(run, pools, killed=killed) or _left_behind(run)
 
 
 # --------------------------------------------------------------------------
@@ -346,10 +374,7 @@ def check_progress(
             "get(timeout=...) and look at the futures between them (a failed task's "
             "exception comes through result())"
         )
-    hint = _failure_reached(run, "an image") or (
-        f"shared memory left behind: {', '.join(run.leftover_segments)}"
-        if run.leftover_segments else None
-    )  # fmt: skip
+    hint = _failure_reached(run, "an image") or _left_behind(run)
     if hint is not None:
         return fail(hint)
     return ok(
@@ -370,16 +395,10 @@ def check_cancel(  # noqa: PLR0911 - one return per mistake it names
     refused, timeout = _checked(program, "check_cancel(render_then_zoom)", timeout)
     if refused is not None:
         return refused
-    ctx = context_for(ctx)
-    with tempfile.TemporaryDirectory(prefix="cancel-") as folder:
-        first = _tally_frame(CANCEL_FRAMES[0], folder)
-        second = CANCEL_FRAMES[1]
-        run, pools, sizes = _run(program, ctx, first, second, WORKERS, timeout=timeout, shared=True)
-        rendered = len(_tallied(first))
-    count = len(tiles(first))
-    hint = _a_view(run) or _pool_mistake(run, pools)
-    if hint is None and run.leftover_segments:
-        hint = f"shared memory left behind: {', '.join(run.leftover_segments)}"
+    second = CANCEL_FRAMES[1]
+    tallied = _run_tallied(program, context_for(ctx), CANCEL_FRAMES[0], second, timeout=timeout)
+    run, rendered, count = tallied.run, tallied.drawn, len(tiles(tallied.frame))
+    hint = _shared_mistake(run, tallied.pools)
     if hint is not None:
         return fail(hint)
     difference = first_difference(run.result, render_serial(second), second)
@@ -399,7 +418,7 @@ def check_cancel(  # noqa: PLR0911 - one return per mistake it names
             f"all {count} tiles of the first render were drawn although it was cancelled: "
             "set the Event, and have each task look at it before it starts its tile"
         )
-    hint = _pickled(sizes, second)
+    hint = _pickled(tallied.sizes, second)
     if hint is not None:
         return fail(hint)
     return ok(
@@ -420,21 +439,18 @@ def check_kill(  # noqa: PLR0911 - one return per mistake it names
     refused, timeout = _checked(program, "check_kill(render_surviving)", timeout)
     if refused is not None:
         return refused
-    ctx = context_for(ctx)
-    with tempfile.TemporaryDirectory(prefix="kill-") as folder:
-        frame = _tally_frame(CHECK_FRAME, folder, kill=KILLED_TILE)
-        run, pools, _ = _run(program, ctx, frame, WORKERS, timeout=timeout, shared=True)
-        killed = os.path.exists(frame.tally + ".killed")
-    if not killed:
+    tallied = _run_tallied(
+        program, context_for(ctx), CHECK_FRAME, timeout=timeout, kill=KILLED_TILE
+    )
+    run, frame = tallied.run, tallied.frame
+    if not tallied.killed:
         return fail(f"tile {KILLED_TILE} was never rendered, so no worker could be killed")
     if run.error is not None and "BrokenProcessPool" in type(run.error).__name__:
         return fail(
             "a worker was killed and your program gave up with BrokenProcessPool: catch "
             "it, start a new pool, and render again the tiles that never arrived"
         )
-    hint = _a_view(run) or _pool_mistake(run, pools, killed=True)
-    if hint is None and run.leftover_segments:
-        hint = f"shared memory left behind: {', '.join(run.leftover_segments)}"
+    hint = _shared_mistake(run, tallied.pools, killed=True)
     if hint is not None:
         return fail(hint)
     difference = first_difference(run.result, render_serial(frame), frame)
