@@ -23,6 +23,7 @@ import matplotlib when called.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 import time
@@ -502,9 +503,10 @@ def _renamed(events: list[Event]) -> list[Event]:
         count = sum(name.startswith(kind) for name in names.values())
         names.setdefault(worker, f"{kind} {count + 1}")
     renamed = [
-        e._replace(
+        dataclasses.replace(
+            e,
             process=names[e.process.removesuffix(" CPU")]
-            + e.process[len(e.process.removesuffix(" CPU")) :]
+            + e.process[len(e.process.removesuffix(" CPU")) :],
         )
         for e in events
     ]
@@ -514,7 +516,7 @@ def _renamed(events: list[Event]) -> list[Event]:
         for kind in ("thread", "process")
     }
     return [
-        e._replace(start=e.start - origin[kind], end=e.end - origin[kind])
+        dataclasses.replace(e, start=e.start - origin[kind], end=e.end - origin[kind])
         for e in renamed
         for kind in ("thread", "process")
         if e.process.startswith(kind)

@@ -50,8 +50,8 @@ from __future__ import annotations
 
 import queue
 import time
-from collections import namedtuple
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 # matplotlib is imported inside draw(), so collecting costs nothing to import.
 from typing import Any
@@ -98,14 +98,18 @@ class TimelineTimeout(TimeoutError):
     """:func:`collect` did not receive the events it expected in time."""
 
 
-class Event(namedtuple("Event", "process what start end")):
+@dataclass(frozen=True, slots=True)
+class Event:
     """One recorded event: ``process`` did ``what`` from ``start`` to ``end`` (ns of :func:`now`).
 
-    A namedtuple, so it pickles small, compares by value and costs a child
-    nothing to import.
+    Children send plain tuples (see :class:`Recorder`); :func:`collect` makes
+    the events here, in the parent. A value: it compares by its fields.
     """
 
-    __slots__ = ()
+    process: str
+    what: str
+    start: int
+    end: int
 
     @property
     def seconds(self) -> float:
