@@ -17,19 +17,17 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Mapping
+from multiprocessing.context import DefaultContext, SpawnContext
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from multiprocessing.context import (
-        DefaultContext,
-        ForkContext,
-        ForkServerContext,
-        SpawnContext,
-    )
-    from typing import Any, TypeAlias
+# What get_context returns; unlike BaseContext, each of these has .Process. A real
+# alias that costs a child nothing: `import multiprocessing` has loaded these classes
+# already (Windows has no fork or forkserver).
+if sys.platform == "win32":
+    Context = DefaultContext | SpawnContext
+else:
+    from multiprocessing.context import ForkContext, ForkServerContext
 
-    # What get_context returns; unlike BaseContext, each of these has .Process.
-    Context: TypeAlias = DefaultContext | SpawnContext | ForkContext | ForkServerContext
+    Context = DefaultContext | SpawnContext | ForkContext | ForkServerContext
 
 __all__ = [
     "CGROUP_ROOT",
@@ -91,7 +89,7 @@ def get_context(method: str | None = None) -> Context:
     return multiprocessing.get_context(chosen)  # type: ignore[return-value]
 
 
-def get_multiprocess_context(method: str | None = None) -> Any:
+def get_multiprocess_context(method: str | None = None):  # multiprocess has no types
     """Return the context of the dill-based ``multiprocess`` fork for the same method.
 
     Its objects must never be mixed with those of ``multiprocessing``: a
