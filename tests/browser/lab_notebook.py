@@ -270,7 +270,7 @@ class Playground:
     def __init__(self, page: Page, root: Locator) -> None:
         self.page = page
         self.root = root
-        # interact's result area; a playground has one Output widget.
+        # A playground has one Output widget, which its button's handler writes into.
         self.output = root.locator(".widget-output").first
 
     def control(self, description: str) -> Locator:
@@ -287,15 +287,13 @@ class Playground:
                 return kind
         return "text"
 
-    def set(self, description: str, value: object, *, commit: bool = False) -> None:
+    def set(self, description: str, value: object) -> None:
         """Change a control by hand: type into text, press arrow keys on a slider, pick, tick.
 
         A slider takes a number, or one per handle for a range slider (a
         selection slider counts its options from 0); a list takes a label, or
         several for a multiple selection. Typed text is only filled in, as a
-        learner types and then clicks the run button; ``commit`` also leaves the
-        box (Tab), which sends the value of a box with ``continuous_update`` off
-        when there is no button to click.
+        learner types and then clicks the run button.
         """
         several = isinstance(value, (tuple, list))
         row = self.control(description)
@@ -309,10 +307,7 @@ class Playground:
         elif kind == "checkbox":
             row.locator("input[type=checkbox]").first.set_checked(bool(value))
         else:
-            box = row.locator("textarea, input").first
-            box.fill(str(value))
-            if commit:
-                box.press("Tab")
+            row.locator("textarea, input").first.fill(str(value))
 
     @staticmethod
     def _slide(handles: list[Locator], targets: list[float], description: str) -> None:
@@ -341,31 +336,19 @@ class Playground:
 
     @property
     def run_button(self) -> Locator:
-        """The button that runs the playground, whatever it is called.
+        """The button that runs the playground (its first), whatever it is called."""
+        return self.root.locator(".widget-button").first
 
-        That is interact_manual's own button or, in a playground built from a
-        Box of controls, its (first) button.
-        """
-        interact = self.root.locator(".widget-interact > .widget-button")
-        return (interact if interact.count() else self.root.locator(".widget-button")).first
-
-    def round_trip(self, changes: dict[str, object], expected: Expected, *, manual: bool) -> float:
-        """Apply ``changes``, run, and return the ms from the triggering input to ``expected``.
-
-        With ``manual`` (``interact_manual``) the click on the run button is the
-        trigger; otherwise the first change is, as with ``continuous_update=False``.
-        """
+    def round_trip(self, changes: dict[str, object], expected: Expected) -> float:
+        """Apply ``changes``, click the run button; return the ms from the click to ``expected``."""
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import expect
 
         self.settle()
-        if manual:
-            self._apply(changes, commit=False)
+        for description, value in changes.items():
+            self.set(description, value)
         self.page.evaluate(_JS_ARM_ROUND_TRIP, [self.output.element_handle(), _matcher(expected)])
-        if manual:
-            self.run_button.click()
-        else:
-            self._apply(changes, commit=True)
+        self.run_button.click()
         try:
             self.page.wait_for_function(
                 "() => window.__courseRoundTrip.end !== null", timeout=ROUND_TRIP_TIMEOUT_MS
@@ -386,12 +369,3 @@ class Playground:
         self.page.wait_for_function(
             _JS_SETTLED, arg=SETTLE_MS, timeout=ROUND_TRIP_TIMEOUT_MS, polling=50
         )
-
-    def _apply(self, changes: dict[str, object], *, commit: bool) -> None:
-        # Text boxes last: under interact_manual a box runs the function as soon
-        # as it loses focus (ipywidgets wires Text to run on a committed value),
-        # so touching another control after typing would start a run with the
-        # other controls not yet set — and its "busy" can swallow the click.
-        order = sorted(changes, key=lambda description: self._kind(description) == "text")
-        for description in order:
-            self.set(description, changes[description], commit=commit)

@@ -40,7 +40,6 @@ class Lesson:
     seed: tuple[str | re.Pattern[str], ...]  # what the seed example shows, verbatim
     control: str  # the description of one control, to find the playground by
     rounds: tuple[Round, ...]  # at least one; run in order, each timed
-    manual: bool = True  # interact_manual: its button starts each run, not the controls
     image: bool = False  # the playground also shows a picture, which each run must fill in
 
 
@@ -385,8 +384,7 @@ def test_lesson_runs_clean_and_its_playground_answers(open_notebook, timings, le
 
     playground = notebook.playground(lesson.control)
     timings.round_trips_ms[notebook.name] = [
-        playground.round_trip(step.changes, step.expected, manual=lesson.manual)
-        for step in lesson.rounds
+        playground.round_trip(step.changes, step.expected) for step in lesson.rounds
     ]
     if lesson.image:  # the picture arrived as well as the line: a PNG is in the page
         picture = playground.root.locator("img").first
