@@ -62,7 +62,6 @@ __all__ = [
     "MESSAGE_TIMEOUT",
     "OPERATIONS",
     "SharingReport",
-    "ask",
     "deliver_typed",
     "open_ends",
     "parse_messages",
@@ -72,6 +71,7 @@ __all__ = [
     "receive",
     "receive_bytes",
     "receive_until",
+    "request",
     "send_all",
     "serve",
     "share_one_end",
@@ -400,7 +400,9 @@ def deliver_typed(
 # --------------------------------------------------------------------------
 
 
-def ask(conn: Any, operation: Any, value: Any = None, *, timeout: float = MESSAGE_TIMEOUT) -> Any:
+def request(
+    conn: Any, operation: Any, value: Any = None, *, timeout: float = MESSAGE_TIMEOUT
+) -> Any:
     """Send one request to a :func:`serve` child through ``conn`` and return its answer.
 
     ``operation`` is one of :data:`OPERATIONS` or ``"stop"``.  A failed

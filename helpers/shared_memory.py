@@ -65,7 +65,7 @@ __all__ = [
     "ParallelRun",
     "add_one_to_numbers",
     "compare",
-    "draw",
+    "draw_comparison",
     "first_line",
     "in_dev_shm",
     "parallel_transform",
@@ -388,7 +388,7 @@ def compare(
     return Comparison(one, many)
 
 
-def draw(comparison: Comparison) -> tuple[Any, Any]:
+def draw_comparison(comparison: Comparison) -> tuple[Any, Any]:
     """Two figures: the best times as bars, and the timeline of the best run with children."""
     from matplotlib.figure import Figure  # heavy; only the parent draws
 

@@ -612,15 +612,15 @@ CATALOGUE = [
         needs=("hung_up_end",),
     ),
     Bad(
-        "ask: an operation the server does not know",
-        lambda kit: pipes.ask(kit.open_end, "explode", 1),
+        "request: an operation the server does not know",
+        lambda kit: pipes.request(kit.open_end, "explode", 1),
         ValueError,
         "operation 'explode' is unknown: choose one of reverse, square, stop, upper",
         needs=("open_end",),
     ),
     Bad(
-        "ask: a generator cannot travel",
-        lambda kit: pipes.ask(kit.open_end, "reverse", (n for n in range(3))),
+        "request: a generator cannot travel",
+        lambda kit: pipes.request(kit.open_end, "reverse", (n for n in range(3))),
         TypeError,
         "value is a generator that cannot be pickled, so send() cannot carry it; "
         "send plain data such as str, numbers, lists or dicts",

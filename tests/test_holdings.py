@@ -10,7 +10,7 @@ import pytest
 from helpers import dev_shm
 from helpers import holdings as holdings_module
 from helpers.holdings import Handle, can_look, channel_handles, holdings, scan, shm_names
-from helpers.pipes import ask, serve
+from helpers.pipes import request, serve
 from helpers.queues import take_until_sentinel
 from helpers.running import start, wait
 
@@ -90,7 +90,7 @@ def test_a_server_holds_its_end_and_an_ended_child_holds_nothing(ctx):
     client, server_end = ctx.Pipe()
     server = start(ctx, serve, server_end, name="server")
     try:
-        assert ask(client, "square", 3, timeout=30) == 9  # the server is up and holds its end
+        assert request(client, "square", 3, timeout=30) == 9  # the server is up and holds its end
         report = holdings([server], client=client, server_end=server_end)
         assert report.holders("server_end") == ["parent", "server"]
         server_end.close()
@@ -98,7 +98,7 @@ def test_a_server_holds_its_end_and_an_ended_child_holds_nothing(ctx):
             ["parent"],  # spawn, forkserver: the server was given only its own end
             ["parent", "server"],  # fork: it inherited a copy of every end
         )
-        assert ask(client, "stop", timeout=30) == "stopped"
+        assert request(client, "stop", timeout=30) == "stopped"
     finally:
         wait([server], timeout=30)
         client.close()

@@ -14,7 +14,6 @@ from helpers.pipes import (
     MAX_MESSAGES,
     SharingReport,
     _await_report,
-    ask,
     deliver_typed,
     open_ends,
     parse_messages,
@@ -23,6 +22,7 @@ from helpers.pipes import (
     receive,
     receive_bytes,
     receive_until,
+    request,
     serve,
     share_one_end,
     wire_size,
@@ -260,7 +260,7 @@ def test_a_peer_that_dies_is_noticed_within_seconds(ctx, pipe):
     here, there = pipe
     child = start(ctx, serve, there, timeout=30, name="server")
     there.close()
-    assert ask(here, "square", 4, timeout=20) == 16
+    assert request(here, "square", 4, timeout=20) == 16
     os.kill(child.process.pid, signal.SIGKILL)
     began = time.monotonic()
     with exactly(EOFError, "the other end is closed, so a message will never arrive"):
@@ -295,7 +295,7 @@ def test_the_write_end_of_a_one_way_pipe_cannot_receive(ctx):
         ):
             receive(writer, timeout=1)
         with exactly(ValueError, "conn cannot send: it is the read end of a Pipe(duplex=False)"):
-            ask(reader, "square", 2)
+            request(reader, "square", 2)
     finally:
         reader.close()
         writer.close()
@@ -404,20 +404,20 @@ def test_a_server_answers_until_told_to_stop(ctx, pipe):
     client, server_end = pipe
     server = start(ctx, serve, server_end, name="server")
     server_end.close()
-    assert ask(client, "square", 7, timeout=20) == 49
-    assert ask(client, "upper", "pipe") == "PIPE"
-    assert ask(client, "reverse", [1, 2, 3]) == [3, 2, 1]
+    assert request(client, "square", 7, timeout=20) == 49
+    assert request(client, "upper", "pipe") == "PIPE"
+    assert request(client, "reverse", [1, 2, 3]) == [3, 2, 1]
     with exactly(
         ValueError,
         "the server could not square 'seven': TypeError: can't multiply sequence by "
         "non-int of type 'str'",
     ):
-        ask(client, "square", "seven")
-    assert ask(client, "square", 12) == 144  # the server survived the bad request
-    assert ask(client, "stop") == "stopped"
+        request(client, "square", "seven")
+    assert request(client, "square", 12) == 144  # the server survived the bad request
+    assert request(client, "stop") == "stopped"
     server.wait(timeout=10)
     with exactly(EOFError, "the server has hung up: its end is closed (it exited or died)"):
-        ask(client, "square", 3)
+        request(client, "square", 3)
 
 
 def test_a_server_stops_quietly_when_the_client_hangs_up(ctx):
@@ -466,7 +466,7 @@ def test_a_server_stops_quietly_when_the_client_hangs_up(ctx):
 def test_bad_requests_are_refused_before_sending(pipe, operation, value, error, message):
     client, other = pipe
     with exactly(error, message):
-        ask(client, operation, value)
+        request(client, operation, value)
     assert not other.poll(0)  # nothing was sent
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from support.stress import echo_queue
 
 from helpers.managers import send_records, snapshot
-from helpers.pipes import END_MARKER, ask, pass_messages, serve
+from helpers.pipes import END_MARKER, pass_messages, request, serve
 from helpers.queues import SENTINEL, collect_reports, take, take_until_sentinel
 from helpers.running import start, wait
 from helpers.sharedctypes import INTEGER_TYPECODES, choose_typecode, integer_range, square_list
@@ -70,9 +70,9 @@ def server(ctx):
 @SOME
 @given(value=sequences)
 def test_a_pipe_request_and_reply_round_trip_any_sequence(server, value):
-    reversed_once = ask(server, "reverse", value, timeout=TIMEOUT)
+    reversed_once = request(server, "reverse", value, timeout=TIMEOUT)
     assert reversed_once == value[::-1]
-    assert ask(server, "reverse", reversed_once, timeout=TIMEOUT) == value
+    assert request(server, "reverse", reversed_once, timeout=TIMEOUT) == value
 
 
 @pytest.mark.slow

@@ -129,7 +129,7 @@ def test_comparison_reports_a_speed_up_and_draws(ctx):
         r"1-child run, allows at most [\d.]+×\n\(best of 1 runs each\)",
         str(comparison),
     )
-    bars, timeline = sm.draw(comparison)
+    bars, timeline = sm.draw_comparison(comparison)
     assert len(bars.axes) == 1 and len(timeline.axes) == 1
 
 
