@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import textwrap
@@ -59,11 +60,19 @@ def pytest_collection_modifyitems(items):
 
 # What a test marked so reads directly, and only Linux has.
 NEEDS = {"needs_dev_shm": "/dev/shm", "needs_proc": "/proc/self/stat"}
+# What a test marked so starts by name, and Windows (spawn only) does not offer.
+START_METHODS = {"needs_fork": "fork", "needs_forkserver": "forkserver"}
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Skip a test that reads /dev/shm or /proc itself where the system has none."""
+    """Skip a test that reads /dev/shm or /proc itself, or asks for fork or forkserver by
+    name, where the system has none."""
     for marker, path in NEEDS.items():
         if item.get_closest_marker(marker) and not os.path.exists(path):
             pytest.skip(f"reads {path}, which this system does not have")
+    # Decided as the notebooks decide it, so a real Windows PC and its emulation agree.
+    offered = multiprocessing.get_all_start_methods()
+    for marker, method in START_METHODS.items():
+        if item.get_closest_marker(marker) and method not in offered:
+            pytest.skip(f"asks for {method}, which this system does not offer")

@@ -52,7 +52,14 @@ def test_a_global_changed_in_a_child_stays_in_the_child(ctx):
     assert processes.counter == 0
 
 
-@pytest.mark.parametrize(("method", "seen"), [("spawn", 0), ("fork", 42), ("forkserver", 0)])
+@pytest.mark.parametrize(
+    ("method", "seen"),
+    [
+        ("spawn", 0),
+        pytest.param("fork", 42, marks=pytest.mark.needs_fork),
+        pytest.param("forkserver", 0, marks=pytest.mark.needs_forkserver),
+    ],
+)
 def test_only_a_fork_child_sees_a_global_changed_before_start(method, seen, monkeypatch):
     monkeypatch.setattr(processes, "counter", 42)
     assert ask(get_context(method), processes.read_counter, timeout=20) == seen
@@ -124,14 +131,19 @@ def test_under_spawn_a_main_only_worker_dies_and_its_error_is_recovered(cell_wor
     assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)  # stderr restored
 
 
+@pytest.mark.needs_fork
 def test_under_fork_the_same_worker_runs_because_nothing_is_pickled(cell_worker):
     outcome = run_and_capture(get_context("fork"), cell_worker, timeout=20)
     assert outcome == CapturedRun(exitcode=0, answer="sent from the cell", stderr="")
 
 
-def test_run_and_capture_refuses_forkserver_and_non_functions():
+@pytest.mark.needs_forkserver
+def test_run_and_capture_refuses_forkserver():
     with pytest.raises(ValueError, match="needs a spawn or fork context, not 'forkserver'"):
         run_and_capture(get_context("forkserver"), processes.say_hello)
+
+
+def test_run_and_capture_refuses_non_functions():
     with pytest.raises(TypeError, match="worker must be a function, not str"):
         run_and_capture(get_context("spawn"), "say_hello")
 
@@ -200,7 +212,13 @@ def test_the_guarded_script_works_under_spawn():
     assert result.stderr == ""
 
 
-@pytest.mark.parametrize(("method", "name"), [("fork", "__main__"), ("forkserver", "__mp_main__")])
+@pytest.mark.parametrize(
+    ("method", "name"),
+    [
+        pytest.param("fork", "__main__", marks=pytest.mark.needs_fork),
+        pytest.param("forkserver", "__mp_main__", marks=pytest.mark.needs_forkserver),
+    ],
+)
 def test_the_guarded_script_works_under_the_other_methods(method, name):
     result = run_script(GUARD_SCRIPT, method)
     assert result.returncode == 0, result.stderr
@@ -299,7 +317,14 @@ def test_process_state_of_this_process_and_of_no_process():
     assert processes.process_state(2**22 + 1) is None
 
 
-@pytest.mark.parametrize("method", ["spawn", "fork", "forkserver"])
+@pytest.mark.parametrize(
+    "method",
+    [
+        "spawn",
+        pytest.param("fork", marks=pytest.mark.needs_fork),
+        pytest.param("forkserver", marks=pytest.mark.needs_forkserver),
+    ],
+)
 def test_a_squarer_runs_its_own_run_and_refuses_an_unpicklable_attribute(method):
     import threading
 

@@ -2,7 +2,6 @@
 
 import array
 import ctypes
-import multiprocessing
 import os
 import re
 import time
@@ -395,9 +394,8 @@ def test_a_spawn_lock_is_a_file_in_dev_shm_until_it_is_collected():
     assert not os.path.exists(where)
 
 
+@pytest.mark.needs_fork
 def test_a_fork_lock_has_no_name():
-    if "fork" not in multiprocessing.get_all_start_methods():
-        pytest.skip("no fork here")
     assert semaphore_file(get_context("fork").Lock()) == (
         "no name: made for fork children, which inherit it"
     )

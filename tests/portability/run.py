@@ -204,7 +204,7 @@ def run_mode(mode: str, notebooks: list[Path], unit_tests: bool) -> bool:
     env = emulated_env(mode)
     before = _segments()
     print(f"\n=== {mode}: emulating " + "; ".join(EMULATED[mode]), flush=True)
-    command = [sys.executable, "-m", "pytest", "helpers", "tests", "-q", "-n", "4"]
+    command = [sys.executable, "-m", "pytest", "helpers", "tests", "-q", "-n", "2"]
     command += ["--dist", "loadfile", "-p", "no:cacheprovider"]
     unit = subprocess.run(command if unit_tests else ["true"], cwd=ROOT, env=env, check=False)
     measure = mode == "binder"
