@@ -31,12 +31,13 @@ import time
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import wait as wait_for_any
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from helpers.context import START_METHODS, get_context
 from helpers.running import DEFAULT_TIMEOUT, ChildTimeout, start, wait
-from helpers.validation import require_context, require_positive_int, require_timeout
+from helpers.validation import kind, require_context, require_positive_int, require_timeout
 from helpers.workers import processes as _workers
 from helpers.workers.processes import (
     GREETING,
@@ -142,19 +143,33 @@ def process_state(pid: int) -> str | None:
     return text.rpartition(")")[2].split()[0]  # the field after "(name)"
 
 
-def state_once_exited(pid: int, *, timeout: float = DEFAULT_TIMEOUT) -> str | None:
-    """Wait, without reaping it, until process ``pid`` has exited; return its state then.
+def state_once_exited(process: Any, *, timeout: float = DEFAULT_TIMEOUT) -> str | None:
+    """Wait, without reaping it, until child ``process`` has exited; return its state then.
 
     ``"Z"`` on Linux for a child nobody has joined yet, None once it has been
-    reaped (and always None where there is no ``/proc``). Waiting with
-    ``is_alive()`` or ``join()`` would reap the child and hide the zombie.
+    reaped (and always None where there is no ``/proc``: macOS, Windows).
+    Waiting with ``is_alive()`` or ``join()`` would reap the child and hide the
+    zombie; waiting on its ``sentinel`` does not, on every platform.
     """
     require_timeout(timeout)
-    state = process_state(pid)  # also refuses a pid that is not a whole number ≥ 1
+    if not hasattr(type(process), "sentinel"):
+        raise TypeError(f"process must be a Process, not {kind(process)}")
     deadline = time.monotonic() + timeout
+    wait_for_any([process.sentinel], timeout)  # ValueError if it was never started
+    # The sentinel is ready as the child closes its files, a moment before it has exited.
+    if hasattr(os, "waitid"):  # Linux and macOS: wait for the exit itself, reaping nothing
+        flags = os.WEXITED | os.WNOWAIT | os.WNOHANG
+        try:
+            while os.waitid(os.P_PID, process.pid, flags) is None:
+                if time.monotonic() >= deadline:
+                    break
+                time.sleep(0.01)
+        except ChildProcessError:  # not this process's child (a fork server's), or reaped
+            pass
+    state = process_state(process.pid)
     while state not in ("Z", None) and time.monotonic() < deadline:
         time.sleep(0.01)
-        state = process_state(pid)
+        state = process_state(process.pid)
     return state
 
 

@@ -693,9 +693,15 @@ CATALOGUE = [
     ),
     Bad(
         "process state: waiting forever for a child to exit",
-        lambda kit: processes.state_once_exited(os.getpid(), timeout=float("inf")),
+        lambda kit: processes.state_once_exited(kit.ctx.Process(), timeout=float("inf")),
         ValueError,
         "timeout must be a positive, finite number of seconds, not inf",
+    ),
+    Bad(
+        "process state: the child's PID instead of the child",
+        lambda kit: processes.state_once_exited(4242),
+        TypeError,
+        "process must be a Process, not int",
     ),
     Bad(
         "playground: a race too big to answer a click in seconds",

@@ -306,9 +306,21 @@ def test_an_unjoined_child_is_a_zombie_until_reaped():
     spawn = get_context("spawn")  # a forkserver child's parent is the server, not us
     child = spawn.Process(target=processes.idle)
     child.start()
-    assert processes.state_once_exited(child.pid) == "Z"
+    assert processes.state_once_exited(child) == "Z"
     child.join(5)
     assert processes.process_state(child.pid) is None
+
+
+def test_state_once_exited_waits_for_the_child_without_reaping_it():
+    spawn = get_context("spawn")  # a forkserver child is the fork server's to reap
+    child = spawn.Process(target=time.sleep, args=(0.5,))
+    child.start()
+    processes.state_once_exited(child)  # None where there is no /proc: waited all the same
+    if hasattr(os, "waitid"):  # exited, and nobody reaped it
+        exited = os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+        assert exited is not None and exited.si_status == 0
+    child.join(5)
+    assert child.exitcode == 0
 
 
 @pytest.mark.needs_proc
