@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpers.bench.results import BULK_CHANNELS, BULK_LIMITS, Measurement, format_size
 from helpers.running import Child, ChildError, ChildTimeout, start, wait
+from helpers.validation import require_shm_room
 from helpers.workers import bench as workers
 from helpers.workers.pipes import receive
 
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GRACE",
-    "check_shm_room",
     "child",
     "expect",
     "left",
@@ -152,20 +152,6 @@ class _Channel:
     stop: Callable[[], None] = _nothing
 
 
-def check_shm_room(size: int) -> None:
-    """Refuse a size /dev/shm has no room for, before any segment exists."""
-    # A segment is created sparse; if /dev/shm is too small (64 MiB in many
-    # containers), the child's first write past the limit dies with SIGBUS.
-    if os.path.isdir("/dev/shm"):
-        stats = os.statvfs("/dev/shm")
-        free = stats.f_bavail * stats.f_frsize
-        if free < size:
-            raise ValueError(
-                f"/dev/shm has only {format_size(free)} free, too little for a "
-                f"{format_size(size)} segment: choose smaller sizes"
-            )
-
-
 def _open_memory(ctx: Context, largest: int, stack: ExitStack, names: set[str]) -> _Channel:
     """Array, SharedMemory and memcpy: one child copies the payload into each in turn."""
     from multiprocessing import shared_memory
@@ -174,7 +160,7 @@ def _open_memory(ctx: Context, largest: int, stack: ExitStack, names: set[str]) 
 
     # zero-filled here, so the parent touches it first, like a segment it reuses
     array = ctx.Array("B", largest) if "array" in names else None
-    check_shm_room(largest)
+    require_shm_room(largest, "the largest payload")
     segment = shared_memory.SharedMemory(create=True, size=largest)
     stack.callback(segment.unlink)  # runs after close(): exactly once, whatever happens
     stack.callback(segment.close)

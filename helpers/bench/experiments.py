@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from helpers.bench.channels import (
     OPENERS,
-    check_shm_room,
     child,
     expect,
     key,
@@ -35,7 +34,12 @@ from helpers.bench.results import (
     parse_size,
     size_ladder,
 )
-from helpers.validation import require_context, require_positive_int, require_timeout
+from helpers.validation import (
+    require_context,
+    require_positive_int,
+    require_shm_room,
+    require_timeout,
+)
 from helpers.workers import bench as workers
 from helpers.workers.bench import KiB, MiB
 
@@ -126,7 +130,7 @@ def measure_bulk(
     names = require_names(limits, BULK_LIMITS, "limits") if limits else []
     names += require_names(channels, BULK_CHANNELS, "channels")
     if "shared_memory" in names:
-        check_shm_room(max(sizes))
+        require_shm_room(max(sizes), "the largest payload")
     variants = [(name, _default_chunk(name)) for name in names]
     return _run(ctx, "bulk", variants, sizes, repeats=repeats, timeout=timeout, progress=progress)
 
@@ -226,7 +230,7 @@ def measure_first_touch(
     """
     ctx, repeats, timeout = check_common(ctx, repeats, timeout)
     size = parse_size(size, "size")
-    check_shm_room(size)
+    require_shm_room(size, "each segment")
     results = Results("first touch", repeats=repeats)
     results.measurements += _memcpy_fresh_and_reused(size, repeats)
     results.measurements.append(_fresh_segments(ctx, size, repeats, timeout))
