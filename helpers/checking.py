@@ -50,6 +50,7 @@ __all__ = [
     "ok",
     "raised_hint",
     "run_program",
+    "segments_left_behind",
     "shortened",
     "source_of",
     "watching_processes",
@@ -470,7 +471,8 @@ def _not_joined(run: ProgramRun) -> str | None:
     )
 
 
-def _segment_left(run: ProgramRun) -> str | None:
+def segments_left_behind(run: ProgramRun) -> str | None:
+    """The hint for shared memory a program left in ``/dev/shm``, or None if it left none."""
     if not run.leftover_segments:
         return None
     return (
@@ -487,7 +489,7 @@ RULES = (
     _no_process,
     _child_failed,
     _not_joined,
-    _segment_left,
+    segments_left_behind,
 )
 
 

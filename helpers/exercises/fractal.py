@@ -51,6 +51,7 @@ from helpers.checking import (
     not_a_function,
     ok,
     run_program,
+    segments_left_behind,
     wrapping_methods,
 )
 from helpers.exercises.pools import PoolUse, _no_context, _not_shut_down, watching_pools
@@ -188,15 +189,9 @@ def _run_tallied(
     return _Tallied(run, pools, sizes, frame, drawn, killed)
 
 
-def _left_behind(run: ProgramRun) -> str | None:
-    if not run.leftover_segments:
-        return None
-    return f"shared memory left behind: {', '.join(run.leftover_segments)}"
-
-
 def _shared_mistake(run: ProgramRun, pools: list[PoolUse], *, killed: bool = False) -> str | None:
     """A view returned, a pool mistake, then a segment left behind: the first found."""
-    return _a_view(run) or _pool_mistake(run, pools, killed=killed) or _left_behind(run)
+    return _a_view(run) or _pool_mistake(run, pools, killed=killed) or segments_left_behind(run)
 
 
 # --------------------------------------------------------------------------
@@ -374,7 +369,7 @@ def check_progress(
             "get(timeout=...) and look at the futures between them (a failed task's "
             "exception comes through result())"
         )
-    hint = _failure_reached(run, "an image") or _left_behind(run)
+    hint = _failure_reached(run, "an image") or segments_left_behind(run)
     if hint is not None:
         return fail(hint)
     return ok(
