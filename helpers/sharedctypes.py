@@ -117,11 +117,11 @@ C_TYPE_NAMES = {
 # sums are easier to reason about in signed types; 'Q' is the last resort.
 _WIDENING = ("b", "h", "i", "q", "Q")
 
-# About 0.1 s of work per adder: enough that unlocked adders overlap even on a
-# loaded machine, where a woken process can wait tens of milliseconds for a core.
-# Measured on two cores under a load of 5-11: 4 (or 2) adders x 100,000 lost
-# increments in every run; x 20,000 some runs lost none.
-RACE_INCREMENTS = 100_000
+# Enough work per adder that unlocked adders overlap even on a loaded machine, where
+# a woken process can wait tens of milliseconds for a core. Measured on two cores:
+# 4 adders x 40,000 lost at least 52,000 of the 160,000 increments in each of 15 runs
+# under a load of 7 (x 20,000, under a load of 5-11, some runs lost none).
+RACE_INCREMENTS = 40_000
 # The playground's race is shorter: even 10,000 increments per adder lose most of
 # them here, and a click should answer in a fraction of a second.
 PLAYGROUND_INCREMENTS = 20_000
