@@ -18,6 +18,21 @@ def ctx():
     return get_context()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_blas_thread():
+    """Children started by a test module load OpenBLAS (with NumPy) with one thread.
+
+    OpenBLAS otherwise starts a thread per CPU when NumPy is imported, which spin
+    before they sleep: about 0.1 s of CPU in every child that imports NumPy, and no
+    test multiplies matrices. Module by module, before the module's own fixtures start
+    anything, and undone after its last test, so the kernels the notebooks' tests
+    start keep the learner's default.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPENBLAS_NUM_THREADS", "1")
+        yield
+
+
 @pytest.fixture(scope="module")
 def manager(ctx):
     """A manager server shared by one test module, shut down after its last test."""

@@ -19,6 +19,15 @@ def client():
     close(connected)
 
 
+@pytest.fixture(scope="module")
+def one_worker():
+    """A cluster of one worker, for a task that fails before the checker kills anything:
+    the second worker, another process importing Dask, has nothing to do there."""
+    connected = connect(workers=1)
+    yield connected
+    close(connected)
+
+
 # --- exercise 2: a task that is safe to run twice, while a worker is killed ---------------
 
 
@@ -39,6 +48,6 @@ def test_the_client_must_be_passed():
     assert not verdict.passed and "pass the notebook's Dask client too" in verdict.message
 
 
-def test_a_failing_task_is_reported(client):
-    verdict = check_safe_to_rerun(programs.record_square_raising, client, timeout=20)
+def test_a_failing_task_is_reported(one_worker):
+    verdict = check_safe_to_rerun(programs.record_square_raising, one_worker, timeout=20)
     assert not verdict.passed and "the disk is full" in verdict.message, verdict.message

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import os
 import pkgutil
 import re
 import subprocess
@@ -51,24 +52,44 @@ def test_every_lesson_module_has_its_child_side_found_by_the_glob():
     assert "helpers.workers.timeline" in CHILD_MODULES  # the timeline's recording side
 
 
-@pytest.mark.parametrize("module", CHILD_MODULES)
-def test_a_child_module_adds_at_most_a_fifth_to_the_stdlib_stack(module):
-    # What a child pays, counted instead of timed: the modules the standard library's
-    # multiprocessing stack loads, and how many more importing a child's module adds.
-    # The goal is at most 1.2x the stack's import time; a fifth more modules is its
-    # clock-free form (tools/import_cost.py prints the times).
-    stack_modules = STDLIB_STACK + (", numpy" if module in COMPUTES_WITH_NUMPY else "")
-    probe = (
-        "import sys\n"
-        "start = set(sys.modules)\n"
-        f"import {stack_modules}\n"
-        "stack = set(sys.modules) - start\n"
-        f"import {module}\n"
-        "added = set(sys.modules) - start - stack\n"
-        "print(len(stack), sorted(added))"
-    )
+# Run in a fresh interpreter: import the stack once, then, in a forked copy of that
+# interpreter per module, import the module and print what it added; without fork
+# (Windows), one interpreter per module. A forked copy starts from exactly the modules
+# a fresh one has after the stack, and costs a fork instead of an interpreter's start.
+_PROBE = """
+import os, sys
+start = set(sys.modules)
+import {stack}
+stack = set(sys.modules) - start
+
+
+def probe(module):
+    before = set(sys.modules)
+    if module in {numpy_modules!r}:
+        import numpy
+    numpy_added = set(sys.modules) - before
+    __import__(module)
+    added = set(sys.modules) - before - numpy_added
+    return f"{{module}} {{len(stack | numpy_added)}} {{sorted(added)}}"
+
+
+for module in {modules!r}:
+    if hasattr(os, "fork"):
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            print(probe(module), flush=True)
+            os._exit(0)
+        os.waitpid(pid, 0)
+    else:
+        print(probe(module), flush=True)
+"""
+
+
+def _probe(modules: list[str]) -> str:
+    code = _PROBE.format(stack=STDLIB_STACK, numpy_modules=COMPUTES_WITH_NUMPY, modules=modules)
     done = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path[:0] = [{str(ROOT)!r}]\n{probe}"],
+        [sys.executable, "-c", f"import sys; sys.path[:0] = [{str(ROOT)!r}]\n{code}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -76,7 +97,30 @@ def test_a_child_module_adds_at_most_a_fifth_to_the_stdlib_stack(module):
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    stack, added = done.stdout.split(" ", 1)
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def added_by_module() -> dict[str, tuple[str, str]]:
+    """Each child module: (the modules in its stack, the list of what importing it added)."""
+    if hasattr(os, "fork"):
+        out = _probe(CHILD_MODULES)
+    else:
+        out = "".join(_probe([module]) for module in CHILD_MODULES)
+    found = {}
+    for line in out.splitlines():
+        module, stack, added = line.split(" ", 2)
+        found[module] = (stack, added)
+    return found
+
+
+@pytest.mark.parametrize("module", CHILD_MODULES)
+def test_a_child_module_adds_at_most_a_fifth_to_the_stdlib_stack(module, added_by_module):
+    # What a child pays, counted instead of timed: the modules the standard library's
+    # multiprocessing stack loads, and how many more importing a child's module adds.
+    # The goal is at most 1.2x the stack's import time; a fifth more modules is its
+    # clock-free form (tools/import_cost.py prints the times).
+    stack, added = added_by_module[module]
     added_names = set(ast.literal_eval(added))  # the list the probe printed
     assert not HEAVY & added_names
     course = {name for name in added_names if name.split(".")[0] == "helpers"}

@@ -246,8 +246,15 @@ def test_take_times_out_naming_what_it_waited_for(ctx, queues):
         take(q, 2, timeout=0.5)
 
 
-def test_share_work_loses_nothing(ctx):
-    report = share_work(ctx, 40, 3, 2, work=0.001)
+@pytest.fixture(scope="module")
+def shared_work(ctx):
+    """One run of 40 items from 3 producers to 2 consumers, read by the tests of its report
+    and its timeline: neither changes it, and each run starts 5 children."""
+    return share_work(ctx, 40, 3, 2, work=0.001)
+
+
+def test_share_work_loses_nothing(shared_work):
+    report = shared_work
     assert report.summary() == (
         "40 items from 3 producers to 2 consumers\n"
         "taken: 40, lost: 0, duplicated: 0\n"
@@ -472,10 +479,10 @@ def test_an_unpicklable_item_is_dropped_and_reported_only_on_stderr(ctx, queues,
     assert "TypeError: cannot pickle '_thread.lock' object" in lines
 
 
-def test_share_work_records_one_timeline_event_per_item(ctx):
-    report = share_work(ctx, 30, 2, 2, work=0.001)
-    assert len(report.events) == 30
+def test_share_work_records_one_timeline_event_per_item(shared_work):
+    report = shared_work
+    assert len(report.events) == 40
     assert {event.process for event in report.events} <= {"consumer-1", "consumer-2"}
-    assert {event.what for event in report.events} == {"producer-1", "producer-2"}
+    assert {event.what for event in report.events} == {"producer-1", "producer-2", "producer-3"}
     assert all(event.start >= report.t0 for event in report.events)
     assert report.draw().axes  # a chart with axes, drawn without a display

@@ -111,8 +111,14 @@ def test_parallel_transform_gives_the_same_result_for_any_number_of_children(ctx
         assert whole.work_seconds < whole.seconds and abs(parts - whole.seconds) < 1e-6
 
 
-def test_comparison_speedups_compare_like_with_like(ctx):
-    comparison = sm.compare(ctx, 1, 2, repeats=1, rounds=2)
+@pytest.fixture(scope="module")
+def comparison(ctx):
+    """One run of 1 child against 2, for the tests that read a comparison: its 3 children
+    and their arrays were most of each test's time."""
+    return sm.compare(ctx, 1, 2, repeats=1, rounds=2)
+
+
+def test_comparison_speedups_compare_like_with_like(comparison):
     one, two = comparison.best
     assert comparison.speedup == one.work_seconds / two.work_seconds
     assert comparison.overall == one.seconds / two.seconds
@@ -126,8 +132,7 @@ def test_slices_cover_the_array_exactly_once():
     assert sm._slices(2, 3) == [(0, 1), (1, 2), (2, 2)]
 
 
-def test_comparison_reports_a_speed_up_and_draws(ctx):
-    comparison = sm.compare(ctx, 1, 2, repeats=1, rounds=1)
+def test_comparison_reports_a_speed_up_and_draws(comparison):
     assert comparison.same_result
     seconds = r"work [\d.]+ s \+ start and join [\d.]+ s = [\d.]+ s in all"
     assert re.fullmatch(
