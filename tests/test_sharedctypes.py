@@ -285,7 +285,7 @@ def test_bad_input_is_refused_in_the_callers_process_before_any_child(
     assert ctx.active_children() == []
 
 
-@pytest.mark.slow  # notebook 01's cell 993463e8: 3 such races of 4 × 100,000, "0 of 3 runs lost"
+@pytest.mark.slow  # notebook 01's cell 993463e8: 3 such races of 4 × 40,000, "0 of 3 runs lost"
 def test_with_the_lock_no_increment_is_lost(ctx):
     result = race(ctx, 4, 20_000, locked=True)
     assert (result.total, result.expected, result.lost) == (80_000, 80_000, 0)
@@ -293,7 +293,7 @@ def test_with_the_lock_no_increment_is_lost(ctx):
 
 @pytest.mark.slow  # notebook 01's cell e30f7ae9 runs this race 3 times: "3 of 3 runs lost"
 def test_without_the_lock_racing_processes_lose_increments(ctx):
-    # Measured on a 2-core machine under a load of 7: 4 × 40,000 lost at least 52,000 in 15 of 15 runs.
+    # Measured on 2 cores under a load of 7: 4 × 40,000 lost at least 52,000 in 15 of 15 runs.
     result = race(ctx, 4, RACE_INCREMENTS, locked=False)
     assert 0 < result.lost < result.expected
 
