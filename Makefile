@@ -46,10 +46,17 @@ test-browser: $(DEV_STAMP)  ## the course driven in headless Chromium (the web p
 test-slow: $(DEV_STAMP)  ## fault, load and leak tests under the current start method
 	$(BIN)/python -m pytest -m slow
 
+# Under fork and forkserver everything runs on parallel workers as in make test, except
+# the hygiene notebooks: they list /dev/shm, so they run one at a time afterwards (run in
+# parallel, other tests waited their turn behind them for minutes). The slow tests under
+# spawn stay serial: they include the hygiene runs of all three start methods.
+HYGIENE := tests/test_hygiene.py
 test-matrix: $(DEV_STAMP)  ## everything but the browser under fork and forkserver, plus the slow tests under spawn
 	$(BIN)/python -m pytest -m slow
-	COURSE_START_METHOD=fork $(BIN)/python -m pytest -m "not browser"
-	COURSE_START_METHOD=forkserver $(BIN)/python -m pytest -m "not browser"
+	for method in fork forkserver; do \
+	    COURSE_START_METHOD=$$method PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest $(PARALLEL) -m "not browser" --ignore=$(HYGIENE) && \
+	    COURSE_START_METHOD=$$method $(BIN)/python -m pytest -m slow $(HYGIENE) || exit 1; \
+	done
 
 test-pythons:  ## the notebooks and unit tests under Python 3.12 and 3.13, each in its own venv
 	bash tools/test_python.sh 3.12

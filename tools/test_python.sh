@@ -33,5 +33,5 @@ if [ ! -f "$venv/.installed-dev" ]; then
     "$venv/bin/python" -m pip install -q -r requirements-dev.txt -c constraints.txt
     touch "$venv/.installed-dev"
 fi
-echo "== Python $version: unit tests"
-"$venv/bin/python" -m pytest helpers tests -q
+echo "== Python $version: unit tests, on parallel workers as in make test"
+PYTHONDONTWRITEBYTECODE= "$venv/bin/python" -m pytest helpers tests -q -n 4 --dist loadfile
