@@ -76,7 +76,7 @@ def test_a_failing_worker_is_reported_in_the_parent(ctx, records):
     assert info.value.exc_message == "'str' object has no attribute 'put'"
 
 
-@pytest.mark.slow  # notebook 02's cell 08399ad8: 3 locked runs of 4 × 300, "0 of 3 runs lost"
+@pytest.mark.slow  # notebook 02's cell 08399ad8: 3 locked runs of 4 × 150, "0 of 3 runs lost"
 def test_with_a_lock_no_update_is_lost(ctx, manager):
     assert count_together(ctx, manager, workers=3, times=200, locked=True) == 600
 

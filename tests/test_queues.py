@@ -480,9 +480,9 @@ def test_an_unpicklable_item_is_dropped_and_reported_only_on_stderr(ctx, queues,
 
 
 def test_share_work_records_one_timeline_event_per_item(shared_work):
-    report = shared_work
-    assert len(report.events) == 40
-    assert {event.process for event in report.events} <= {"consumer-1", "consumer-2"}
-    assert {event.what for event in report.events} == {"producer-1", "producer-2", "producer-3"}
-    assert all(event.start >= report.t0 for event in report.events)
-    assert report.draw().axes  # a chart with axes, drawn without a display
+    events = shared_work.events
+    assert len(events) == 40
+    assert {event.process for event in events} <= {"consumer-1", "consumer-2"}
+    assert {event.what for event in events} == {"producer-1", "producer-2", "producer-3"}
+    assert all(event.start >= shared_work.t0 for event in events)
+    assert shared_work.draw().axes  # a chart with axes, drawn without a display
